@@ -1,0 +1,130 @@
+/**
+ * `dcs <command>`: argv -> the same functions the server uses. Returns the exit code.
+ * Long-running commands report progress on stderr; results go to stdout.
+ */
+import { parseArgs } from 'node:util';
+import { ConfigError, loadConfig } from '../config.ts';
+import { generateKeyPair } from '../crypto/box.ts';
+import { createLogger } from '../log.ts';
+import { openRuntime, startServer, stopOnSignals } from '../main.ts';
+import { readStatus } from '../monitoring/status.ts';
+import { processBatch, processUntilEmpty, type BatchResult } from '../processing/process-bundles.ts';
+import { queueReprocess } from '../processing/reprocess.ts';
+
+const USAGE = `Usage: dcs <command> [options]
+
+Commands:
+  start                     web server and processing worker in one process (what npm start runs)
+  serve                     web server only
+  worker                    processing worker only
+  migrate                   apply database migrations, then exit
+  process-bundles           process one batch of pending bundles
+      --until-empty         ... keep going until none is pending
+  reprocess                 rebuild data points from the stored bundles, then process them
+      --source ID           only bundles with points of this participant
+      --since ISO-TIME      only bundles received at or after this time
+      --until ISO-TIME      only bundles received before this time
+  keys generate             print a new server key pair for encrypted uploads
+  status [--json]           bundles, queue, points and participants
+
+Configuration comes from environment variables; see README.md.`;
+
+function progressLine(total: BatchResult, startedAt: number): string {
+  const seconds = (Date.now() - startedAt) / 1000;
+  return `processed ${total.bundles} bundles, ${total.added} points added (${total.points} seen, ${total.rejected} rejected, ${total.failed} failed) in ${seconds.toFixed(1)} s, ${Math.round(total.points / Math.max(seconds, 0.001))} points/s`;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === 'help' || command === '--help' || command === '-h') {
+    console.log(USAGE);
+    return command ? 0 : 1;
+  }
+  if (command === 'keys') {
+    if (rest[0] !== 'generate') {
+      console.error('Usage: dcs keys generate');
+      return 1;
+    }
+    const pair = generateKeyPair();
+    console.log(`PDK_SERVER_KEY=${pair.secretKey}`);
+    console.log(`# server public key, for clients: ${pair.publicKey}`);
+    console.log('# PDK_CLIENT_KEY is the public key of the key pair your clients share.');
+    return 0;
+  }
+
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      return 2;
+    }
+    throw error;
+  }
+  const isServer = ['start', 'serve', 'worker'].includes(command);
+  // One-shot commands keep the log quiet unless asked, so their output stays readable.
+  const log = createLogger(isServer || process.env.LOG_LEVEL ? config.logLevel : 'warn');
+
+  if (isServer) {
+    const running = await startServer(config, log, { web: command !== 'worker', worker: command !== 'serve' });
+    stopOnSignals(running, log);
+    await new Promise(() => undefined); // run until a signal
+  }
+
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      json: { type: 'boolean', default: false },
+      'until-empty': { type: 'boolean', default: false },
+      source: { type: 'string' },
+      since: { type: 'string' },
+      until: { type: 'string' },
+    },
+    strict: true,
+  });
+
+  const db = await openRuntime(config, log);
+  try {
+    const deps = { pool: db.pool, config, log };
+    switch (command) {
+      case 'migrate':
+        console.log('database is up to date');
+        return 0;
+      case 'process-bundles':
+      case 'reprocess': {
+        const startedAt = Date.now();
+        if (command === 'reprocess') {
+          const time = (name: 'since' | 'until') => {
+            const text = values[name];
+            if (text === undefined) return undefined;
+            const date = new Date(text);
+            if (Number.isNaN(date.getTime())) throw new Error(`--${name} must be an ISO time (got "${text}")`);
+            return date;
+          };
+          const queued = await queueReprocess(db.pool, { source: values.source, since: time('since'), until: time('until') });
+          console.error(`queued ${queued} bundles for reprocessing`);
+        }
+        const total = command === 'reprocess' || values['until-empty']
+          ? await processUntilEmpty(deps, (t) => console.error(progressLine(t, startedAt)))
+          : await processBatch(deps);
+        console.log(progressLine(total, startedAt));
+        return 0;
+      }
+      case 'status': {
+        const status = await readStatus(db.pool);
+        if (values.json) console.log(JSON.stringify(status));
+        else for (const [key, value] of Object.entries(status)) console.log(`${key.padEnd(24)} ${value ?? '-'}`);
+        return 0;
+      }
+      default:
+        console.error(`Unknown command "${command}".\n\n${USAGE}`);
+        return 1;
+    }
+  } catch (error) {
+    console.error((error as Error).message);
+    return 1;
+  } finally {
+    await db.close();
+  }
+}

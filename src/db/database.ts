@@ -1,0 +1,52 @@
+/**
+ * Opens the one connection pool a process uses: the embedded PostgreSQL when DATABASE_URL is
+ * unset, otherwise the given server. The pool is passed explicitly to everything that needs it.
+ * Glossary of the tables: docs/glossary.md.
+ */
+import pg from 'pg';
+import type { Config } from '../config.ts';
+import type { Logger } from '../log.ts';
+import { openEmbeddedPostgres } from './embedded-postgres.ts';
+
+export type Pool = pg.Pool;
+export type PoolClient = pg.PoolClient;
+
+export interface Database {
+  readonly pool: pg.Pool;
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+// int8 (bigint, counts) as JS numbers: our counts stay far below 2^53.
+pg.types.setTypeParser(20, (value) => Number(value));
+
+export function createPool(url: string, size: number, log: Logger): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: size,
+    application_name: 'webmunk-dcs',
+    // Fail fast when the database is down, so uploads get a 503 instead of hanging.
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+  });
+  // An idle client losing its connection (database restart) must not crash the process.
+  pool.on('error', (error) => log.warn({ err: error }, 'idle database connection lost'));
+  return pool;
+}
+
+export async function openDatabase(config: Config, log: Logger): Promise<Database> {
+  if (config.databaseUrl) {
+    const pool = createPool(config.databaseUrl, config.dbPoolSize, log);
+    return { pool, url: config.databaseUrl, close: () => pool.end() };
+  }
+  const embedded = await openEmbeddedPostgres(config.dataDir, log);
+  const pool = createPool(embedded.url, config.dbPoolSize, log);
+  return {
+    pool,
+    url: embedded.url,
+    async close() {
+      await pool.end();
+      await embedded.release();
+    },
+  };
+}

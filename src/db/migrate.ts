@@ -1,0 +1,57 @@
+/**
+ * Numbered plain-SQL migrations (src/db/migrations/NNNN-name.sql), forward only, each in its own
+ * transaction. An advisory lock serialises concurrent migrators: two processes starting at once
+ * both succeed, and the second finds nothing left to do.
+ */
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Pool } from './database.ts';
+
+const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
+const MIGRATION_LOCK = 7_105_320_117; // arbitrary, constant: "webmunk-dcs migrations"
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export async function listMigrations(): Promise<Migration[]> {
+  const files = (await fs.readdir(MIGRATIONS_DIR)).filter((f) => /^\d{4}-.+\.sql$/.test(f)).sort();
+  return Promise.all(files.map(async (file) => ({
+    version: Number(file.slice(0, 4)),
+    name: file.replace(/\.sql$/, ''),
+    sql: await fs.readFile(path.join(MIGRATIONS_DIR, file), 'utf8'),
+  })));
+}
+
+/** Applies every pending migration; returns the names applied. Throws on failure. */
+export async function migrate(pool: Pool): Promise<string[]> {
+  const migrations = await listMigrations();
+  const client = await pool.connect();
+  const applied: string[] = [];
+  try {
+    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
+      version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
+    const done = new Set((await client.query('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
+    for (const migration of migrations) {
+      if (done.has(migration.version)) continue;
+      try {
+        await client.query('BEGIN');
+        await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
+        await client.query(migration.sql);
+        await client.query('COMMIT');
+        applied.push(migration.name);
+      } catch (error) {
+        await client.query('ROLLBACK');
+        throw new Error(`Migration ${migration.name} failed: ${(error as Error).message}`, { cause: error });
+      }
+    }
+  } finally {
+    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    client.release();
+  }
+  return applied;
+}

@@ -1,0 +1,39 @@
+/**
+ * The error catalogue: every error a client or operator can see, with a stable code, its HTTP
+ * status and its message. Routes throw `DcsError`s; one Fastify error handler renders them as JSON.
+ * docs/errors.md lists the same codes (a test keeps the two identical).
+ */
+export const ERRORS = {
+  DCS_ERR_UNPARSABLE_BUNDLE: { status: 400, message: 'Unable to parse data bundle.' },
+  DCS_ERR_UNAUTHORIZED: { status: 401, message: 'Missing or unknown bearer token.' },
+  DCS_ERR_NOT_FOUND: { status: 404, message: 'Not found.' },
+  DCS_ERR_METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed.' },
+  DCS_ERR_BODY_TOO_LARGE: { status: 413, message: 'Upload too large.' },
+  DCS_ERR_BAD_REQUEST: { status: 400, message: 'Malformed request.' },
+  DCS_ERR_DATABASE_UNAVAILABLE: { status: 503, message: 'The database is unavailable; please retry later.' },
+  DCS_ERR_INTERNAL: { status: 500, message: 'Internal server error.' },
+} as const;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export class DcsError extends Error {
+  readonly status: number;
+  constructor(readonly code: ErrorCode, message?: string, options?: ErrorOptions) {
+    super(message ?? ERRORS[code].message, options);
+    this.name = 'DcsError';
+    this.status = ERRORS[code].status;
+  }
+}
+
+/** Any thrown value as an Error (keeps the original as `cause`). */
+export function coerceError(value: unknown): Error {
+  return value instanceof Error ? value : new Error(String(value), { cause: value });
+}
+
+/** True when a `pg` error means the database cannot be reached (as opposed to a bad query). */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const e = error as { code?: string; message?: string };
+  if (!e || typeof e !== 'object') return false;
+  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', '57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08006'].includes(e.code ?? '')) return true;
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|the database system is (starting up|shutting down)/i.test(e.message ?? '');
+}

@@ -1,0 +1,98 @@
+/**
+ * The PDK upload protocol under /data/ (docs/upload-protocol.md): add-bundle.json and
+ * add-point.json, for CREATE (arrives as SOURCE, see create-method.ts), POST (form, multipart or
+ * raw JSON), PUT (raw or gzip JSON), OPTIONS and HEAD.
+ *
+ * Order matters: the upload is stored before anything else can fail. A request whose payload
+ * cannot be decoded is still stored (as an errored bundle, whole body kept) and answered 400.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Config } from '../config.ts';
+import type { Pool } from '../db/database.ts';
+import { DcsError } from '../errors.ts';
+import { PayloadError } from '../processing/bundle-codec.ts';
+import { insertBundle, insertErroredBundle, type Endpoint } from './bundle.repository.ts';
+import { CREATE_CARRIER } from './create-method.ts';
+import { FormError } from './form.ts';
+import { REPLIES } from './replies.ts';
+import { readUpload, transportOf, validateBundle, type IncomingUpload } from './upload.ts';
+
+export interface IngestDeps {
+  pool: Pool;
+  config: Config;
+}
+
+const ALLOWED = 'CREATE, POST, PUT, HEAD, OPTIONS';
+
+function header(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  const text = Array.isArray(value) ? value[0] : value;
+  return text === undefined ? undefined : text.slice(0, 1024);
+}
+
+function json(reply: FastifyReply, status: number, body: string): FastifyReply {
+  return reply.code(status).header('content-type', 'application/json').send(body);
+}
+
+function checkBearer(request: FastifyRequest, tokens: readonly string[]): void {
+  if (tokens.length === 0) return;
+  const match = /^Bearer\s+(.+)$/i.exec(header(request, 'authorization') ?? '');
+  if (!match || !tokens.includes(match[1].trim())) throw new DcsError('DCS_ERR_UNAUTHORIZED');
+}
+
+async function handleUpload(request: FastifyRequest, reply: FastifyReply, endpoint: Endpoint, deps: IngestDeps) {
+  const { config, pool } = deps;
+  const method = request.method === CREATE_CARRIER ? 'CREATE' : request.method;
+  if (config.uploadsDisabled) {
+    return json(reply, 201, endpoint === 'bundle' ? REPLIES.bundleDisabled : REPLIES.pointDisabled);
+  }
+  if (method === 'OPTIONS' || method === 'HEAD') {
+    return reply.code(200).header('content-type', 'text/plain').send('');
+  }
+  if (method !== 'CREATE' && method !== 'POST' && method !== 'PUT') {
+    reply.header('allow', ALLOWED);
+    throw new DcsError('DCS_ERR_METHOD_NOT_ALLOWED', `Method ${method} is not allowed here; use ${ALLOWED}.`);
+  }
+  if (method === 'PUT') checkBearer(request, config.uploadTokens);
+
+  const upload: IncomingUpload = {
+    endpoint,
+    method,
+    contentType: header(request, 'content-type'),
+    contentEncoding: header(request, 'content-encoding'),
+    identifier: header(request, 'x-pdk-identifier')?.replaceAll('\0', ''),
+    rawBody: Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0),
+  };
+  const keys = config.serverSecretKey && config.clientPublicKey
+    ? { serverSecretKey: config.serverSecretKey, clientPublicKey: config.clientPublicKey }
+    : undefined;
+
+  let bundle;
+  try {
+    bundle = await readUpload(upload);
+    validateBundle(bundle, keys, config.maxInflatedBytes);
+  } catch (error) {
+    if (!(error instanceof FormError) && !(error instanceof PayloadError)) throw error;
+    const id = await insertErroredBundle(pool, {
+      endpoint,
+      transport: transportOf(upload),
+      contentType: upload.contentType,
+      identifier: upload.identifier,
+      rawBody: upload.rawBody,
+      error: error.message,
+    });
+    request.log.warn({ bundleId: id, reason: error.message }, 'stored an undecodable upload as an errored bundle');
+    reply.header('x-dcs-error', error.message.slice(0, 200).replace(/[^\x20-\x7e]/g, '?'));
+    return json(reply, 400, endpoint === 'bundle' ? REPLIES.unparsableBundle : REPLIES.unparsablePoint);
+  }
+  await insertBundle(pool, bundle);
+  if (endpoint === 'point') return json(reply, 201, REPLIES.pointAdded);
+  return json(reply, 201, method === 'CREATE' ? REPLIES.bundleAddedPretty : REPLIES.bundleAdded);
+}
+
+export function registerIngestRoutes(app: FastifyInstance, deps: IngestDeps): void {
+  const endpoints: [string, Endpoint][] = [['/data/add-bundle.json', 'bundle'], ['/data/add-point.json', 'point']];
+  for (const [url, endpoint] of endpoints) {
+    app.all(url, (request, reply) => handleUpload(request, reply, endpoint, deps));
+  }
+}

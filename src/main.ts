@@ -1,0 +1,88 @@
+/**
+ * Composition root: config -> database (migrated, catalog synced) -> web and/or worker; signals
+ * and orderly shutdown. The CLI (src/cli) calls these; nothing here runs at import time.
+ */
+import type net from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { buildApp, startHttpServer, stopHttpServer } from './app.ts';
+import type { Config } from './config.ts';
+import { openDatabase, type Database } from './db/database.ts';
+import { migrate } from './db/migrate.ts';
+import type { Logger } from './log.ts';
+import { syncDataTypes } from './processing/data-types.ts';
+import { startWorker, type Worker } from './processing/worker.ts';
+
+/** Opens the database and brings its schema and catalog up to date. */
+export async function openRuntime(config: Config, log: Logger): Promise<Database> {
+  const db = await openDatabase(config, log);
+  try {
+    const applied = await migrate(db.pool);
+    if (applied.length > 0) log.info({ migrations: applied }, 'applied migrations');
+    await syncDataTypes(db.pool);
+    return db;
+  } catch (error) {
+    await db.close().catch(() => undefined);
+    throw error;
+  }
+}
+
+export interface Running {
+  readonly db: Database;
+  /** The port the HTTP server listens on (useful with PORT=0). */
+  readonly port: number | undefined;
+  stop(): Promise<void>;
+}
+
+/** Starts the web server, the worker, or both, on one database. */
+export async function startServer(config: Config, log: Logger, parts: { web: boolean; worker: boolean }): Promise<Running> {
+  const db = await openRuntime(config, log);
+  let app: FastifyInstance | undefined;
+  let front: net.Server | undefined;
+  let worker: Worker | undefined;
+  try {
+    if (parts.worker) {
+      worker = startWorker({ pool: db.pool, config, log, databaseUrl: db.url, concurrency: config.workerConcurrency });
+    }
+    if (parts.web) {
+      app = await buildApp({ pool: db.pool, config, log });
+      front = await startHttpServer(app, config.port, config.host);
+    }
+  } catch (error) {
+    await worker?.stop();
+    await db.close();
+    throw error;
+  }
+  const address = front?.address();
+  const port = address && typeof address === 'object' ? address.port : undefined;
+  if (port !== undefined) log.info(`webmunk-dcs listening on http://${config.host}:${port} (upload URL: /data/add-bundle.json)`);
+  if (worker) log.info('processing worker running');
+  let stopping: Promise<void> | undefined;
+  return {
+    db,
+    port,
+    stop() {
+      stopping ??= (async () => {
+        if (app && front) await stopHttpServer(app, front);
+        await worker?.stop();
+        await db.close();
+      })();
+      return stopping;
+    },
+  };
+}
+
+/** Stops `running` on SIGINT/SIGTERM, then exits. */
+export function stopOnSignals(running: Running, log: Logger): void {
+  const onSignal = (signal: string) => {
+    log.info(`${signal} received; shutting down`);
+    running.stop().then(
+      () => process.exit(0),
+      (error) => {
+        log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGINT', () => onSignal('SIGINT'));
+  process.once('SIGTERM', () => onSignal('SIGTERM'));
+}

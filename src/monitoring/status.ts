@@ -1,0 +1,39 @@
+/** The numbers `dcs status` prints: queue state, points and participants. */
+import type { Pool } from '../db/database.ts';
+
+export interface ServerStatus {
+  bundles: number;
+  bundlesPending: number;
+  bundlesErrored: number;
+  bundlesProcessed: number;
+  oldestPendingReceivedAt: string | null;
+  points: number;
+  pointsRejected: number;
+  sources: number;
+  latestPointRecordedAt: string | null;
+}
+
+export async function readStatus(pool: Pool): Promise<ServerStatus> {
+  const { rows } = await pool.query(`
+    SELECT
+      (SELECT count(*) FROM bundles) AS bundles,
+      (SELECT count(*) FROM bundles WHERE status = 'pending') AS pending,
+      (SELECT count(*) FROM bundles WHERE status = 'errored') AS errored,
+      (SELECT min(received_at) FROM bundles WHERE status = 'pending') AS oldest_pending,
+      (SELECT coalesce(sum(points_rejected), 0) FROM bundles WHERE points_rejected > 0) AS rejected,
+      (SELECT coalesce(sum(point_count), 0) FROM data_sources) AS points,
+      (SELECT count(*) FROM data_sources) AS sources,
+      (SELECT max(latest_point_recorded) FROM data_sources) AS latest_recorded`);
+  const r = rows[0];
+  return {
+    bundles: r.bundles,
+    bundlesPending: r.pending,
+    bundlesErrored: r.errored,
+    bundlesProcessed: r.bundles - r.pending - r.errored,
+    oldestPendingReceivedAt: r.oldest_pending?.toISOString() ?? null,
+    points: Number(r.points),
+    pointsRejected: Number(r.rejected),
+    sources: r.sources,
+    latestPointRecordedAt: r.latest_recorded?.toISOString() ?? null,
+  };
+}

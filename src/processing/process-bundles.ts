@@ -1,0 +1,217 @@
+/**
+ * Bundles -> data points. Claims the oldest pending bundles (FOR UPDATE SKIP LOCKED, so several
+ * workers share the queue), decodes them in Node (decrypt, gunzip) and expands them all in one
+ * statement (expand.sql.ts) in one transaction. If that fails, each bundle is retried alone, so one
+ * poison bundle never blocks the others; a bundle that keeps failing is marked errored after
+ * PROCESS_MAX_ATTEMPTS attempts, with the error message.
+ */
+import type { Config } from '../config.ts';
+import type { Pool, PoolClient } from '../db/database.ts';
+import { isDatabaseUnavailable } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { decodePayload, PayloadError } from './bundle-codec.ts';
+import { EXPAND_BUNDLES_SQL } from './expand.sql.ts';
+
+export interface ProcessingDeps {
+  pool: Pool;
+  config: Config;
+  log: Logger;
+}
+
+export interface BatchResult {
+  bundles: number;
+  points: number;
+  added: number;
+  rejected: number;
+  failed: number;
+}
+
+interface ClaimedBundle {
+  id: number;
+  received_at: Date;
+  compression: string;
+  encrypted: boolean;
+  nonce: Buffer | null;
+  body: Buffer;
+  has_files: boolean;
+}
+
+interface DecodedBundle {
+  bundle: ClaimedBundle;
+  json: string;
+}
+
+/** Stored bytes per batch: bounds the memory a batch needs (decoded JSON is several times larger). */
+const MAX_BATCH_STORED_BYTES = 8 * 1024 * 1024;
+
+const EMPTY: BatchResult = { bundles: 0, points: 0, added: 0, rejected: 0, failed: 0 };
+
+async function claimBundles(client: PoolClient, limit: number, onlyIds?: number[]): Promise<ClaimedBundle[]> {
+  const { rows: candidates } = await client.query<{ id: number; size: number }>(
+    `SELECT id, octet_length(body) AS size FROM bundles
+     WHERE status = 'pending' ${onlyIds ? 'AND id = ANY($2)' : ''}
+     ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+    onlyIds ? [limit, onlyIds] : [limit],
+  );
+  const chosen: number[] = [];
+  let bytes = 0;
+  for (const candidate of candidates) {
+    if (chosen.length > 0 && bytes + candidate.size > MAX_BATCH_STORED_BYTES) break;
+    chosen.push(candidate.id);
+    bytes += candidate.size;
+  }
+  if (chosen.length === 0) return [];
+  const { rows } = await client.query<ClaimedBundle>(
+    `SELECT id, received_at, compression, encrypted, nonce, body,
+            EXISTS (SELECT 1 FROM bundle_files f WHERE f.bundle_id = b.id) AS has_files
+     FROM bundles b WHERE id = ANY($1) ORDER BY id`,
+    [chosen],
+  );
+  return rows;
+}
+
+/** Keys ending in `@` name uploaded files (pdk-server.md §2.4); collect them, at any depth. */
+function attachmentRefs(value: unknown, out: { k: string; f: string }[]): void {
+  if (Array.isArray(value)) {
+    for (const item of value) attachmentRefs(item, out);
+  } else if (value !== null && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      if (key.endsWith('@')) {
+        for (const name of Array.isArray(item) ? item : [item]) if (typeof name === 'string') out.push({ k: key, f: name });
+      } else {
+        attachmentRefs(item, out);
+      }
+    }
+  }
+}
+
+function boxKeys(config: Config) {
+  return config.serverSecretKey && config.clientPublicKey
+    ? { serverSecretKey: config.serverSecretKey, clientPublicKey: config.clientPublicKey }
+    : undefined;
+}
+
+/** Records a failed attempt; the bundle is errored once it has failed `maxAttempts` times. */
+async function recordFailure(pool: Pool, id: number, message: string, maxAttempts: number): Promise<void> {
+  await pool.query(
+    `UPDATE bundles SET attempts = attempts + 1, error = $2,
+       status = CASE WHEN attempts + 1 >= $3 THEN 'errored' ELSE 'pending' END,
+       processed_at = CASE WHEN attempts + 1 >= $3 THEN now() END
+     WHERE id = $1`,
+    [id, message.slice(0, 2000), maxAttempts],
+  );
+}
+
+/** Runs the expansion for already-decoded bundles on `client` (inside its transaction). */
+async function expand(client: PoolClient, decoded: DecodedBundle[]): Promise<Omit<BatchResult, 'failed'>> {
+  const links: { b: number; i: number; k: string; f: string }[] = [];
+  decoded.forEach(({ bundle, json }, index) => {
+    if (!bundle.has_files) return;
+    const points = JSON.parse(json) as unknown[];
+    points.forEach((point, pointIndex) => {
+      const refs: { k: string; f: string }[] = [];
+      attachmentRefs(point, refs);
+      for (const ref of refs) links.push({ b: index + 1, i: pointIndex + 1, ...ref });
+    });
+  });
+  const { rows } = await client.query<{ id: number; point_count: number; points_added: number; points_rejected: number }>(
+    EXPAND_BUNDLES_SQL,
+    [
+      `[${decoded.map((d) => d.json).join(',')}]`,
+      decoded.map((d) => d.bundle.id),
+      decoded.map((d) => d.bundle.received_at),
+      decoded.map((d) => d.bundle.encrypted),
+      JSON.stringify(links),
+    ],
+  );
+  return rows.reduce((sum, row) => ({
+    bundles: sum.bundles + 1,
+    points: sum.points + row.point_count,
+    added: sum.added + row.points_added,
+    rejected: sum.rejected + row.points_rejected,
+  }), { bundles: 0, points: 0, added: 0, rejected: 0 });
+}
+
+/** Decodes claimed bundles; those that cannot be decoded are returned separately with the reason. */
+function decodeAll(bundles: ClaimedBundle[], config: Config): { decoded: DecodedBundle[]; undecodable: { id: number; message: string }[] } {
+  const decoded: DecodedBundle[] = [];
+  const undecodable: { id: number; message: string }[] = [];
+  const keys = boxKeys(config);
+  for (const bundle of bundles) {
+    try {
+      let json = decodePayload(bundle, keys, config.maxInflatedBytes).trim();
+      if (json.startsWith('{')) json = `[${json}]`; // add-point.json: one point
+      if (!json.startsWith('[')) throw new PayloadError('payload is not a JSON array of data points');
+      decoded.push({ bundle, json });
+    } catch (error) {
+      if (!(error instanceof PayloadError)) throw error;
+      undecodable.push({ id: bundle.id, message: error.message });
+    }
+  }
+  return { decoded, undecodable };
+}
+
+async function runBatch(deps: ProcessingDeps, limit: number, onlyIds?: number[]): Promise<{ result: BatchResult; ids: number[] }> {
+  const { pool, config } = deps;
+  const client = await pool.connect();
+  let ids: number[] = [];
+  try {
+    await client.query('BEGIN');
+    const bundles = await claimBundles(client, limit, onlyIds);
+    ids = bundles.map((b) => b.id);
+    if (bundles.length === 0) {
+      await client.query('COMMIT');
+      return { result: EMPTY, ids };
+    }
+    const { decoded, undecodable } = decodeAll(bundles, config);
+    const counts = decoded.length > 0 ? await expand(client, decoded) : { bundles: 0, points: 0, added: 0, rejected: 0 };
+    await client.query('COMMIT');
+    for (const { id, message } of undecodable) await recordFailure(pool, id, message, config.processMaxAttempts);
+    return { result: { ...counts, failed: undecodable.length }, ids };
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    (error as { claimedIds?: number[] }).claimedIds = ids;
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+/**
+ * Processes one batch of the oldest pending bundles. Returns what was done (all zeros: the queue
+ * is empty). Throws only when the database is unreachable.
+ */
+export async function processBatch(deps: ProcessingDeps): Promise<BatchResult> {
+  try {
+    return (await runBatch(deps, deps.config.processBatchBundles)).result;
+  } catch (error) {
+    const claimed = (error as { claimedIds?: number[] }).claimedIds ?? [];
+    if (isDatabaseUnavailable(error) || claimed.length === 0) throw error;
+    deps.log.warn({ err: error, bundles: claimed.length }, 'batch failed; processing its bundles one by one');
+    // Isolate the bad bundle(s): each bundle alone, in its own transaction.
+    const total: BatchResult = { ...EMPTY };
+    for (const id of claimed) {
+      try {
+        const { result } = await runBatch(deps, 1, [id]);
+        for (const key of Object.keys(total) as (keyof BatchResult)[]) total[key] += result[key];
+      } catch (single) {
+        if (isDatabaseUnavailable(single)) throw single;
+        deps.log.error({ err: single, bundleId: id }, 'bundle failed to process');
+        await recordFailure(deps.pool, id, (single as Error).message, deps.config.processMaxAttempts);
+        total.failed += 1;
+      }
+    }
+    return total;
+  }
+}
+
+/** Processes until no pending bundle is left. `onProgress` is called after every batch. */
+export async function processUntilEmpty(deps: ProcessingDeps, onProgress?: (total: BatchResult) => void): Promise<BatchResult> {
+  const total: BatchResult = { ...EMPTY };
+  for (;;) {
+    const result = await processBatch(deps);
+    if (result.bundles === 0 && result.failed === 0) return total;
+    for (const key of Object.keys(total) as (keyof BatchResult)[]) total[key] += result[key];
+    onProgress?.(total);
+  }
+}

@@ -1,0 +1,88 @@
+/**
+ * The processing worker: runs continuously, woken by new bundles (LISTEN dcs_bundles, notified by
+ * a trigger on every upload) rather than on a timer; polls every few seconds as a safety net.
+ * Several loops (WORKER_CONCURRENCY) and several worker processes share the queue safely.
+ */
+import pg from 'pg';
+import { isDatabaseUnavailable } from '../errors.ts';
+import { processBatch, type ProcessingDeps } from './process-bundles.ts';
+
+const POLL_MS = 5_000;
+const RETRY_MS = 2_000;
+
+export interface Worker {
+  /** Finishes the batches in progress, then stops. */
+  stop(): Promise<void>;
+}
+
+export function startWorker(deps: ProcessingDeps & { databaseUrl: string; concurrency: number }): Worker {
+  const { log } = deps;
+  let stopped = false;
+  let wake: (() => void)[] = [];
+  const wakeAll = () => {
+    const waiting = wake;
+    wake = [];
+    for (const resolve of waiting) resolve();
+  };
+  const sleep = (ms: number) => new Promise<void>((resolve) => {
+    const timer = setTimeout(() => {
+      wake = wake.filter((w) => w !== done);
+      resolve();
+    }, ms);
+    const done = () => {
+      clearTimeout(timer);
+      resolve();
+    };
+    wake.push(done);
+  });
+
+  let listener: pg.Client | undefined;
+  const listen = async () => {
+    while (!stopped) {
+      const client = new pg.Client({ connectionString: deps.databaseUrl, application_name: 'webmunk-dcs-worker' });
+      try {
+        await client.connect();
+        client.on('notification', wakeAll);
+        await client.query('LISTEN dcs_bundles');
+        listener = client;
+        await new Promise<void>((resolve) => {
+          client.on('error', () => resolve());
+          client.on('end', () => resolve());
+        });
+      } catch (error) {
+        if (!stopped) log.warn({ err: error }, 'worker cannot LISTEN; retrying');
+      }
+      listener = undefined;
+      await client.end().catch(() => undefined);
+      if (!stopped) await sleep(RETRY_MS);
+    }
+  };
+
+  const loop = async (n: number) => {
+    while (!stopped) {
+      try {
+        const result = await processBatch(deps);
+        if (result.bundles > 0 || result.failed > 0) {
+          log.debug({ loop: n, ...result }, 'processed bundles');
+          continue;
+        }
+        await sleep(POLL_MS);
+      } catch (error) {
+        if (isDatabaseUnavailable(error)) log.warn({ err: error }, 'database unavailable; processing paused');
+        else log.error({ err: error }, 'processing failed');
+        await sleep(RETRY_MS);
+      }
+    }
+  };
+
+  const listening = listen();
+  const loops = Array.from({ length: deps.concurrency }, (_, i) => loop(i));
+  return {
+    async stop() {
+      stopped = true;
+      wakeAll();
+      await listener?.end().catch(() => undefined);
+      await Promise.all([listening, ...loops]);
+    },
+  };
+}
