@@ -4,12 +4,11 @@
  * CREATE-method front (ingest/create-method.ts) between the TCP port and Fastify.
  */
 import http from 'node:http';
-import type net from 'node:net';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
 import type { Config } from './config.ts';
 import type { Pool } from './db/database.ts';
 import { DcsError, ERRORS, isDatabaseUnavailable, type ErrorCode } from './errors.ts';
-import { CREATE_CARRIER, createFramingServer } from './ingest/create-method.ts';
+import { CREATE_CARRIER, createFramingServer, type FramingServer } from './ingest/create-method.ts';
 import { registerIngestRoutes } from './ingest/ingest.routes.ts';
 import { CORS_HEADERS } from './ingest/replies.ts';
 import type { Logger } from './log.ts';
@@ -65,11 +64,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       code = 'DCS_ERR_INTERNAL';
       request.log.error({ err: error }, 'request failed');
     }
-    return reply.code(ERRORS[code].status).header('content-type', 'application/json').send(errorBody(code, message ?? ERRORS[code].message));
+    return reply.code(ERRORS[code].status).header('content-type', 'application/json').send(Buffer.from(errorBody(code, message ?? ERRORS[code].message)));
   });
 
   app.setNotFoundHandler((request, reply) => {
-    reply.code(404).header('content-type', 'application/json').send(errorBody('DCS_ERR_NOT_FOUND', `Nothing at ${request.method} ${request.url}.`));
+    reply.code(404).header('content-type', 'application/json').send(Buffer.from(errorBody('DCS_ERR_NOT_FOUND', `Nothing at ${request.method} ${request.url}.`)));
   });
 
   app.get('/health', async (_request, reply) => {
@@ -82,13 +81,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   return app;
 }
 
-/** Listens on config.port through the CREATE-method front. Resolves with the bound TCP server. */
-export async function startHttpServer(app: FastifyInstance, port: number, host: string): Promise<net.Server> {
+/** Listens on `port` through the CREATE-method front. */
+export async function startHttpServer(app: FastifyInstance, port: number, host: string): Promise<FramingServer> {
   const front = createFramingServer(app.server);
   await new Promise<void>((resolve, reject) => {
-    front.once('error', reject);
-    front.listen(port, host, () => {
-      front.off('error', reject);
+    front.server.once('error', reject);
+    front.server.listen(port, host, () => {
+      front.server.off('error', reject);
       resolve();
     });
   });
@@ -96,13 +95,7 @@ export async function startHttpServer(app: FastifyInstance, port: number, host: 
 }
 
 /** Stops accepting connections, lets in-flight requests finish (up to 10 s), then closes the app. */
-export async function stopHttpServer(app: FastifyInstance, front: net.Server): Promise<void> {
-  const closed = new Promise<void>((resolve) => front.close(() => resolve()));
-  // Keep-alive connections hold the port open; close each one as soon as it is idle.
-  const sweep = setInterval(() => app.server.closeIdleConnections(), 50);
-  app.server.closeIdleConnections();
-  await Promise.race([closed, new Promise((resolve) => setTimeout(resolve, 10_000))]);
-  clearInterval(sweep);
-  app.server.closeAllConnections();
+export async function stopHttpServer(app: FastifyInstance, front: FramingServer): Promise<void> {
+  await front.drain(10_000);
   await app.close();
 }

@@ -2,9 +2,9 @@
  * Composition root: config -> database (migrated, catalog synced) -> web and/or worker; signals
  * and orderly shutdown. The CLI (src/cli) calls these; nothing here runs at import time.
  */
-import type net from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, startHttpServer, stopHttpServer } from './app.ts';
+import type { FramingServer } from './ingest/create-method.ts';
 import type { Config } from './config.ts';
 import { openDatabase, type Database } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
@@ -37,7 +37,7 @@ export interface Running {
 export async function startServer(config: Config, log: Logger, parts: { web: boolean; worker: boolean }): Promise<Running> {
   const db = await openRuntime(config, log);
   let app: FastifyInstance | undefined;
-  let front: net.Server | undefined;
+  let front: FramingServer | undefined;
   let worker: Worker | undefined;
   try {
     if (parts.worker) {
@@ -52,7 +52,7 @@ export async function startServer(config: Config, log: Logger, parts: { web: boo
     await db.close();
     throw error;
   }
-  const address = front?.address();
+  const address = front?.server.address();
   const port = address && typeof address === 'object' ? address.port : undefined;
   if (port !== undefined) log.info(`webmunk-dcs listening on http://${config.host}:${port} (upload URL: /data/add-bundle.json)`);
   if (worker) log.info('processing worker running');

@@ -241,9 +241,45 @@ export class FramedSocket extends Duplex {
   get bytesRead() { return this.raw.bytesRead; }
 }
 
+export interface FramingServer {
+  readonly server: net.Server;
+  /**
+   * Stops accepting connections, closes idle keep-alive connections at once and the others as
+   * soon as their requests are answered (after `timeoutMs`, all of them).
+   */
+  drain(timeoutMs: number): Promise<void>;
+}
+
 /** A TCP server that hands every connection, framed, to `httpServer`. */
-export function createFramingServer(httpServer: HttpServer): net.Server {
-  return net.createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
-    httpServer.emit('connection', new FramedSocket(socket));
+export function createFramingServer(httpServer: HttpServer): FramingServer {
+  const open = new Map<FramedSocket, { inFlight: number }>();
+  let draining = false;
+  httpServer.on('request', (request, response) => {
+    const socket = request.socket as unknown as FramedSocket;
+    const state = open.get(socket);
+    if (!state) return;
+    state.inFlight += 1;
+    response.once('close', () => {
+      state.inFlight -= 1;
+      if (draining && state.inFlight === 0) socket.destroy();
+    });
   });
+  const server = net.createServer({ allowHalfOpen: true, noDelay: true }, (raw) => {
+    const socket = new FramedSocket(raw);
+    open.set(socket, { inFlight: 0 });
+    socket.once('close', () => open.delete(socket));
+    httpServer.emit('connection', socket);
+  });
+  return {
+    server,
+    async drain(timeoutMs) {
+      draining = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const [socket, state] of open) if (state.inFlight === 0) socket.destroy();
+      const timer = new Promise<void>((resolve) => setTimeout(resolve, timeoutMs).unref());
+      await Promise.race([closed, timer]);
+      for (const socket of open.keys()) socket.destroy();
+      await closed;
+    },
+  };
 }

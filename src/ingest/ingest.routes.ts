@@ -31,7 +31,8 @@ function header(request: FastifyRequest, name: string): string | undefined {
 }
 
 function json(reply: FastifyReply, status: number, body: string): FastifyReply {
-  return reply.code(status).header('content-type', 'application/json').send(body);
+  // A Buffer, so Fastify sends the header exactly as the original does (no charset parameter).
+  return reply.code(status).header('content-type', 'application/json').send(Buffer.from(body));
 }
 
 function checkBearer(request: FastifyRequest, tokens: readonly string[]): void {
