@@ -11,27 +11,43 @@ import { migrate } from '../../src/db/migrate.ts';
 import { createLogger } from '../../src/log.ts';
 import { syncDataTypes } from '../../src/processing/data-types.ts';
 
-export const TEMPLATE = 'dcs_test_template';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     adminUrl: string;
+    /** This run's template database; test databases are named `${template}_<random>`. */
+    template: string;
   }
 }
 
 let embedded: EmbeddedDatabase | undefined;
+let adminUrl: string | undefined;
+const TEMPLATE = `dcs_test_${process.pid}`;
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 export async function setup(project: TestProject): Promise<void> {
-  let adminUrl = process.env.TEST_DATABASE_URL;
+  adminUrl = process.env.TEST_DATABASE_URL;
   if (!adminUrl) {
     embedded = await openEmbeddedPostgres(path.join(os.tmpdir(), 'webmunk-dcs-test'), createLogger('warn'));
     adminUrl = embedded.url;
   }
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
-  // Databases left by an interrupted run.
-  const { rows } = await admin.query(`SELECT datname FROM pg_database WHERE datname LIKE 'dcs_test_%'`);
-  for (const { datname } of rows) await admin.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`);
+  // Several runs may share the server (parallel developers, the embedded one in the temp dir):
+  // names carry the run's pid, and only databases of runs that are gone are dropped.
+  const { rows } = await admin.query(`SELECT datname FROM pg_database WHERE datname ~ '^dcs_test_[0-9]+'`);
+  for (const { datname } of rows) {
+    const pid = Number(/^dcs_test_(\d+)/.exec(datname)![1]);
+    if (!isAlive(pid)) await admin.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`);
+  }
   await admin.query(`CREATE DATABASE ${TEMPLATE}`);
   await admin.end();
 
@@ -42,8 +58,16 @@ export async function setup(project: TestProject): Promise<void> {
   await syncDataTypes(pool);
   await pool.end();
   project.provide('adminUrl', adminUrl);
+  project.provide('template', TEMPLATE);
 }
 
 export async function teardown(): Promise<void> {
+  if (adminUrl) {
+    const admin = new pg.Client({ connectionString: adminUrl });
+    await admin.connect();
+    const { rows } = await admin.query('SELECT datname FROM pg_database WHERE datname LIKE $1', [`${TEMPLATE}%`]);
+    for (const { datname } of rows) await admin.query(`DROP DATABASE IF EXISTS ${datname} WITH (FORCE)`);
+    await admin.end();
+  }
   await embedded?.release();
 }
