@@ -33,7 +33,7 @@ export interface Config {
   readonly processMaxAttempts: number;
   /** WORKER_CONCURRENCY: processing loops per worker process. Default 2. */
   readonly workerConcurrency: number;
-  /** DB_POOL_SIZE: connections per process. Default 10. */
+  /** DB_POOL_SIZE: connections per process. Default 20 (uploads wait on commits; more in flight share each WAL flush). */
   readonly dbPoolSize: number;
   /** LOG_LEVEL: fatal, error, warn, info, debug, trace or silent. Default info. */
   readonly logLevel: string;
@@ -101,7 +101,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     processBatchBundles: int('PROCESS_BATCH_BUNDLES', 200, 1, 10000),
     processMaxAttempts: int('PROCESS_MAX_ATTEMPTS', 3, 1, 100),
     workerConcurrency: int('WORKER_CONCURRENCY', 2, 1, 64),
-    dbPoolSize: int('DB_POOL_SIZE', 10, 2, 1000),
+    dbPoolSize: int('DB_POOL_SIZE', 20, 2, 1000),
     logLevel,
   };
   if (Boolean(config.serverSecretKey) !== Boolean(config.clientPublicKey)) {

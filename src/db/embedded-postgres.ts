@@ -16,7 +16,7 @@
 import { execFile, type ExecFileOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -72,6 +72,14 @@ function isAlive(pid: number): boolean {
   }
 }
 
+function sameDirectory(a: string, b: string): boolean {
+  try {
+    return realpathSync(a) === realpathSync(b);
+  } catch {
+    return false;
+  }
+}
+
 /** The running postmaster of this cluster, read from postmaster.pid, if it is really alive. */
 function runningServer(cluster: string): { pid: number; port: number } | undefined {
   const pidFile = path.join(cluster, 'postmaster.pid');
@@ -80,12 +88,17 @@ function runningServer(cluster: string): { pid: number; port: number } | undefin
   const pid = Number(lines[0]);
   const port = Number(lines[3]);
   if (!Number.isInteger(pid) || pid <= 0 || !isAlive(pid)) return undefined;
-  // A recycled pid may belong to another program: only a postgres process counts.
+  // A recycled pid may belong to another program, or to another PostgreSQL (a system one after a
+  // reboot): only a postmaster of this cluster (`postgres -D <cluster> ...`, as pg_ctl starts it) counts.
+  let args: string[] | undefined;
   try {
-    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
-    if (!cmdline.includes('postgres')) return undefined;
+    args = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
   } catch {
     // No /proc (macOS): trust the pid.
+  }
+  if (args) {
+    const d = args.indexOf('-D');
+    if (d < 0 || !sameDirectory(args[d + 1] ?? '', cluster)) return undefined;
   }
   return Number.isInteger(port) && port > 0 ? { pid, port } : undefined;
 }
@@ -229,8 +242,10 @@ async function ensureDatabase(url: string): Promise<void> {
     const found = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [DATABASE]);
     if (found.rowCount === 0) await client.query(`CREATE DATABASE ${DATABASE}`);
   } catch (error) {
-    // Another process created it between our check and our CREATE.
-    if ((error as { code?: string }).code !== '42P04') throw error;
+    // Another process created it between our check and our CREATE: 42P04 if it had committed
+    // before our CREATE began, 23505 (pg_database's unique index) if it committed during it.
+    const code = (error as { code?: string }).code;
+    if (code !== '42P04' && code !== '23505') throw error;
   } finally {
     await client.end();
   }
@@ -241,7 +256,7 @@ async function ensureDatabase(url: string): Promise<void> {
  * on shutdown.
  */
 export async function openEmbeddedPostgres(dataDir: string, log: Logger): Promise<EmbeddedDatabase> {
-  const p = pathsFor(dataDir);
+  const p = pathsFor(path.resolve(dataDir)); // absolute: runningServer compares it with a postmaster's -D
   await fs.mkdir(p.users, { recursive: true });
   const user = await serverUser(log);
   const port = await withLock(p.lock, async () => {
@@ -261,9 +276,8 @@ export async function openEmbeddedPostgres(dataDir: string, log: Logger): Promis
   });
   const password = (await fs.readFile(p.password, 'utf8')).trim();
   const url = `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`;
-  await ensureDatabase(url);
   let released = false;
-  return {
+  const embedded: EmbeddedDatabase = {
     url,
     async release() {
       if (released) return;
@@ -276,4 +290,11 @@ export async function openEmbeddedPostgres(dataDir: string, log: Logger): Promis
       });
     },
   };
+  try {
+    await ensureDatabase(url);
+  } catch (error) {
+    await embedded.release().catch(() => undefined); // leave (and stop) the server we joined
+    throw error;
+  }
+  return embedded;
 }

@@ -8,7 +8,9 @@
 // An escape preceded by an even number of backslashes is a real escape, not literal text.
 const ESCAPED_NUL = /(?<!\\)((?:\\\\)*)\\u0000/g;
 const LONE_HIGH = /(?<!\\)((?:\\\\)*)\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F][0-9a-fA-F]{2})/g;
-const LONE_LOW = /(?<!\\)((?:\\\\)*)(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}/g;
+// A low surrogate is paired only if the high escape before it is itself a real escape (so `\\ud83d\ude00`,
+// literal text then a lone low surrogate, is not a pair).
+const LONE_LOW = /(?<!\\)((?:\\\\)*)(?<!(?<!\\)(?:\\\\)*\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}/g;
 const ANY_SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
 
 export function toStorableJson(text: string): string {

@@ -79,8 +79,12 @@ CREATE TABLE data_points (
   recorded              timestamptz NOT NULL,
   -- the first bundle that delivered this point (no foreign key: bundles may be archived).
   bundle_id             bigint NOT NULL,
-  -- sha256 of the point's canonical JSON as the client sent it.
+  -- md5 of the point's canonical JSON (jsonb text form), as the client sent it: identical points
+  -- deduplicate whatever their whitespace or key order. Not a security hash: only the study's
+  -- own clients write here, and a collision would only merge two of one participant's points.
   content_hash          bytea NOT NULL,
+  -- the point object as received (jsonb: key order and whitespace normalised), plus
+  -- passive-data-metadata.encrypted_transmission as the original server adds it.
   properties            jsonb NOT NULL,
   CONSTRAINT data_points_identity UNIQUE (created, content_hash)
 );
@@ -88,6 +92,14 @@ CREATE INDEX data_points_source ON data_points (source, generator_id, created);
 CREATE INDEX data_points_generator ON data_points (generator_id, created);
 CREATE INDEX data_points_recorded ON data_points USING brin (recorded);
 CREATE INDEX data_points_bundle ON data_points (bundle_id);
+-- lz4 compresses point JSON several times faster than the default pglz; not every build has it.
+DO $$
+BEGIN
+  ALTER TABLE data_points ALTER COLUMN properties SET COMPRESSION lz4;
+EXCEPTION WHEN feature_not_supported OR invalid_parameter_value THEN
+  NULL;
+END
+$$;
 
 -- Links points to the files their `@` keys name.
 CREATE TABLE data_point_files (
