@@ -11,6 +11,7 @@ import { migrate } from './db/migrate.ts';
 import type { Logger } from './log.ts';
 import { syncDataTypes } from './processing/data-types.ts';
 import { startWorker, type Worker } from './processing/worker.ts';
+import { startWorkerThread } from './processing/worker-thread.ts';
 
 /** Opens the database and brings its schema and catalog up to date. */
 export async function openRuntime(config: Config, log: Logger): Promise<Database> {
@@ -40,7 +41,9 @@ export async function startServer(config: Config, log: Logger, parts: { web: boo
   let front: FramingServer | undefined;
   let worker: Worker | undefined;
   try {
-    if (parts.worker) {
+    if (parts.worker && parts.web) {
+      worker = startWorkerThread(config, db.url);
+    } else if (parts.worker) {
       worker = startWorker({ pool: db.pool, config, log, databaseUrl: db.url, concurrency: config.workerConcurrency });
     }
     if (parts.web) {

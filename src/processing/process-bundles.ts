@@ -115,14 +115,14 @@ async function expand(client: PoolClient, decoded: DecodedBundle[]): Promise<Omi
     });
   });
   const { rows } = await client.query<{ id: number; point_count: number; points_added: number; points_rejected: number }>(
-    EXPAND_BUNDLES_SQL,
-    [
+    // Named: PostgreSQL parses and plans the big statement once per connection, not per batch.
+    { name: 'dcs-expand-bundles', text: EXPAND_BUNDLES_SQL, values: [
       `[${decoded.map((d) => d.json).join(',')}]`,
       decoded.map((d) => d.bundle.id),
       decoded.map((d) => d.bundle.received_at),
       decoded.map((d) => d.bundle.encrypted),
       JSON.stringify(links),
-    ],
+    ] },
   );
   return rows.reduce((sum, row) => ({
     bundles: sum.bundles + 1,

@@ -1,0 +1,49 @@
+/**
+ * Runs the processing worker on its own thread, so that in `dcs start` (web and worker in one
+ * process) decoding and sending batches never delays upload replies on the main event loop.
+ * The thread has its own connection pool; it stops when the main thread posts 'stop'.
+ */
+import { Worker as Thread, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import type { Config } from '../config.ts';
+import { createPool } from '../db/database.ts';
+import { createLogger } from '../log.ts';
+import { startWorker, type Worker } from './worker.ts';
+
+interface ThreadData {
+  config: Config;
+  databaseUrl: string;
+}
+
+/** Starts the worker in a new thread. */
+export function startWorkerThread(config: Config, databaseUrl: string): Worker {
+  const entry = new URL(import.meta.url).href;
+  // Worker threads do not inherit the tsx loader on every Node version: register it first.
+  const thread = new Thread(
+    `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`,
+    { eval: true, workerData: { config, databaseUrl } satisfies ThreadData },
+  );
+  const exited = new Promise<void>((resolve) => thread.once('exit', () => resolve()));
+  thread.on('error', (error) => {
+    createLogger(config.logLevel).error({ err: error }, 'processing thread failed');
+  });
+  return {
+    async stop() {
+      thread.postMessage('stop');
+      await exited;
+    },
+  };
+}
+
+async function runInThread(): Promise<void> {
+  const { config, databaseUrl } = workerData as ThreadData;
+  const log = createLogger(config.logLevel).child({ thread: 'processing' });
+  const pool = createPool(databaseUrl, Math.max(2, config.workerConcurrency + 1), log);
+  const worker = startWorker({ pool, config, log, databaseUrl, concurrency: config.workerConcurrency });
+  parentPort!.once('message', async () => {
+    await worker.stop();
+    await pool.end();
+    parentPort!.close();
+  });
+}
+
+if (!isMainThread && (workerData as ThreadData | undefined)?.databaseUrl) await runInThread();
