@@ -67,7 +67,13 @@ export async function main(argv: string[]): Promise<number> {
   const log = createLogger(isServer || process.env.LOG_LEVEL ? config.logLevel : 'warn');
 
   if (isServer) {
-    const running = await startServer(config, log, { web: command !== 'worker', worker: command !== 'serve' });
+    let running;
+    try {
+      running = await startServer(config, log, { web: command !== 'worker', worker: command !== 'serve' });
+    } catch (error) {
+      log.fatal({ err: error }, `could not start: ${(error as Error).message}`);
+      return 1;
+    }
     stopOnSignals(running, log);
     await new Promise(() => undefined); // run until a signal
   }
