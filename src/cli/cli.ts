@@ -34,6 +34,22 @@ function progressLine(total: BatchResult, startedAt: number): string {
   return `processed ${total.bundles} bundles, ${total.added} points added (${total.points} seen, ${total.rejected} rejected, ${total.failed} failed) in ${seconds.toFixed(1)} s, ${Math.round(total.points / Math.max(seconds, 0.001))} points/s`;
 }
 
+const SERVER_COMMANDS = ['start', 'serve', 'worker'];
+
+function parseOptions(args: string[]) {
+  return parseArgs({
+    args,
+    options: {
+      json: { type: 'boolean', default: false },
+      'until-empty': { type: 'boolean', default: false },
+      source: { type: 'string' },
+      since: { type: 'string' },
+      until: { type: 'string' },
+    },
+    strict: true,
+  }).values;
+}
+
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   if (!command || command === 'help' || command === '--help' || command === '-h') {
@@ -52,6 +68,12 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
+  if (![...SERVER_COMMANDS, 'migrate', 'process-bundles', 'reprocess', 'status'].includes(command)) {
+    // Before the configuration and the database: a typo must not start an embedded PostgreSQL.
+    console.error(`Unknown command "${command}".\n\n${USAGE}`);
+    return 1;
+  }
+
   let config;
   try {
     config = loadConfig();
@@ -62,9 +84,9 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw error;
   }
-  const isServer = ['start', 'serve', 'worker'].includes(command);
-  // One-shot commands keep the log quiet unless asked, so their output stays readable.
-  const log = createLogger(isServer || process.env.LOG_LEVEL ? config.logLevel : 'warn');
+  const isServer = SERVER_COMMANDS.includes(command);
+  // One-shot commands keep the log quiet unless asked, and on stderr, so their output stays readable.
+  const log = createLogger(isServer || process.env.LOG_LEVEL ? config.logLevel : 'warn', isServer ? 'stdout' : 'stderr');
 
   if (isServer) {
     let running;
@@ -78,17 +100,13 @@ export async function main(argv: string[]): Promise<number> {
     await new Promise(() => undefined); // run until a signal
   }
 
-  const { values } = parseArgs({
-    args: rest,
-    options: {
-      json: { type: 'boolean', default: false },
-      'until-empty': { type: 'boolean', default: false },
-      source: { type: 'string' },
-      since: { type: 'string' },
-      until: { type: 'string' },
-    },
-    strict: true,
-  });
+  let values: ReturnType<typeof parseOptions>;
+  try {
+    values = parseOptions(rest);
+  } catch (error) {
+    console.error(`${(error as Error).message}\n\n${USAGE}`);
+    return 1;
+  }
 
   const db = await openRuntime(config, log);
   try {

@@ -1,0 +1,143 @@
+/** loadConfig(env): defaults, parsing, and every problem reported in one ConfigError. */
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import nacl from 'tweetnacl';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../src/config.ts';
+
+/** The ConfigError loadConfig throws for `env` (fails the test if it does not throw one). */
+function problemsOf(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error(`loadConfig accepted ${JSON.stringify(env)}`);
+}
+
+const pair = nacl.box.keyPair();
+const SECRET = Buffer.from(pair.secretKey).toString('base64');
+const PUBLIC = Buffer.from(pair.publicKey).toString('base64');
+
+describe('loadConfig', () => {
+  it('has documented defaults for an empty environment', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 8000,
+      host: '0.0.0.0',
+      databaseUrl: undefined,
+      dataDir: path.resolve('data'),
+      serverSecretKey: undefined,
+      clientPublicKey: undefined,
+      maxBodyBytes: 100 * 1024 * 1024,
+      maxInflatedBytes: 512 * 1024 * 1024,
+      uploadsDisabled: false,
+      uploadTokens: [],
+      processBatchBundles: 200,
+      processMaxAttempts: 3,
+      workerConcurrency: 2,
+      logLevel: 'info',
+    });
+    expect(path.isAbsolute(config.dataDir)).toBe(true);
+    expect(config.dataDir).toBe(path.join(process.cwd(), 'data'));
+    expect(Number.isInteger(config.dbPoolSize) && config.dbPoolSize >= 2).toBe(true);
+  });
+
+  it('treats blank values as unset', () => {
+    const config = loadConfig({ PORT: '', DATA_DIR: '   ', DATABASE_URL: ' ', LOG_LEVEL: '', PDK_SERVER_KEY: '', PDK_CLIENT_KEY: '  ' });
+    expect(config).toMatchObject({ port: 8000, dataDir: path.resolve('data'), databaseUrl: undefined, logLevel: 'info', serverSecretKey: undefined });
+  });
+
+  it('reads every variable it documents', () => {
+    const config = loadConfig({
+      PORT: '0',
+      HOST: '127.0.0.1',
+      DATABASE_URL: 'postgresql://u:p@db.example:5433/dcs',
+      DATA_DIR: 'var/dcs',
+      MAX_BODY_BYTES: '2048',
+      MAX_INFLATED_BYTES: '4096',
+      UPLOADS_DISABLED: 'Yes',
+      UPLOAD_TOKENS: ' a1, b2 ,,c3 ',
+      PROCESS_BATCH_BUNDLES: '50',
+      PROCESS_MAX_ATTEMPTS: '5',
+      WORKER_CONCURRENCY: '4',
+      DB_POOL_SIZE: '7',
+      LOG_LEVEL: 'debug',
+    });
+    expect(config).toMatchObject({
+      port: 0,
+      host: '127.0.0.1',
+      databaseUrl: 'postgresql://u:p@db.example:5433/dcs',
+      dataDir: path.resolve('var/dcs'),
+      maxBodyBytes: 2048,
+      maxInflatedBytes: 4096,
+      uploadsDisabled: true,
+      uploadTokens: ['a1', 'b2', 'c3'],
+      processBatchBundles: 50,
+      processMaxAttempts: 5,
+      workerConcurrency: 4,
+      dbPoolSize: 7,
+      logLevel: 'debug',
+    });
+    expect(loadConfig({ DATA_DIR: '/srv/dcs-data/' }).dataDir).toBe('/srv/dcs-data');
+    for (const off of ['0', 'false', 'NO', 'off']) expect(loadConfig({ UPLOADS_DISABLED: off }).uploadsDisabled).toBe(false);
+    for (const on of ['1', 'true', 'on']) expect(loadConfig({ UPLOADS_DISABLED: on }).uploadsDisabled).toBe(true);
+  });
+
+  it('checks integer ranges', () => {
+    expect(loadConfig({ PORT: '65535' }).port).toBe(65535);
+    for (const bad of ['65536', '-1', '80.5', '8e3x', 'abc']) {
+      expect(problemsOf({ PORT: bad }).problems).toEqual([`PORT must be an integer between 0 and 65535 (got "${bad}")`]);
+    }
+    expect(problemsOf({ DB_POOL_SIZE: '1' }).problems[0]).toMatch(/^DB_POOL_SIZE must be an integer between 2 and/);
+    expect(problemsOf({ MAX_BODY_BYTES: '100' }).problems[0]).toMatch(/^MAX_BODY_BYTES must be an integer between 1024 and/);
+  });
+
+  it('reports every problem together in one ConfigError', () => {
+    const error = problemsOf({
+      PORT: 'abc',
+      DB_POOL_SIZE: '1',
+      DATABASE_URL: 'mysql://localhost/dcs',
+      LOG_LEVEL: 'loud',
+      UPLOADS_DISABLED: 'maybe',
+      WORKER_CONCURRENCY: '0',
+      PDK_SERVER_KEY: 'not a key!',
+    });
+    const expected = [/^PORT /, /^DB_POOL_SIZE /, /^DATABASE_URL /, /^LOG_LEVEL /, /^UPLOADS_DISABLED /, /^WORKER_CONCURRENCY /, /^PDK_SERVER_KEY must be the base64/];
+    for (const pattern of expected) expect(error.problems.some((p) => pattern.test(p)), `${pattern} in ${error.problems.join(' | ')}`).toBe(true);
+    expect(error.name).toBe('ConfigError');
+    for (const problem of error.problems) expect(error.message).toContain(problem);
+    expect(error.message.startsWith('Invalid configuration:\n  - ')).toBe(true);
+  });
+
+  it('requires PDK_SERVER_KEY and PDK_CLIENT_KEY together', () => {
+    expect(problemsOf({ PDK_SERVER_KEY: SECRET }).problems).toEqual([
+      'PDK_SERVER_KEY and PDK_CLIENT_KEY must be set together (encrypted uploads need both)',
+    ]);
+    expect(problemsOf({ PDK_CLIENT_KEY: PUBLIC }).problems).toHaveLength(1);
+    const config = loadConfig({ PDK_SERVER_KEY: SECRET, PDK_CLIENT_KEY: PUBLIC });
+    expect(Buffer.from(config.serverSecretKey!)).toEqual(Buffer.from(pair.secretKey));
+    expect(Buffer.from(config.clientPublicKey!)).toEqual(Buffer.from(pair.publicKey));
+  });
+
+  it('accepts keys with embedded line breaks, and rejects keys of the wrong length', () => {
+    const wrapped = (key: string, eol: string) => key.match(/.{1,16}/g)!.join(eol) + eol;
+    for (const eol of ['\n', '\r\n']) {
+      const config = loadConfig({ PDK_SERVER_KEY: wrapped(SECRET, eol), PDK_CLIENT_KEY: `\n${wrapped(PUBLIC, eol)}` });
+      expect(Buffer.from(config.serverSecretKey!)).toEqual(Buffer.from(pair.secretKey));
+      expect(Buffer.from(config.clientPublicKey!)).toEqual(Buffer.from(pair.publicKey));
+    }
+    const short = randomBytes(16).toString('base64');
+    expect(problemsOf({ PDK_SERVER_KEY: SECRET, PDK_CLIENT_KEY: short }).problems).toContain('PDK_CLIENT_KEY must be the base64 of a 32-byte key');
+  });
+
+  it('returns a frozen object', () => {
+    const config = loadConfig({});
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(() => {
+      (config as { port: number }).port = 1;
+    }).toThrow(TypeError);
+    expect(config.port).toBe(8000);
+  });
+});
