@@ -92,8 +92,8 @@ function boxKeys(config: Config) {
 }
 
 /** Records a failed attempt; the bundle is errored once it has failed `maxAttempts` times. */
-async function recordFailure(pool: Pool, id: number, message: string, maxAttempts: number): Promise<void> {
-  await pool.query(
+async function recordFailure(db: Pool | PoolClient, id: number, message: string, maxAttempts: number): Promise<void> {
+  await db.query(
     `UPDATE bundles SET attempts = attempts + 1, error = $2,
        status = CASE WHEN attempts + 1 >= $3 THEN 'errored' ELSE 'pending' END,
        processed_at = CASE WHEN attempts + 1 >= $3 THEN now() END
@@ -168,10 +168,28 @@ async function runBatch(deps: ProcessingDeps, limit: number, onlyIds?: number[])
       return { result: EMPTY, ids };
     }
     const { decoded, undecodable } = decodeAll(bundles, config);
-    const counts = decoded.length > 0 ? await expand(client, decoded) : { bundles: 0, points: 0, added: 0, rejected: 0 };
+    // Failures are recorded while the claim still locks the bundles: recorded after the commit,
+    // another loop could claim and fail the same bundle meanwhile (attempts past the maximum).
+    for (const { id, message } of undecodable) await recordFailure(client, id, message, config.processMaxAttempts);
+    let counts = { bundles: 0, points: 0, added: 0, rejected: 0 };
+    let failed = undecodable.length;
+    if (decoded.length > 0 && !onlyIds) {
+      counts = await expand(client, decoded);
+    } else if (decoded.length > 0) {
+      // Isolating bundles after a failed batch: a failure is recorded in this same transaction.
+      await client.query('SAVEPOINT expand');
+      try {
+        counts = await expand(client, decoded);
+      } catch (error) {
+        if (isDatabaseUnavailable(error)) throw error;
+        await client.query('ROLLBACK TO SAVEPOINT expand');
+        deps.log.error({ err: error, bundleIds: decoded.map((d) => d.bundle.id) }, 'bundle failed to process');
+        for (const { bundle } of decoded) await recordFailure(client, bundle.id, (error as Error).message, config.processMaxAttempts);
+        failed += decoded.length;
+      }
+    }
     await client.query('COMMIT');
-    for (const { id, message } of undecodable) await recordFailure(pool, id, message, config.processMaxAttempts);
-    return { result: { ...counts, failed: undecodable.length }, ids };
+    return { result: { ...counts, failed }, ids };
   } catch (error) {
     await client.query('ROLLBACK').catch(() => undefined);
     (error as { claimedIds?: number[] }).claimedIds = ids;

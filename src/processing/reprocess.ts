@@ -2,8 +2,10 @@
  * `dcs reprocess`: rebuild data points from the raw bundles, for all bundles or those of one
  * source and/or a receipt-time range. The chosen bundles' points are deleted (source counters
  * adjusted) and the bundles queued again; expansion is idempotent, so a point also delivered by a
- * bundle outside the selection is never duplicated. Bundles that were undecodable at upload
- * (errored with no processing attempt) hold the raw request, not a payload, and are left alone.
+ * bundle outside the selection is never duplicated. The counters of the sources involved are
+ * recounted, so points deleted by hand and rebuilt are not counted twice. Bundles that were
+ * undecodable at upload (errored with no processing attempt) hold the raw request, not a payload,
+ * and are left alone.
  */
 import type { Pool } from '../db/database.ts';
 
@@ -32,10 +34,26 @@ export async function queueReprocess(pool: Pool, filter: ReprocessFilter): Promi
        removed AS (
          DELETE FROM data_points p USING chosen c WHERE p.bundle_id = c.id RETURNING p.source
        ),
+       touched AS (
+         SELECT source FROM removed
+         UNION
+         SELECT unnest(b.sources) FROM bundles b WHERE b.id IN (SELECT id FROM chosen)
+       ),
+       -- Every CTE sees the table as it was before the DELETE: actual is the real count then.
+       tally AS (
+         SELECT t.source, d.point_count AS counted, coalesce(r.n, 0) AS removed,
+                (SELECT count(*) FROM data_points p WHERE p.source = t.source) AS actual
+         FROM touched t
+         JOIN data_sources d ON d.source = t.source
+         LEFT JOIN (SELECT source, count(*) AS n FROM removed GROUP BY source) r ON r.source = t.source
+       ),
+       -- Recount, not just subtract: points deleted by hand are rebuilt by the reprocessing, so a
+       -- counter that still included them would count them twice. The drift (counted - actual) is
+       -- applied to the current value, which keeps increments committed by workers meanwhile.
        adjusted AS (
-         UPDATE data_sources s SET point_count = greatest(0, s.point_count - r.n)
-         FROM (SELECT source, count(*) AS n FROM removed GROUP BY source) r
-         WHERE s.source = r.source
+         UPDATE data_sources s SET point_count = greatest(0, s.point_count - (t.counted - t.actual) - t.removed)
+         FROM tally t
+         WHERE s.source = t.source
        )
        UPDATE bundles b SET status = 'pending', attempts = 0, error = NULL, processed_at = NULL,
          point_count = NULL, points_added = NULL, points_rejected = NULL, rejections = NULL

@@ -24,7 +24,9 @@ export function startWorker(deps: ProcessingDeps & { databaseUrl: string; concur
     wake = [];
     for (const resolve of waiting) resolve();
   };
+  // Once stopped, never sleep: a loop that was busy when stop() woke everyone must not wait a poll.
   const sleep = (ms: number) => new Promise<void>((resolve) => {
+    if (stopped) return resolve();
     const timer = setTimeout(() => {
       wake = wake.filter((w) => w !== done);
       resolve();
@@ -48,6 +50,7 @@ export function startWorker(deps: ProcessingDeps & { databaseUrl: string; concur
         await new Promise<void>((resolve) => {
           client.on('error', () => resolve());
           client.on('end', () => resolve());
+          if (stopped) resolve(); // stop() ran while this client was connecting: it could not end it
         });
       } catch (error) {
         if (!stopped) log.warn({ err: error }, 'worker cannot LISTEN; retrying');
