@@ -203,7 +203,10 @@ async function measureServer(uploads: Upload[], totalPoints: number) {
   fs.mkdirSync(dataDir, { recursive: true });
   const env = { ...process.env, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' };
   delete (env as Record<string, string | undefined>).DATABASE_URL;
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'dcs.js'), 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // BENCH_COMMAND=serve measures uploads alone (diagnosis; the worker never runs, so nothing gets processed).
+  const command = process.env.BENCH_COMMAND ?? 'start';
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean); // e.g. --cpu-prof
+  const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'bin', 'dcs.js'), command], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let peakRss = 0;
   const sampler = setInterval(() => {
     peakRss = Math.max(peakRss, rssMb(child.pid!));
@@ -216,6 +219,7 @@ async function measureServer(uploads: Upload[], totalPoints: number) {
     await db.connect();
     const run = await drive(port, uploads);
     for (;;) {
+      if (command === 'serve') break;
       const { rows } = await db.query(`SELECT count(*)::int AS pending FROM bundles WHERE status = 'pending'`);
       if (rows[0].pending === 0) break;
       await new Promise((resolve) => setTimeout(resolve, 50));

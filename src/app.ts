@@ -9,6 +9,7 @@ import type { Config } from './config.ts';
 import type { Pool } from './db/database.ts';
 import { DcsError, ERRORS, isDatabaseUnavailable, type ErrorCode } from './errors.ts';
 import { CREATE_CARRIER, createFramingServer, type FramingServer } from './ingest/create-method.ts';
+import type { BundleNotifier } from './ingest/bundle-notifier.ts';
 import { registerIngestRoutes } from './ingest/ingest.routes.ts';
 import { CORS_HEADERS } from './ingest/replies.ts';
 import type { Logger } from './log.ts';
@@ -17,6 +18,7 @@ export interface AppDeps {
   pool: Pool;
   config: Config;
   log: Logger;
+  notifier: BundleNotifier;
 }
 
 function errorBody(code: ErrorCode, message: string): string {

@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { buildApp, startHttpServer, stopHttpServer } from './app.ts';
+import { createBundleNotifier } from './ingest/bundle-notifier.ts';
 import type { FramingServer } from './ingest/create-method.ts';
 import type { Config } from './config.ts';
 import { openDatabase, type Database } from './db/database.ts';
@@ -47,7 +48,9 @@ export async function startServer(config: Config, log: Logger, parts: { web: boo
       worker = startWorker({ pool: db.pool, config, log, databaseUrl: db.url, concurrency: config.workerConcurrency });
     }
     if (parts.web) {
-      app = await buildApp({ pool: db.pool, config, log });
+      const running = worker;
+      const notifier = createBundleNotifier(db.pool, () => running?.wake());
+      app = await buildApp({ pool: db.pool, config, log, notifier });
       front = await startHttpServer(app, config.port, config.host);
     }
   } catch (error) {

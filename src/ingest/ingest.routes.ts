@@ -12,6 +12,7 @@ import type { Pool } from '../db/database.ts';
 import { DcsError } from '../errors.ts';
 import { PayloadError } from '../processing/bundle-codec.ts';
 import { insertBundle, insertErroredBundle, type Endpoint } from './bundle.repository.ts';
+import type { BundleNotifier } from './bundle-notifier.ts';
 import { CREATE_CARRIER } from './create-method.ts';
 import { FormError } from './form.ts';
 import { REPLIES } from './replies.ts';
@@ -20,6 +21,7 @@ import { readUpload, transportOf, validateBundle, type IncomingUpload } from './
 export interface IngestDeps {
   pool: Pool;
   config: Config;
+  notifier: BundleNotifier;
 }
 
 const ALLOWED = 'CREATE, POST, PUT, HEAD, OPTIONS';
@@ -87,6 +89,7 @@ async function handleUpload(request: FastifyRequest, reply: FastifyReply, endpoi
     return json(reply, 400, endpoint === 'bundle' ? REPLIES.unparsableBundle : REPLIES.unparsablePoint);
   }
   await insertBundle(pool, bundle);
+  deps.notifier.bundleStored();
   if (endpoint === 'point') return json(reply, 201, REPLIES.pointAdded);
   return json(reply, 201, method === 'CREATE' ? REPLIES.bundleAddedPretty : REPLIES.bundleAdded);
 }

@@ -44,7 +44,7 @@ accepted AS (
     coalesce(nullif(CASE WHEN jsonb_typeof(c.meta -> 'generator-id') = 'string' THEN c.meta ->> 'generator-id' END, ''),
              'unknown-generator') AS generator_id,
     coalesce(CASE WHEN jsonb_typeof(c.meta -> 'generator') IN ('object', 'array') THEN (c.meta -> 'generator')::text ELSE c.meta ->> 'generator' END, '') AS generator,
-    decode(md5(c.point::text), 'hex') AS content_hash,
+    jsonb_hash_extended(c.point, 0) AS content_hash,
     coalesce(t.by_timestamp, t.by_date, t.by_date_text, c.received_at) AS created,
     CASE WHEN t.by_timestamp IS NOT NULL THEN 'timestamp'
          WHEN t.by_date IS NOT NULL THEN 'date'

@@ -22,11 +22,21 @@ export function startWorkerThread(config: Config, databaseUrl: string): Worker {
     `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`,
     { eval: true, workerData: { config, databaseUrl } satisfies ThreadData },
   );
+  let wakePosted = false;
   const exited = new Promise<void>((resolve) => thread.once('exit', () => resolve()));
+  thread.on('message', () => {
+    wakePosted = false;
+  });
   thread.on('error', (error) => {
     createLogger(config.logLevel).error({ err: error }, 'processing thread failed');
   });
   return {
+    wake() {
+      // One message per wake-up is enough; the thread clears the flag by asking for more.
+      if (wakePosted) return;
+      wakePosted = true;
+      thread.postMessage('wake');
+    },
     async stop() {
       thread.postMessage('stop');
       await exited;
@@ -39,7 +49,12 @@ async function runInThread(): Promise<void> {
   const log = createLogger(config.logLevel).child({ thread: 'processing' });
   const pool = createPool(databaseUrl, Math.max(2, config.workerConcurrency + 1), log);
   const worker = startWorker({ pool, config, log, databaseUrl, concurrency: config.workerConcurrency });
-  parentPort!.once('message', async () => {
+  parentPort!.on('message', async (message: string) => {
+    if (message === 'wake') {
+      parentPort!.postMessage('woken');
+      worker.wake();
+      return;
+    }
     await worker.stop();
     await pool.end();
     parentPort!.close();

@@ -11,6 +11,8 @@ const POLL_MS = 5_000;
 const RETRY_MS = 2_000;
 
 export interface Worker {
+  /** New bundles are waiting: stop sleeping. */
+  wake(): void;
   /** Finishes the batches in progress, then stops. */
   stop(): Promise<void>;
 }
@@ -19,7 +21,10 @@ export function startWorker(deps: ProcessingDeps & { databaseUrl: string; concur
   const { log } = deps;
   let stopped = false;
   let wake: (() => void)[] = [];
+  // Counts wake-ups, so one that arrives while a loop is busy is not lost when it goes to sleep.
+  let wakeups = 0;
   const wakeAll = () => {
+    wakeups += 1;
     const waiting = wake;
     wake = [];
     for (const resolve of waiting) resolve();
@@ -64,12 +69,13 @@ export function startWorker(deps: ProcessingDeps & { databaseUrl: string; concur
   const loop = async (n: number) => {
     while (!stopped) {
       try {
+        const wakeupsBefore = wakeups;
         const result = await processBatch(deps);
         if (result.bundles > 0 || result.failed > 0) {
           log.debug({ loop: n, ...result }, 'processed bundles');
           continue;
         }
-        await sleep(POLL_MS);
+        if (wakeups === wakeupsBefore) await sleep(POLL_MS);
       } catch (error) {
         if (isDatabaseUnavailable(error)) log.warn({ err: error }, 'database unavailable; processing paused');
         else log.error({ err: error }, 'processing failed');
@@ -81,6 +87,7 @@ export function startWorker(deps: ProcessingDeps & { databaseUrl: string; concur
   const listening = listen();
   const loops = Array.from({ length: deps.concurrency }, (_, i) => loop(i));
   return {
+    wake: wakeAll,
     async stop() {
       stopped = true;
       wakeAll();

@@ -79,10 +79,10 @@ CREATE TABLE data_points (
   recorded              timestamptz NOT NULL,
   -- the first bundle that delivered this point (no foreign key: bundles may be archived).
   bundle_id             bigint NOT NULL,
-  -- md5 of the point's canonical JSON (jsonb text form), as the client sent it: identical points
-  -- deduplicate whatever their whitespace or key order. Not a security hash: only the study's
-  -- own clients write here, and a collision would only merge two of one participant's points.
-  content_hash          bytea NOT NULL,
+  -- 64-bit hash of the point's canonical form (jsonb_hash_extended: whitespace and key order do
+  -- not matter). With `created` it identifies a point: two different points would need the same
+  -- client time to the microsecond and a colliding 64-bit hash to be merged.
+  content_hash          bigint NOT NULL,
   -- the point object as received (jsonb: key order and whitespace normalised), plus
   -- passive-data-metadata.encrypted_transmission as the original server adds it.
   properties            jsonb NOT NULL,
@@ -92,19 +92,23 @@ CREATE INDEX data_points_source ON data_points (source, generator_id, created);
 CREATE INDEX data_points_generator ON data_points (generator_id, created);
 CREATE INDEX data_points_recorded ON data_points USING brin (recorded);
 CREATE INDEX data_points_bundle ON data_points (bundle_id);
--- lz4 compresses point JSON several times faster than the default pglz; not every build has it.
+-- Point JSON is compressed with lz4 where the server has it (Debian, most managed services): it
+-- is several times faster than PostgreSQL's default pglz. Where it is missing (the embedded
+-- build), pglz would cost more than half of processing time, so points are stored uncompressed
+-- (about twice the disk). To trade CPU for disk there:
+--   ALTER TABLE data_points ALTER COLUMN properties SET STORAGE EXTENDED;
 DO $$
 BEGIN
   ALTER TABLE data_points ALTER COLUMN properties SET COMPRESSION lz4;
 EXCEPTION WHEN feature_not_supported OR invalid_parameter_value THEN
-  NULL;
+  ALTER TABLE data_points ALTER COLUMN properties SET STORAGE EXTERNAL;
 END
 $$;
 
 -- Links points to the files their `@` keys name.
 CREATE TABLE data_point_files (
   point_created  timestamptz NOT NULL,
-  point_hash     bytea NOT NULL,
+  point_hash     bigint NOT NULL,
   file_id        bigint NOT NULL REFERENCES bundle_files (id) ON DELETE CASCADE,
   key            text NOT NULL,
   PRIMARY KEY (point_created, point_hash, file_id)
@@ -147,12 +151,3 @@ EXCEPTION WHEN others THEN
   RETURN NULL;
 END
 $$;
-
--- Wakes workers (LISTEN dcs_bundles) as soon as uploads arrive; one notification per statement.
-CREATE FUNCTION dcs_notify_bundles() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-  PERFORM pg_notify('dcs_bundles', '');
-  RETURN NULL;
-END
-$$;
-CREATE TRIGGER bundles_notify AFTER INSERT ON bundles FOR EACH STATEMENT EXECUTE FUNCTION dcs_notify_bundles();
