@@ -63,7 +63,8 @@ async function binaries(): Promise<{ initdb: string; pg_ctl: string; postgres: s
   }
 }
 
-function isAlive(pid: number): boolean {
+/** True if a process with this pid exists (ours or another user's). */
+export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

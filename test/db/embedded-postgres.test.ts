@@ -9,6 +9,7 @@ import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isAlive } from '../../src/db/embedded-postgres.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FORM, gzipForm, samples } from '../helpers/samples.ts';
 
@@ -71,14 +72,6 @@ async function waitUntil(condition: () => boolean, timeoutMs = 60_000): Promise<
   }
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** The pid in DATA_DIR/postgres/postmaster.pid, if the file exists. */
 function pidFilePid(dataDir: string): number | undefined {

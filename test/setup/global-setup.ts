@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
-import { openEmbeddedPostgres, type EmbeddedDatabase } from '../../src/db/embedded-postgres.ts';
+import { isAlive, openEmbeddedPostgres, type EmbeddedDatabase } from '../../src/db/embedded-postgres.ts';
 import { migrate } from '../../src/db/migrate.ts';
 import { createLogger } from '../../src/log.ts';
 import { syncDataTypes } from '../../src/processing/data-types.ts';
@@ -24,14 +24,6 @@ let embedded: EmbeddedDatabase | undefined;
 let adminUrl: string | undefined;
 const TEMPLATE = `dcs_test_${process.pid}`;
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 export async function setup(project: TestProject): Promise<void> {
   adminUrl = process.env.TEST_DATABASE_URL;
