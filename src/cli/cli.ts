@@ -108,7 +108,13 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
 
-  const db = await openRuntime(config, log);
+  let db;
+  try {
+    db = await openRuntime(config, log);
+  } catch (error) {
+    console.error(`Cannot open the database: ${(error as Error).message}`);
+    return 1;
+  }
   try {
     const deps = { pool: db.pool, config, log };
     switch (command) {

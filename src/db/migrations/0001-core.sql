@@ -77,7 +77,8 @@ CREATE TABLE data_points (
   created               timestamptz NOT NULL,
   created_from          text NOT NULL,
   recorded              timestamptz NOT NULL,
-  -- the first bundle that delivered this point (no foreign key: bundles may be archived).
+  -- a bundle that delivered this point (the first to be processed; among copies processed in one
+  -- batch, any of them). No foreign key: bundles may be archived.
   bundle_id             bigint NOT NULL,
   -- 64-bit hash of the point's canonical form (jsonb_hash_extended: whitespace and key order do
   -- not matter). With `created` it identifies a point: two different points would need the same
