@@ -103,6 +103,7 @@ BEGIN
   ALTER TABLE data_points ALTER COLUMN properties SET COMPRESSION lz4;
 EXCEPTION WHEN feature_not_supported OR invalid_parameter_value THEN
   ALTER TABLE data_points ALTER COLUMN properties SET STORAGE EXTERNAL;
+  ALTER TABLE data_points SET (toast_tuple_target = 8160);
 END
 $$;
 
