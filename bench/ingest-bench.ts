@@ -205,7 +205,8 @@ async function measureServer(uploads: Upload[], totalPoints: number) {
   delete (env as Record<string, string | undefined>).DATABASE_URL;
   // BENCH_COMMAND=serve measures uploads alone (diagnosis; the worker never runs, so nothing gets processed).
   const command = process.env.BENCH_COMMAND ?? 'start';
-  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean); // e.g. --cpu-prof
+  // As `npm start` runs it; BENCH_NODE_ARGS adds flags (e.g. --cpu-prof).
+  const nodeArgs = ['--max-semi-space-size=4', ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
   const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'bin', 'dcs.js'), command], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let peakRss = 0;
   const sampler = setInterval(() => {

@@ -1,7 +1,14 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --max-semi-space-size=4
 // The `dcs` command. TypeScript runs through tsx, so `npm install && npm start` needs no build step.
+import v8 from 'node:v8';
 import { register } from 'tsx/esm/api';
 
+// A small young generation (4 MB semi-spaces): uploads make short-lived garbage in bursts, and V8
+// otherwise grows new space, and so resident memory, far past what the server needs (BENCHMARKS.md).
+// npm start and the shebang pass the flag; when started some other way, set it now.
+if (!process.execArgv.some((arg) => arg.startsWith('--max-semi-space-size'))) {
+  v8.setFlagsFromString('--max-semi-space-size=4');
+}
 register();
 const { main } = await import('../src/cli/cli.ts');
 process.exitCode = await main(process.argv.slice(2));
