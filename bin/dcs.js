@@ -9,6 +9,11 @@ import { register } from 'tsx/esm/api';
 if (!process.execArgv.some((arg) => arg.startsWith('--max-semi-space-size'))) {
   v8.setFlagsFromString('--max-semi-space-size=4');
 }
+// `dcs status | head` closes our stdout early; that is not an error.
+process.stdout.on('error', (error) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
 register();
 const { main } = await import('../src/cli/cli.ts');
 process.exitCode = await main(process.argv.slice(2));
