@@ -1,86 +1,74 @@
 /**
- * One statement that expands a batch of decoded bundles into data points, inside PostgreSQL:
- * the JSON is parsed once (as jsonb) and never travels back to Node.
+ * One statement that stores a batch of decoded bundles' points. Node has already read each
+ * point's metadata (point-fields.ts) and dropped the rejected ones; PostgreSQL parses the bundles'
+ * JSON once (as jsonb), picks the accepted points out by position, hashes and stores them,
+ * registers their sources and marks the bundles processed.
  *
  * Parameters:
- *   $1 jsonb         [bundle1Points, bundle2Points, ...]: each element one bundle's JSON array
- *   $2 bigint[]      bundle ids, in the same order
- *   $3 timestamptz[] bundle receipt times (the last fallback for `created`)
- *   $4 boolean[]     whether each bundle was uploaded encrypted
- *   $5 jsonb         attachment links [{"b": bundle ordinal, "i": point ordinal, "k": key, "f": field name}]
+ *   $1  jsonb          [bundle1Points, bundle2Points, ...]: each element one bundle's JSON array
+ *   $2  int[]          per accepted point: its bundle's position in $1 (1-based)
+ *   $3  int[]          ... its position in that bundle (1-based)
+ *   $4  text[]         ... source
+ *   $5  text[]         ... generator id
+ *   $6  text[]         ... generator
+ *   $7  text[]         ... user agent
+ *   $8  float8[]       ... client time in epoch seconds, or NULL
+ *   $9  text[]         ... where that time came from (timestamp | date), or NULL
+ *   $10 text[]         ... body `date` text to try as an ISO time, or NULL
+ *   $11 bigint[]       per bundle (in $1 order): id
+ *   $12 timestamptz[]  ... receipt time (the last fallback for `created`)
+ *   $13 boolean[]      ... uploaded encrypted
+ *   $14 int[]          ... number of elements
+ *   $15 int[]          ... number rejected
+ *   $16 text[]         ... rejections as a JSON object, or NULL
+ *   $17 text[]         ... distinct accepted sources as a JSON array, or NULL if none
+ *   $18 jsonb          attachment links [{"b": bundle position, "i": point position, "k": key, "f": field name}]
  *
- * Per point: rejected (with a reason) unless it is an object with passive-data-metadata holding
- * `source` and `generator`; otherwise inserted unless an identical point (same canonical JSON,
- * same `created`) already exists. Sources are registered and their counters advanced; each bundle
- * is marked processed with its counts. Returns one row per bundle.
+ * A point is inserted unless an identical one (same canonical JSON, same `created`) exists.
+ * Returns one row per bundle with the number of points added.
  */
 export const EXPAND_BUNDLES_SQL = `
-WITH input AS (
-  SELECT b.ord, b.bundle_id, b.received_at, b.encrypted, arr.points
-  FROM unnest($2::bigint[], $3::timestamptz[], $4::boolean[]) WITH ORDINALITY AS b (bundle_id, received_at, encrypted, ord)
+WITH bundle AS (
+  SELECT b.ord, b.id, b.received_at, b.encrypted, b.total, b.rejected, b.rejections, b.sources, arr.points
+  FROM unnest($11::bigint[], $12::timestamptz[], $13::boolean[], $14::int[], $15::int[], $16::text[], $17::text[])
+    WITH ORDINALITY AS b (id, received_at, encrypted, total, rejected, rejections, sources, ord)
   JOIN jsonb_array_elements($1::jsonb) WITH ORDINALITY AS arr (points, ord) USING (ord)
 ),
-raw AS (
-  SELECT i.ord, i.bundle_id, i.received_at, i.encrypted, e.idx, e.point,
-         CASE WHEN jsonb_typeof(e.point) = 'object' THEN e.point -> 'passive-data-metadata' END AS meta
-  FROM input i
-  CROSS JOIN LATERAL jsonb_array_elements(CASE WHEN jsonb_typeof(i.points) = 'array' THEN i.points ELSE '[]' END)
-    WITH ORDINALITY AS e (point, idx)
+point AS (
+  SELECT p.bord, p.pidx, b.id AS bundle_id, b.encrypted, p.source, p.generator_id, p.generator, p.user_agent,
+    b.points -> (p.pidx - 1) AS body,
+    coalesce(to_timestamp(p.epoch), t.parsed, b.received_at) AS created,
+    coalesce(p.epoch_from, CASE WHEN t.parsed IS NOT NULL THEN 'date-text' ELSE 'received' END) AS created_from
+  FROM unnest($2::int[], $3::int[], $4::text[], $5::text[], $6::text[], $7::text[], $8::float8[], $9::text[], $10::text[])
+    AS p (bord, pidx, source, generator_id, generator, user_agent, epoch, epoch_from, date_text)
+  JOIN bundle b ON b.ord = p.bord
+  CROSS JOIN LATERAL (SELECT CASE WHEN p.epoch IS NULL THEN dcs_text_timestamp(p.date_text) END AS parsed) t
 ),
-checked AS (
-  SELECT r.*,
-    CASE
-      WHEN jsonb_typeof(r.point) <> 'object' THEN 'not-an-object'
-      WHEN jsonb_typeof(r.meta) IS DISTINCT FROM 'object' THEN 'missing-metadata'
-      WHEN NOT r.meta ? 'source' THEN 'missing-source'
-      WHEN NOT r.meta ? 'generator' THEN 'missing-generator'
-    END AS rejection,
-    coalesce(nullif(CASE WHEN jsonb_typeof(r.meta -> 'source') IN ('string', 'number', 'boolean') THEN r.meta ->> 'source' END, ''),
-             'missing-source') AS source
-  FROM raw r
-),
-accepted AS (
-  SELECT c.ord, c.idx, c.bundle_id, c.encrypted, c.point, c.source,
-    coalesce(nullif(CASE WHEN jsonb_typeof(c.meta -> 'generator-id') = 'string' THEN c.meta ->> 'generator-id' END, ''),
-             'unknown-generator') AS generator_id,
-    coalesce(CASE WHEN jsonb_typeof(c.meta -> 'generator') IN ('object', 'array') THEN (c.meta -> 'generator')::text ELSE c.meta ->> 'generator' END, '') AS generator,
-    jsonb_hash_extended(c.point, 0) AS content_hash,
-    coalesce(t.by_timestamp, t.by_date, t.by_date_text, c.received_at) AS created,
-    CASE WHEN t.by_timestamp IS NOT NULL THEN 'timestamp'
-         WHEN t.by_date IS NOT NULL THEN 'date'
-         WHEN t.by_date_text IS NOT NULL THEN 'date-text'
-         ELSE 'received' END AS created_from
-  FROM checked c
-  CROSS JOIN LATERAL (SELECT
-    dcs_epoch(c.meta -> 'timestamp', 1) AS by_timestamp,
-    dcs_epoch(c.point -> 'date', 1000) AS by_date,
-    CASE WHEN jsonb_typeof(c.point -> 'date') = 'string' THEN dcs_text_timestamp(c.point ->> 'date') END AS by_date_text
-  ) t
-  WHERE c.rejection IS NULL
+hashed AS MATERIALIZED (
+  SELECT p.*, jsonb_hash_extended(p.body, 0) AS content_hash FROM point p
 ),
 inserted AS (
   INSERT INTO data_points (source, generator_id, generator, secondary_identifier, user_agent, created, created_from,
                            recorded, bundle_id, content_hash, properties)
-  SELECT a.source, a.generator_id, a.generator,
+  SELECT h.source, h.generator_id, h.generator,
     CASE dt.secondary_kind
-      WHEN 'key' THEN a.point #>> dt.secondary_path
-      WHEN 'url-host' THEN substring(a.point #>> dt.secondary_path FROM '^[A-Za-z][A-Za-z0-9+.-]*://(?:[^@/?#]*@)?([^:/?#]+)')
-      WHEN 'voices-present' THEN CASE a.point #>> dt.secondary_path WHEN 'true' THEN 'present' WHEN 'false' THEN 'not-present' ELSE 'unknown' END
+      WHEN 'key' THEN h.body #>> dt.secondary_path
+      WHEN 'url-host' THEN substring(h.body #>> dt.secondary_path FROM '^[A-Za-z][A-Za-z0-9+.-]*://(?:[^@/?#]*@)?([^:/?#]+)')
+      WHEN 'voices-present' THEN CASE h.body #>> dt.secondary_path WHEN 'true' THEN 'present' WHEN 'false' THEN 'not-present' ELSE 'unknown' END
     END,
-    CASE WHEN strpos(a.generator, ':') > 0 THEN btrim(substr(a.generator, strpos(a.generator, ':') + 1)) ELSE btrim(a.generator) END,
-    a.created, a.created_from, now(), a.bundle_id, a.content_hash,
-    jsonb_set(a.point, '{passive-data-metadata,encrypted_transmission}', to_jsonb(a.encrypted))
-  FROM accepted a
-  LEFT JOIN data_types dt ON dt.identifier = a.generator_id
+    h.user_agent, h.created, h.created_from, now(), h.bundle_id, h.content_hash,
+    jsonb_set(h.body, '{passive-data-metadata,encrypted_transmission}', to_jsonb(h.encrypted))
+  FROM hashed h
+  LEFT JOIN data_types dt ON dt.identifier = h.generator_id
   ON CONFLICT ON CONSTRAINT data_points_identity DO NOTHING
   RETURNING bundle_id, source, created, user_agent
 ),
 linked AS (
   INSERT INTO data_point_files (point_created, point_hash, file_id, key)
-  SELECT a.created, a.content_hash, f.id, l.k
-  FROM jsonb_to_recordset($5::jsonb) AS l (b bigint, i bigint, k text, f text)
-  JOIN accepted a ON a.ord = l.b AND a.idx = l.i
-  JOIN bundle_files f ON f.bundle_id = a.bundle_id AND f.field_name = l.f
+  SELECT h.created, h.content_hash, f.id, l.k
+  FROM jsonb_to_recordset($18::jsonb) AS l (b int, i int, k text, f text)
+  JOIN hashed h ON h.bord = l.b AND h.pidx = l.i
+  JOIN bundle_files f ON f.bundle_id = h.bundle_id AND f.field_name = l.f
   ON CONFLICT DO NOTHING
 ),
 registered AS (
@@ -94,27 +82,16 @@ registered AS (
                              THEN excluded.latest_user_agent ELSE s.latest_user_agent END,
     point_count = s.point_count + excluded.point_count
 ),
-counts AS (
-  SELECT bundle_id, count(*) AS total, count(*) FILTER (WHERE rejection IS NOT NULL) AS rejected,
-         array_agg(DISTINCT source) FILTER (WHERE rejection IS NULL) AS sources
-  FROM checked GROUP BY bundle_id
-),
-reasons AS (
-  SELECT bundle_id, jsonb_object_agg(rejection, n) AS rejections
-  FROM (SELECT bundle_id, rejection, count(*) AS n FROM checked WHERE rejection IS NOT NULL GROUP BY 1, 2) r
-  GROUP BY bundle_id
-),
 added AS (
   SELECT bundle_id, count(*) AS n FROM inserted GROUP BY bundle_id
 )
-UPDATE bundles b SET
+UPDATE bundles t SET
   status = 'processed', processed_at = now(), error = NULL,
-  point_count = coalesce(c.total, 0), points_added = coalesce(a.n, 0), points_rejected = coalesce(c.rejected, 0),
-  rejections = r.rejections, sources = c.sources
-FROM input i
-LEFT JOIN counts c ON c.bundle_id = i.bundle_id
-LEFT JOIN reasons r ON r.bundle_id = i.bundle_id
-LEFT JOIN added a ON a.bundle_id = i.bundle_id
-WHERE b.id = i.bundle_id
-RETURNING b.id, b.point_count, b.points_added, b.points_rejected
+  point_count = b.total, points_added = coalesce(a.n, 0), points_rejected = b.rejected,
+  rejections = b.rejections::jsonb,
+  sources = CASE WHEN b.sources IS NOT NULL THEN ARRAY(SELECT jsonb_array_elements_text(b.sources::jsonb)) END
+FROM bundle b
+LEFT JOIN added a ON a.bundle_id = b.id
+WHERE t.id = b.id
+RETURNING t.id, t.point_count, t.points_added, t.points_rejected
 `;

@@ -9,8 +9,9 @@ import type { Config } from '../config.ts';
 import type { Pool, PoolClient } from '../db/database.ts';
 import { isDatabaseUnavailable } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { decodePayload, PayloadError } from './bundle-codec.ts';
+import { decodePayload, parseJson, PayloadError } from './bundle-codec.ts';
 import { EXPAND_BUNDLES_SQL } from './expand.sql.ts';
+import { describePoint } from './point-fields.ts';
 
 export interface ProcessingDeps {
   pool: Pool;
@@ -38,7 +39,10 @@ interface ClaimedBundle {
 
 interface DecodedBundle {
   bundle: ClaimedBundle;
+  /** The JSON text (PostgreSQL parses it again, into jsonb). */
   json: string;
+  /** The same, parsed, for reading metadata here. */
+  points: unknown[];
 }
 
 /** Stored bytes per batch: bounds the memory a batch needs (decoded JSON is several times larger). */
@@ -104,23 +108,55 @@ async function recordFailure(db: Pool | PoolClient, id: number, message: string,
 
 /** Runs the expansion for already-decoded bundles on `client` (inside its transaction). */
 async function expand(client: PoolClient, decoded: DecodedBundle[]): Promise<Omit<BatchResult, 'failed'>> {
+  const perPoint = {
+    bord: [] as number[], pidx: [] as number[], source: [] as string[], generatorId: [] as string[],
+    generator: [] as string[], userAgent: [] as string[], epoch: [] as (number | null)[],
+    epochFrom: [] as (string | null)[], dateText: [] as (string | null)[],
+  };
+  const perBundle = { total: [] as number[], rejected: [] as number[], rejections: [] as (string | null)[], sources: [] as (string | null)[] };
   const links: { b: number; i: number; k: string; f: string }[] = [];
-  decoded.forEach(({ bundle, json }, index) => {
-    if (!bundle.has_files) return;
-    const points = JSON.parse(json) as unknown[];
+  decoded.forEach(({ bundle, points }, index) => {
+    const rejections: Record<string, number> = {};
+    const sources = new Set<string>();
+    let rejected = 0;
     points.forEach((point, pointIndex) => {
-      const refs: { k: string; f: string }[] = [];
-      attachmentRefs(point, refs);
-      for (const ref of refs) links.push({ b: index + 1, i: pointIndex + 1, ...ref });
+      const fields = describePoint(point);
+      if (typeof fields === 'string') {
+        rejections[fields] = (rejections[fields] ?? 0) + 1;
+        rejected += 1;
+        return;
+      }
+      sources.add(fields.source);
+      perPoint.bord.push(index + 1);
+      perPoint.pidx.push(pointIndex + 1);
+      perPoint.source.push(fields.source);
+      perPoint.generatorId.push(fields.generatorId);
+      perPoint.generator.push(fields.generator);
+      perPoint.userAgent.push(fields.userAgent);
+      perPoint.epoch.push(fields.epochSeconds);
+      perPoint.epochFrom.push(fields.epochFrom);
+      perPoint.dateText.push(fields.dateText);
+      if (bundle.has_files) {
+        const refs: { k: string; f: string }[] = [];
+        attachmentRefs(point, refs);
+        for (const ref of refs) links.push({ b: index + 1, i: pointIndex + 1, ...ref });
+      }
     });
+    perBundle.total.push(points.length);
+    perBundle.rejected.push(rejected);
+    perBundle.rejections.push(rejected > 0 ? JSON.stringify(rejections) : null);
+    perBundle.sources.push(sources.size > 0 ? JSON.stringify([...sources].sort()) : null);
   });
   const { rows } = await client.query<{ id: number; point_count: number; points_added: number; points_rejected: number }>(
     // Named: PostgreSQL parses and plans the big statement once per connection, not per batch.
     { name: 'dcs-expand-bundles', text: EXPAND_BUNDLES_SQL, values: [
       `[${decoded.map((d) => d.json).join(',')}]`,
+      perPoint.bord, perPoint.pidx, perPoint.source, perPoint.generatorId, perPoint.generator, perPoint.userAgent,
+      perPoint.epoch, perPoint.epochFrom, perPoint.dateText,
       decoded.map((d) => d.bundle.id),
       decoded.map((d) => d.bundle.received_at),
       decoded.map((d) => d.bundle.encrypted),
+      perBundle.total, perBundle.rejected, perBundle.rejections, perBundle.sources,
       JSON.stringify(links),
     ] },
   );
@@ -141,8 +177,9 @@ function decodeAll(bundles: ClaimedBundle[], config: Config): { decoded: Decoded
     try {
       let json = decodePayload(bundle, keys, config.maxInflatedBytes).trim();
       if (json.startsWith('{')) json = `[${json}]`; // add-point.json: one point
-      if (!json.startsWith('[')) throw new PayloadError('payload is not a JSON array of data points');
-      decoded.push({ bundle, json });
+      const points = parseJson(json);
+      if (!Array.isArray(points)) throw new PayloadError('payload is not a JSON array of data points');
+      decoded.push({ bundle, json, points });
     } catch (error) {
       if (!(error instanceof PayloadError)) throw error;
       undecodable.push({ id: bundle.id, message: error.message });
