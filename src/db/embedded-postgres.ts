@@ -204,6 +204,7 @@ async function startServer(p: Paths, user: { uid: number; gid: number } | undefi
     '-c max_connections=200',
     '-c shared_buffers=128MB',
     '-c max_wal_size=2GB',
+    '-c wal_buffers=64MB',
   ].join(' ');
   try {
     await run(pg_ctl, ['start', '-D', p.cluster, '-w', '-t', '120', '-l', p.log, '-o', options], {
