@@ -46,7 +46,7 @@ interface DecodedBundle {
 }
 
 /** Stored bytes per batch: bounds the memory a batch needs (decoded JSON is several times larger). */
-const MAX_BATCH_STORED_BYTES = 1024 * 1024;
+const MAX_BATCH_STORED_BYTES = 512 * 1024;
 
 const EMPTY: BatchResult = { bundles: 0, points: 0, added: 0, rejected: 0, failed: 0 };
 
