@@ -11,13 +11,13 @@ const LONE_HIGH = /(?<!\\)((?:\\\\)*)\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-f
 // A low surrogate is paired only if the high escape before it is itself a real escape (so `\\ud83d\ude00`,
 // literal text then a lone low surrogate, is not a pair).
 const LONE_LOW = /(?<!\\)((?:\\\\)*)(?<!(?<!\\)(?:\\\\)*\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F][0-9a-fA-F]{2}/g;
-const ANY_SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
 
 export function toStorableJson(text: string): string {
   let result = text;
   if (result.includes('\0')) result = result.replaceAll('\0', '');
   if (result.includes('\\u0000')) result = result.replace(ESCAPED_NUL, '$1');
-  if (ANY_SURROGATE_ESCAPE.test(result)) {
+  // `includes` is a fast byte search; the regexes run only on the rare text that needs them.
+  if (result.includes('\\ud') || result.includes('\\uD')) {
     result = result.replace(LONE_HIGH, '$1\\ufffd').replace(LONE_LOW, '$1\\ufffd');
   }
   return result;
