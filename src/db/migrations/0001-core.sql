@@ -97,7 +97,7 @@ CREATE INDEX data_points_bundle ON data_points (bundle_id);
 -- is several times faster than PostgreSQL's default pglz. Where it is missing (the embedded
 -- build), pglz would cost more than half of processing time, so points are stored uncompressed
 -- (about twice the disk). To trade CPU for disk there:
---   ALTER TABLE data_points ALTER COLUMN properties SET STORAGE EXTENDED;
+--   ALTER TABLE data_points ALTER COLUMN properties SET STORAGE EXTENDED, RESET (toast_tuple_target);
 DO $$
 BEGIN
   ALTER TABLE data_points ALTER COLUMN properties SET COMPRESSION lz4;
