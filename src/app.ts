@@ -90,6 +90,8 @@ export async function startHttpServer(app: FastifyInstance, port: number, host: 
     front.server.once('error', reject);
     front.server.listen(port, host, () => {
       front.server.off('error', reject);
+      // After start (e.g. EMFILE on accept): log, never crash.
+      front.server.on('error', (error) => app.log.error({ err: error }, 'TCP server error'));
       resolve();
     });
   });
