@@ -1,7 +1,12 @@
 /**
- * The processing worker: runs continuously, woken by new bundles (LISTEN dcs_bundles, notified by
- * a trigger on every upload) rather than on a timer; polls every few seconds as a safety net.
- * Several loops (WORKER_CONCURRENCY) and several worker processes share the queue safely.
+ * The processing worker: runs continuously, woken by new bundles rather than on a timer: directly
+ * by uploads to this process (`wake`), and by LISTEN dcs_bundles for uploads elsewhere; polls
+ * every few seconds as a safety net. Several loops (WORKER_CONCURRENCY) and several worker
+ * processes share the queue safely.
+ *
+ * Uploads come first: while this process is receiving uploads, only the first loop processes, so
+ * replies to clients are not slowed by a full processing load on the same machine; the other loops
+ * join as soon as uploads pause (UPLOAD_QUIET_MS), and the backlog is cleared at full speed.
  */
 import pg from 'pg';
 import { isDatabaseUnavailable } from '../errors.ts';
@@ -9,9 +14,10 @@ import { processBatch, type ProcessingDeps } from './process-bundles.ts';
 
 const POLL_MS = 5_000;
 const RETRY_MS = 2_000;
+const UPLOAD_QUIET_MS = 300;
 
 export interface Worker {
-  /** New bundles are waiting: stop sleeping. */
+  /** An upload to this process stored new bundles: stop sleeping. */
   wake(): void;
   /** Finishes the batches in progress, then stops. */
   stop(): Promise<void>;
@@ -66,8 +72,13 @@ export function startWorker(deps: ProcessingDeps & { databaseUrl: string; concur
     }
   };
 
+  let lastUploadAt = 0;
   const loop = async (n: number) => {
     while (!stopped) {
+      if (n > 0 && Date.now() - lastUploadAt < UPLOAD_QUIET_MS) {
+        await new Promise((resolve) => setTimeout(resolve, UPLOAD_QUIET_MS / 3));
+        continue;
+      }
       try {
         const wakeupsBefore = wakeups;
         const result = await processBatch(deps);
@@ -87,7 +98,10 @@ export function startWorker(deps: ProcessingDeps & { databaseUrl: string; concur
   const listening = listen();
   const loops = Array.from({ length: deps.concurrency }, (_, i) => loop(i));
   return {
-    wake: wakeAll,
+    wake() {
+      lastUploadAt = Date.now();
+      wakeAll();
+    },
     async stop() {
       stopped = true;
       wakeAll();
