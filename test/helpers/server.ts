@@ -1,4 +1,5 @@
 /** The real server (HTTP front, Fastify, PostgreSQL) on a free port, for one test file. */
+import { afterAll, beforeAll } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';
 import { startServer, type Running } from '../../src/main.ts';
@@ -34,4 +35,24 @@ export async function startTestServer(env: Record<string, string> = {}, options:
       if (!options.db) await db.drop();
     },
   };
+}
+
+/**
+ * The usual setup of a describe block: a server started before its tests and stopped after.
+ * Returns a stand-in that reads through to the running server.
+ */
+export function useTestServer(env: Record<string, string> = {}, options: { worker?: boolean } = {}): TestServer {
+  let current: TestServer | undefined;
+  beforeAll(async () => {
+    current = await startTestServer(env, options);
+  });
+  afterAll(async () => {
+    await current?.stop();
+  });
+  return new Proxy({} as TestServer, {
+    get(_target, key) {
+      if (!current) throw new Error('the test server is not started yet (use it inside a test or hook)');
+      return Reflect.get(current, key);
+    },
+  });
 }

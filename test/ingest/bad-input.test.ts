@@ -6,11 +6,11 @@
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
 import { gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { generateKeyPair, sealBox } from '../../src/crypto/box.ts';
 import { createTestDatabase } from '../helpers/db.ts';
 import { FORM, gzipForm, samples, type Point } from '../helpers/samples.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { startTestServer, type TestServer, useTestServer } from '../helpers/server.ts';
 
 const UNPARSABLE_BUNDLE = '{"message": "Unable to parse data bundle."}';
 const UNPARSABLE_POINT = '{"message": "Unable to parse data point."}';
@@ -89,13 +89,7 @@ const BAD: BadCase[] = [
 ];
 
 describe('undecodable uploads', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer({ PDK_SERVER_KEY: SERVER.secretKey, PDK_CLIENT_KEY: CLIENT.publicKey });
-  });
-  afterAll(async () => {
-    await server.stop();
-  });
+  const server = useTestServer({ PDK_SERVER_KEY: SERVER.secretKey, PDK_CLIENT_KEY: CLIENT.publicKey });
 
   it.each(BAD)('$name: 400, kept as an errored bundle with the whole body', async (bad) => {
     const path = bad.path ?? 'add-bundle.json';
@@ -122,13 +116,7 @@ describe('undecodable uploads', () => {
 });
 
 describe('NUL characters and lone surrogates', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer();
-  });
-  afterAll(async () => {
-    await server.stop();
-  });
+  const server = useTestServer();
 
   /** Inserts JSON text members (with escapes written as JSON source) at the start of a point's object. */
   function withMembers(point: Point, members: string): string {
@@ -171,13 +159,7 @@ describe('NUL characters and lone surrogates', () => {
 });
 
 describe('body size limit', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer({ MAX_BODY_BYTES: '10000' });
-  });
-  afterAll(async () => {
-    await server.stop();
-  });
+  const server = useTestServer({ MAX_BODY_BYTES: '10000' });
 
   it('answers 413 JSON to a body over MAX_BODY_BYTES, with a Content-Length or chunked, and stays up', async () => {
     const body = `compression=none&payload=${'x'.repeat(20000 - 25)}`;

@@ -1,8 +1,8 @@
 import net from 'node:net';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { RequestFramer } from '../../src/ingest/create-method.ts';
 import { samples } from '../helpers/samples.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { useTestServer } from '../helpers/server.ts';
 
 /** Feeds `input` to a framer in pieces of `size` bytes; returns what it forwards. */
 function frame(input: string, size: number): string {
@@ -44,13 +44,7 @@ describe('RequestFramer', () => {
 });
 
 describe('CREATE over real sockets', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer();
-  });
-  afterAll(async () => {
-    await server.stop();
-  });
+  const server = useTestServer();
 
   /** Sends raw bytes on one connection and collects responses until `count` have arrived. */
   function exchange(socket: net.Socket, bytes: string, count: number): Promise<string> {

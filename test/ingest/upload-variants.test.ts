@@ -5,10 +5,10 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { openBox, publicKeyOf, sealBox } from '../../src/crypto/box.ts';
 import { FORM, gzipForm, samples, type Point } from '../helpers/samples.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { type TestServer, useTestServer } from '../helpers/server.ts';
 
 // Literal reply bytes (Python json.dumps formatting), written out so a change in src/ fails here.
 const BUNDLE_ADDED = '{"message": "Data bundle added successfully, and ready for processing.", "added": true}';
@@ -124,13 +124,7 @@ function encryptedForm(points: Point[], compression: 'none' | 'gzip', wrapLines 
 }
 
 describe('accepted upload variants', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer(KEY_ENV);
-  });
-  afterAll(async () => {
-    await server.stop();
-  });
+  const server = useTestServer(KEY_ENV);
   beforeEach(async () => {
     await reset(server);
   });
@@ -286,13 +280,7 @@ describe('accepted upload variants', () => {
 });
 
 describe('UPLOAD_TOKENS', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer({ UPLOAD_TOKENS: 'first-token, second-token' });
-  });
-  afterAll(async () => {
-    await server.stop();
-  });
+  const server = useTestServer({ UPLOAD_TOKENS: 'first-token, second-token' });
 
   it('PUT without the right bearer token gets a JSON 401 and stores nothing; with it, 201', async () => {
     const points = samples(43, 44);
@@ -312,13 +300,7 @@ describe('UPLOAD_TOKENS', () => {
 });
 
 describe('UPLOADS_DISABLED', () => {
-  let server: TestServer;
-  beforeAll(async () => {
-    server = await startTestServer({ UPLOADS_DISABLED: 'true' });
-  });
-  afterAll(async () => {
-    await server.stop();
-  });
+  const server = useTestServer({ UPLOADS_DISABLED: 'true' });
 
   it('answers 201 with the disabled message and stores nothing', async () => {
     const bundleReply = `{\n  "message": "${DISABLED}",\n  "added": true\n}`;
