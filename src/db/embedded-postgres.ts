@@ -158,7 +158,11 @@ async function serverUser(log: Logger): Promise<{ uid: number; gid: number } | u
   }
 }
 
-/** The server user must be able to reach the cluster directory through every parent. */
+/**
+ * The server user must be able to reach `dir` through every parent: the cluster, and the
+ * PostgreSQL binaries inside node_modules (a checkout in a private directory, such as one made by
+ * mktemp -d, is mode 700).
+ */
 async function ensureTraversable(dir: string, log: Logger): Promise<void> {
   for (let current = path.dirname(dir); ; current = path.dirname(current)) {
     const stat = await fs.stat(current);
@@ -262,7 +266,10 @@ export async function openEmbeddedPostgres(dataDir: string, log: Logger): Promis
   await fs.mkdir(p.users, { recursive: true });
   const user = await serverUser(log);
   const port = await withLock(p.lock, async () => {
-    if (user) await ensureTraversable(p.cluster, log);
+    if (user) {
+      await ensureTraversable(p.cluster, log);
+      await ensureTraversable((await binaries()).postgres, log);
+    }
     if (!existsSync(path.join(p.cluster, 'PG_VERSION'))) await initCluster(p, user, log);
     await fs.writeFile(path.join(p.users, String(process.pid)), '');
     const running = runningServer(p.cluster);
