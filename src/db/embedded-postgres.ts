@@ -196,6 +196,15 @@ async function initCluster(p: Paths, user: { uid: number; gid: number } | undefi
   }
 }
 
+/**
+ * Where the server puts its Unix socket: the cluster directory, unless its path is too long for a
+ * socket address (108 bytes on Linux) or would need quoting on pg_ctl's command line; then TCP only.
+ */
+function socketDirectory(p: Paths): string | undefined {
+  const socket = path.join(p.cluster, '.s.PGSQL.65535');
+  return socket.length < 100 && /^[\w/.-]+$/.test(p.cluster) ? p.cluster : undefined;
+}
+
 async function startServer(p: Paths, user: { uid: number; gid: number } | undefined): Promise<number> {
   const { pg_ctl } = await binaries();
   // Remove a postmaster.pid whose process is gone; PostgreSQL refuses to start if a recycled pid is alive.
@@ -204,7 +213,7 @@ async function startServer(p: Paths, user: { uid: number; gid: number } | undefi
   const options = [
     `-p ${port}`,
     '-c listen_addresses=127.0.0.1',
-    "-c unix_socket_directories=''",
+    `-c unix_socket_directories='${socketDirectory(p) ?? ''}'`,
     '-c max_connections=200',
     '-c shared_buffers=128MB',
     '-c max_wal_size=2GB',
@@ -284,7 +293,11 @@ export async function openEmbeddedPostgres(dataDir: string, log: Logger): Promis
     return startServer(p, user);
   });
   const password = (await fs.readFile(p.password, 'utf8')).trim();
-  const url = `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}`;
+  // The Unix socket when the server has one (a server started by an older version may not):
+  // uploads and batches are megabytes, and loopback TCP costs noticeably more CPU for them.
+  const socketDir = socketDirectory(p);
+  const host = socketDir && existsSync(path.join(socketDir, `.s.PGSQL.${port}`)) ? `?host=${encodeURIComponent(socketDir)}` : '';
+  const url = `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}${host}`;
   let released = false;
   const embedded: EmbeddedDatabase = {
     url,

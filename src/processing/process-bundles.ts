@@ -6,6 +6,7 @@
  * PROCESS_MAX_ATTEMPTS attempts, with the error message.
  */
 import type { Config } from '../config.ts';
+import { copyBinaryRows } from '../db/copy-binary.ts';
 import type { Pool, PoolClient } from '../db/database.ts';
 import { isDatabaseUnavailable } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -65,13 +66,14 @@ async function claimBundles(client: PoolClient, limit: number, onlyIds?: number[
     bytes += candidate.size;
   }
   if (chosen.length === 0) return [];
-  const { rows } = await client.query<ClaimedBundle>(
-    `SELECT id, received_at, compression, encrypted, nonce, body,
+  const { rows } = await client.query<Omit<ClaimedBundle, 'body'>>(
+    `SELECT id, received_at, compression, encrypted, nonce,
             EXISTS (SELECT 1 FROM bundle_files f WHERE f.bundle_id = b.id) AS has_files
      FROM bundles b WHERE id = ANY($1) ORDER BY id`,
     [chosen],
   );
-  return rows;
+  const bodies = await copyBinaryRows(client, `SELECT body FROM bundles WHERE id IN (${chosen.map(Number).join(',')}) ORDER BY id`);
+  return rows.map((row, index) => ({ ...row, body: bodies[index][0] ?? Buffer.alloc(0) }));
 }
 
 /** Keys ending in `@` name uploaded files (pdk-server.md §2.4); collect them, at any depth. */

@@ -5,10 +5,11 @@
  * Slow (initdb): one data directory serves the first tests, another the rest.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pg from 'pg';
 import { isAlive } from '../../src/db/embedded-postgres.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FORM, gzipForm, samples } from '../helpers/samples.ts';
@@ -32,6 +33,33 @@ function freshDataDir(): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dcs-embedded-test-'));
   dataDirs.push(dir);
   return dir;
+}
+
+/** A data directory whose cluster path is too long for a Unix socket address (the app uses TCP). */
+function freshLongDataDir(): string {
+  const dir = path.join(freshDataDir(), 'a-data-directory-with-a-path-too-long-for-a-unix-socket-address', 'data');
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** The server's Unix socket files in the cluster directory. */
+function sockets(dataDir: string): string[] {
+  return readdirSync(path.join(dataDir, 'postgres')).filter((name) => /^\.s\.PGSQL\.\d+$/.test(name));
+}
+
+/** How the app's own connections reach the server: 'socket' (no client address) or 'tcp'. */
+async function appConnections(dataDir: string): Promise<string[]> {
+  const password = readFileSync(path.join(dataDir, 'postgres.password'), 'utf8').trim();
+  const port = Number(readFileSync(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[3]);
+  const client = new pg.Client({ host: '127.0.0.1', port, user: 'postgres', password, database: 'dcs' });
+  await client.connect();
+  try {
+    const { rows } = await client.query(`SELECT CASE WHEN client_addr IS NULL THEN 'socket' ELSE 'tcp' END AS via
+      FROM pg_stat_activity WHERE application_name = 'webmunk-dcs'`);
+    return [...new Set(rows.map((row) => row.via as string))];
+  } finally {
+    await client.end();
+  }
 }
 
 function dcs(dataDir: string, args: string[], options: { uid?: number; gid?: number } = {}): Dcs {
@@ -140,6 +168,9 @@ describe('embedded PostgreSQL shared by app processes', () => {
     expect(postmasters(dataDir)).toEqual([postmaster]);
     // PostgreSQL refuses to run as root: run as root, the app runs it as the user "postgres".
     if (process.getuid?.() === 0) expect(processUid(postmaster)).not.toBe(0);
+    // The app talks to it through its Unix socket (the /health check above used a connection).
+    expect(sockets(dataDir)).toHaveLength(1);
+    expect(await appConnections(dataDir)).toEqual(['socket']);
   }, SLOW);
 
   it('lets a CLI command use the running server, and leaves it running', async () => {
@@ -179,7 +210,7 @@ describe('embedded PostgreSQL shared by app processes', () => {
 });
 
 describe('embedded PostgreSQL: concurrent starts and stale state', () => {
-  const dataDir = freshDataDir();
+  const dataDir = freshLongDataDir();
 
   it('two commands started at once on a fresh directory create one cluster and both succeed', async () => {
     const a = dcs(dataDir, ['migrate']);
@@ -218,6 +249,9 @@ describe('embedded PostgreSQL: concurrent starts and stale state', () => {
     expect((await fetch(`${baseUrl}/health`)).status).toBe(200);
     const postmaster = pidFilePid(dataDir)!;
     expect(postmasters(dataDir)).toEqual([postmaster]);
+    // This data directory's path is too long for a Unix socket: TCP only.
+    expect(sockets(dataDir)).toEqual([]);
+    expect(await appConnections(dataDir)).toEqual(['tcp']);
     await stop(app);
     await waitUntil(() => !isAlive(postmaster));
     expect(existsSync(path.join(dataDir, 'postgres', 'postmaster.pid'))).toBe(false);

@@ -233,6 +233,7 @@ describe('database unavailable', () => {
     const proxied = new URL(db.url);
     proxied.hostname = '127.0.0.1';
     proxied.port = String(proxy.port);
+    proxied.searchParams.delete('host'); // the embedded server's Unix socket would bypass the TCP proxy
     const server = await startTestServer({ DATABASE_URL: proxied.toString() }, { db });
     try {
       expectReply(await goodUpload(server), 201, BUNDLE_ADDED);
