@@ -104,6 +104,26 @@ function runningServer(cluster: string): { pid: number; port: number } | undefin
   return Number.isInteger(port) && port > 0 ? { pid, port } : undefined;
 }
 
+/**
+ * Removes the lock file that dead process `holder` left, unless another process has replaced it
+ * since we read it: two processes breaking the same stale lock must not remove each other's new
+ * lock. The rename is atomic, so only one of them moves any given file; a live lock moved by
+ * mistake is put back (link fails if yet another lock appeared meanwhile, which needs three
+ * processes racing within microseconds; PostgreSQL's own postmaster.pid is the last guard).
+ */
+export async function breakStaleLock(lockPath: string, holder: number): Promise<void> {
+  const moved = `${lockPath}.stale-${process.pid}`;
+  try {
+    await fs.rename(lockPath, moved);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return; // someone else broke it
+    throw error;
+  }
+  const movedHolder = Number(await fs.readFile(moved, 'utf8').catch(() => ''));
+  if (movedHolder !== holder) await fs.link(moved, lockPath).catch(() => undefined);
+  await fs.rm(moved, { force: true });
+}
+
 async function withLock<T>(lockPath: string, fn: () => Promise<T>): Promise<T> {
   const deadline = Date.now() + 120_000;
   for (;;) {
@@ -116,7 +136,7 @@ async function withLock<T>(lockPath: string, fn: () => Promise<T>): Promise<T> {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       const holder = Number(await fs.readFile(lockPath, 'utf8').catch(() => ''));
       if (holder > 0 && !isAlive(holder)) {
-        await fs.rm(lockPath, { force: true }); // left by a crashed process
+        await breakStaleLock(lockPath, holder); // left by a crashed process
         continue;
       }
       if (Date.now() > deadline) throw new Error(`Timed out waiting for ${lockPath} (held by pid ${holder})`);

@@ -15,13 +15,15 @@ export interface NewBundle {
   body: Buffer;
   identifier: string | undefined;
   files: UploadedFile[];
+  /** `body` was gzipped here for storage (compress-at-rest.ts); `compression` is then 'gzip'. */
+  compressedAtRest?: boolean;
 }
 
 /** Stores a decodable upload, pending processing. Returns its id. */
 export async function insertBundle(pool: Pool, bundle: NewBundle): Promise<number> {
-  const values = [bundle.endpoint, bundle.transport, bundle.contentType ?? null, bundle.compression, bundle.encrypted, bundle.nonce ?? null, bundle.body, bundle.identifier ?? null];
-  const insert = `INSERT INTO bundles (endpoint, transport, content_type, compression, encrypted, nonce, body, identifier)
-                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`;
+  const values = [bundle.endpoint, bundle.transport, bundle.contentType ?? null, bundle.compression, bundle.encrypted, bundle.nonce ?? null, bundle.body, bundle.identifier ?? null, bundle.compressedAtRest ?? false];
+  const insert = `INSERT INTO bundles (endpoint, transport, content_type, compression, encrypted, nonce, body, identifier, compressed_at_rest)
+                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`;
   if (bundle.files.length === 0) {
     return (await pool.query(insert, values)).rows[0].id;
   }

@@ -11,7 +11,8 @@ import type { Config } from '../config.ts';
 import type { Pool } from '../db/database.ts';
 import { DcsError } from '../errors.ts';
 import { PayloadError } from '../processing/bundle-codec.ts';
-import { insertBundle, insertErroredBundle, type Endpoint } from './bundle.repository.ts';
+import { insertBundle, insertErroredBundle, type Endpoint, type NewBundle } from './bundle.repository.ts';
+import { compressForStorage } from './compress-at-rest.ts';
 import type { BundleNotifier } from './bundle-notifier.ts';
 import { CREATE_CARRIER } from './create-method.ts';
 import { FormError } from './form.ts';
@@ -71,8 +72,10 @@ async function handleUpload(request: FastifyRequest, reply: FastifyReply, endpoi
     : undefined;
 
   let bundle;
+  let stored: Promise<NewBundle>;
   try {
     bundle = await readUpload(upload);
+    stored = compressForStorage(bundle); // on the thread pool, while we validate
     validateBundle(bundle, keys, config.maxInflatedBytes);
   } catch (error) {
     if (!(error instanceof FormError) && !(error instanceof PayloadError)) throw error;
@@ -88,7 +91,7 @@ async function handleUpload(request: FastifyRequest, reply: FastifyReply, endpoi
     reply.header('x-dcs-error', error.message.slice(0, 200).replace(/[^\x20-\x7e]/g, '?'));
     return json(reply, 400, endpoint === 'bundle' ? REPLIES.unparsableBundle : REPLIES.unparsablePoint);
   }
-  await insertBundle(pool, bundle);
+  await insertBundle(pool, await stored);
   deps.notifier.bundleStored();
   if (endpoint === 'point') return json(reply, 201, REPLIES.pointAdded);
   return json(reply, 201, method === 'CREATE' ? REPLIES.bundleAddedPretty : REPLIES.bundleAdded);

@@ -46,14 +46,18 @@ interface DecodedBundle {
   points: unknown[];
 }
 
-/** Stored bytes per batch: bounds the memory a batch needs (decoded JSON is several times larger). */
-const MAX_BATCH_STORED_BYTES = 512 * 1024;
+/**
+ * JSON bytes per batch, estimated from the stored size (gzip: about 4×): bounds the memory a
+ * batch needs (parsed, it is several times larger again). A bundle larger than this is a batch alone.
+ */
+const MAX_BATCH_JSON_BYTES = 2 * 1024 * 1024;
+const GZIP_RATIO_ESTIMATE = 4;
 
 const EMPTY: BatchResult = { bundles: 0, points: 0, added: 0, rejected: 0, failed: 0 };
 
 async function claimBundles(client: PoolClient, limit: number, onlyIds?: number[]): Promise<ClaimedBundle[]> {
   const { rows: candidates } = await client.query<{ id: number; size: number }>(
-    `SELECT id, octet_length(body) AS size FROM bundles
+    `SELECT id, octet_length(body) * CASE WHEN compression = 'gzip' THEN ${GZIP_RATIO_ESTIMATE} ELSE 1 END AS size FROM bundles
      WHERE status = 'pending' ${onlyIds ? 'AND id = ANY($2)' : ''}
      ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
     onlyIds ? [limit, onlyIds] : [limit],
@@ -61,7 +65,7 @@ async function claimBundles(client: PoolClient, limit: number, onlyIds?: number[
   const chosen: number[] = [];
   let bytes = 0;
   for (const candidate of candidates) {
-    if (chosen.length > 0 && bytes + candidate.size > MAX_BATCH_STORED_BYTES) break;
+    if (chosen.length > 0 && bytes + candidate.size > MAX_BATCH_JSON_BYTES) break;
     chosen.push(candidate.id);
     bytes += candidate.size;
   }

@@ -1,12 +1,14 @@
 /**
  * Runs the processing worker on its own thread, so that in `dcs start` (web and worker in one
  * process) decoding and sending batches never delays upload replies on the main event loop.
- * The thread has its own connection pool; it stops when the main thread posts 'stop'.
+ * The thread has its own connection pool and a lower scheduling priority (priority.ts); it stops
+ * when the main thread posts 'stop'.
  */
 import { Worker as Thread, isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type { Config } from '../config.ts';
 import { createPool } from '../db/database.ts';
 import { createLogger } from '../log.ts';
+import { lowerBackendPriority, lowerThisThreadPriority } from './priority.ts';
 import { startWorker, type Worker } from './worker.ts';
 
 interface ThreadData {
@@ -48,6 +50,9 @@ async function runInThread(): Promise<void> {
   const { config, databaseUrl } = workerData as ThreadData;
   const log = createLogger(config.logLevel).child({ thread: 'processing' });
   const pool = createPool(databaseUrl, Math.max(2, config.workerConcurrency + 1), log);
+  // Uploads first (priority.ts). DATABASE_URL unset: the embedded PostgreSQL, on this machine.
+  lowerThisThreadPriority(log);
+  if (!config.databaseUrl) lowerBackendPriority(pool, log);
   const worker = startWorker({ pool, config, log, databaseUrl, concurrency: config.workerConcurrency });
   parentPort!.on('message', async (message: string) => {
     if (message === 'wake') {

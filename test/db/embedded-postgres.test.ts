@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { isAlive } from '../../src/db/embedded-postgres.ts';
+import { breakStaleLock, isAlive } from '../../src/db/embedded-postgres.ts';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FORM, gzipForm, samples } from '../helpers/samples.ts';
 
@@ -291,4 +291,29 @@ describe.skipIf(process.getuid?.() !== 0)('embedded PostgreSQL run by a normal u
     await waitUntil(() => !isAlive(postmaster));
     expect(postmasters(dataDir)).toEqual([]);
   }, SLOW);
+});
+
+describe('the data directory lock', () => {
+  it('breaks a lock left by a dead process', async () => {
+    const lock = path.join(freshDataDir(), 'postgres.lock');
+    writeFileSync(lock, '999999999');
+    await breakStaleLock(lock, 999999999);
+    expect(existsSync(lock)).toBe(false);
+    expect(readdirSync(path.dirname(lock))).toEqual([]);
+  });
+
+  it('leaves the new lock of a process that broke the stale one first', async () => {
+    // Another process saw the same stale lock, removed it and took the lock itself before us.
+    const lock = path.join(freshDataDir(), 'postgres.lock');
+    writeFileSync(lock, String(process.ppid));
+    await breakStaleLock(lock, 999999999);
+    expect(readFileSync(lock, 'utf8')).toBe(String(process.ppid));
+    expect(readdirSync(path.dirname(lock))).toEqual(['postgres.lock']);
+  });
+
+  it('does nothing when the stale lock is already gone', async () => {
+    const lock = path.join(freshDataDir(), 'postgres.lock');
+    await breakStaleLock(lock, 999999999);
+    expect(existsSync(lock)).toBe(false);
+  });
 });

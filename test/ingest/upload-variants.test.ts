@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { openBox, publicKeyOf, sealBox } from '../../src/crypto/box.ts';
+import { COMPRESS_AT_REST_MIN_BYTES } from '../../src/ingest/compress-at-rest.ts';
 import { FORM, gzipForm, samples, type Point } from '../helpers/samples.ts';
 import { type TestServer, useTestServer } from '../helpers/server.ts';
 
@@ -50,23 +51,30 @@ function expectReply(reply: Reply, status: number, body: string, contentType = '
 
 interface BundleRow {
   id: number; endpoint: string; transport: string; compression: string; encrypted: boolean;
-  nonce: Buffer | null; identifier: string | null; status: string; body: Buffer;
+  nonce: Buffer | null; identifier: string | null; status: string; body: Buffer; compressed_at_rest: boolean;
 }
 
 async function storedBundles(server: TestServer): Promise<BundleRow[]> {
   const { rows } = await server.db.pool.query<BundleRow>(
-    'SELECT id, endpoint, transport, compression, encrypted, nonce, identifier, status, body FROM bundles ORDER BY id');
+    'SELECT id, endpoint, transport, compression, encrypted, nonce, identifier, status, body, compressed_at_rest FROM bundles ORDER BY id');
   return rows;
 }
 
-/** The one stored bundle, checked against `expected` (body bytes compared separately). */
-async function expectOneBundle(server: TestServer, expected: Omit<BundleRow, 'id' | 'nonce' | 'status' | 'body'>, body: Buffer): Promise<BundleRow> {
+/**
+ * The one stored bundle, checked against `expected` (what the client sent: its compression and
+ * payload bytes). Uncompressed payloads of 2 KB or more are stored gzipped and flagged
+ * (compress-at-rest.ts); gunzipped, they must be exactly the payload received.
+ */
+async function expectOneBundle(server: TestServer, expected: Omit<BundleRow, 'id' | 'nonce' | 'status' | 'body' | 'compressed_at_rest'>, body: Buffer): Promise<BundleRow> {
   const rows = await storedBundles(server);
   expect(rows).toHaveLength(1);
-  const { id: _id, nonce, body: stored, ...rest } = rows[0];
-  expect(rest).toEqual({ ...expected, status: 'pending' });
+  const { id: _id, nonce, body: stored, compressed_at_rest: atRest, ...rest } = rows[0];
+  const compressedHere = expected.compression === 'none' && !expected.encrypted && body.length >= COMPRESS_AT_REST_MIN_BYTES;
+  expect(atRest, 'compressed at rest').toBe(compressedHere);
+  expect(rest).toEqual({ ...expected, compression: compressedHere ? 'gzip' : expected.compression, status: 'pending' });
   expect(nonce === null, 'a nonce only with encryption').toBe(!expected.encrypted);
-  expect(stored.equals(body), 'stored body bytes').toBe(true);
+  expect((atRest ? gunzipSync(stored) : stored).equals(body), 'stored payload bytes').toBe(true);
+  if (atRest) expect(stored.length, 'gzip makes sample JSON smaller').toBeLessThan(body.length / 2);
   return rows[0];
 }
 
@@ -201,6 +209,20 @@ describe('accepted upload variants', () => {
     const reply = await send(server, 'add-bundle.json', { method: 'CREATE', headers: { 'content-type': 'application/json' }, body: json });
     expectReply(reply, 201, BUNDLE_ADDED_PRETTY);
     await expectOneBundle(server, { endpoint: 'bundle', transport: 'create', compression: 'none', encrypted: false, identifier: null }, json);
+    await expectPoints(server, points);
+  });
+
+  it.each([
+    ['a small one is stored as received', 1],
+    ['one of 2 KB or more is stored gzipped, flagged, and processed the same', 12],
+  ] as const)('uncompressed upload: %s', async (_name, count) => {
+    const points = samples(...Array.from({ length: count }, (_, i) => i + 1));
+    const json = Buffer.from(JSON.stringify(points, null, 2));
+    expect(json.length >= COMPRESS_AT_REST_MIN_BYTES).toBe(count > 1);
+    const reply = await send(server, 'add-bundle.json', { method: 'CREATE', headers: { 'content-type': 'application/json' }, body: json });
+    expectReply(reply, 201, BUNDLE_ADDED_PRETTY);
+    const stored = await expectOneBundle(server, { endpoint: 'bundle', transport: 'create', compression: 'none', encrypted: false, identifier: null }, json);
+    expect(stored.compressed_at_rest).toBe(count > 1);
     await expectPoints(server, points);
   });
 
