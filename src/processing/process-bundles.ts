@@ -50,7 +50,7 @@ interface DecodedBundle {
  * JSON bytes per batch, estimated from the stored size (gzip: about 4×): bounds the memory a
  * batch needs (parsed, it is several times larger again). A bundle larger than this is a batch alone.
  */
-const MAX_BATCH_JSON_BYTES = 2 * 1024 * 1024;
+const MAX_BATCH_JSON_BYTES = 1024 * 1024;
 const GZIP_RATIO_ESTIMATE = 4;
 
 const EMPTY: BatchResult = { bundles: 0, points: 0, added: 0, rejected: 0, failed: 0 };
