@@ -9,6 +9,8 @@
  *     median of three passes after a warm-up pass.
  *  3. webmunk-dcs: `dcs start` on a fresh embedded PostgreSQL, same load; then waits until every
  *     point is stored and checks the count.
+ *  Also reports CPU time per point of each server (read from /proc: Linux only), which varies far
+ *  less between runs than throughput does.
  * Prints a Markdown table; BENCHMARKS.md records the figures.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -138,6 +140,38 @@ function rssMb(pid: number): number {
   }
 }
 
+/** Clock ticks per second of /proc/<pid>/stat times (USER_HZ: 100 on Linux everywhere we run). */
+const TICKS_PER_SECOND = 100;
+
+function statFields(pid: number): string[] | undefined {
+  try {
+    const line = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return line.slice(line.lastIndexOf(')') + 2).split(' '); // fields from 3 (state) on
+  } catch {
+    return undefined; // exited
+  }
+}
+
+/**
+ * CPU seconds used so far by `pid` (all its threads). With `children`: also by its child processes,
+ * live ones read directly and exited ones through the parent's cutime/cstime (PostgreSQL's
+ * postmaster reaps its backends, so this covers every backend that ever ran).
+ */
+function cpuSeconds(pid: number, children = false): number {
+  const own = statFields(pid);
+  if (!own) return 0;
+  let ticks = Number(own[11]) + Number(own[12]);
+  if (children) {
+    ticks += Number(own[13]) + Number(own[14]);
+    for (const entry of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      const fields = statFields(Number(entry));
+      if (fields && Number(fields[1]) === pid) ticks += Number(fields[11]) + Number(fields[12]);
+    }
+  }
+  return ticks / TICKS_PER_SECOND;
+}
+
 function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<RegExpExecArray> {
   return new Promise((resolve, reject) => {
     let buffer = '';
@@ -194,10 +228,12 @@ async function measureDecodeLimit(uploads: Upload[], totalPoints: number) {
     const port = Number((await waitForLine(child, /listening on (\d+)/, 10_000))[1]);
     // One warm-up pass (JIT), then the median of three: a single 2-second pass varied ±15%.
     await drive(port, uploads);
+    const cpuBefore = cpuSeconds(child.pid!);
     const runs = [];
     for (let i = 0; i < DECODE_PASSES; i++) runs.push(await drive(port, uploads));
+    const cpuMicrosPerPoint = ((cpuSeconds(child.pid!) - cpuBefore) / (DECODE_PASSES * totalPoints)) * 1e6;
     const run = runs.sort((a, b) => a.seconds - b.seconds)[Math.floor(runs.length / 2)];
-    return { pointsPerSecond: totalPoints / run.seconds, seconds: run.seconds, failures: runs.reduce((sum, r) => sum + r.failures, 0), passes: runs.map((r) => Math.round(totalPoints / r.seconds)) };
+    return { pointsPerSecond: totalPoints / run.seconds, seconds: run.seconds, failures: runs.reduce((sum, r) => sum + r.failures, 0), passes: runs.map((r) => Math.round(totalPoints / r.seconds)), cpuMicrosPerPoint };
   } finally {
     await stop(child);
   }
@@ -222,9 +258,12 @@ async function measureServer(uploads: Upload[], totalPoints: number) {
   try {
     const port = Number((await waitForLine(child, /listening on http:\/\/[^:]+:(\d+)/, 120_000))[1]);
     const password = fs.readFileSync(path.join(dataDir, 'postgres.password'), 'utf8').trim();
-    const pgPort = Number(fs.readFileSync(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[3]);
+    const pidFile = fs.readFileSync(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n');
+    const [postmaster, pgPort] = [Number(pidFile[0]), Number(pidFile[3])];
     const db = new pg.Client({ host: '127.0.0.1', port: pgPort, user: 'postgres', password, database: 'dcs' });
     await db.connect();
+    // CPU per point: far steadier than throughput on a shared machine (startup excluded).
+    const cpuBefore = { node: cpuSeconds(child.pid!), postgres: cpuSeconds(postmaster, true) };
     const run = await drive(port, uploads);
     for (;;) {
       if (command === 'serve') break;
@@ -233,6 +272,10 @@ async function measureServer(uploads: Upload[], totalPoints: number) {
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     const processedSeconds = (Date.now() - run.firstAt) / 1000;
+    const cpuMicrosPerPoint = {
+      node: ((cpuSeconds(child.pid!) - cpuBefore.node) / totalPoints) * 1e6,
+      postgres: ((cpuSeconds(postmaster, true) - cpuBefore.postgres) / totalPoints) * 1e6,
+    };
     const { rows } = await db.query(`SELECT (SELECT count(*)::int FROM data_points) AS points,
       (SELECT count(*)::int FROM bundles WHERE status = 'errored') AS errored`);
     await db.end();
@@ -245,6 +288,7 @@ async function measureServer(uploads: Upload[], totalPoints: number) {
       storedPoints: rows[0].points,
       erroredBundles: rows[0].errored,
       peakRssMb: peakRss,
+      cpuMicrosPerPoint,
     };
   } finally {
     clearInterval(sampler);
@@ -274,6 +318,12 @@ async function main() {
     `| uploads accepted (201) | ${Math.round(server.acceptedPointsPerSecond)} points/s | ${acceptedRatio.toFixed(2)} | ≥ 0.70 |`,
     `| all points processed, first upload → last point stored | ${Math.round(server.processedPointsPerSecond)} points/s | ${processedRatio.toFixed(2)} | ≥ 0.50 |`,
     `| server peak RSS (Node process) | ${server.peakRssMb.toFixed(0)} MB | | ≤ 300 MB |`,
+    '',
+    '| CPU per point (all threads / all backends) | µs |',
+    '| --- | --- |',
+    `| decode-limit server | ${limit.cpuMicrosPerPoint.toFixed(1)} |`,
+    `| webmunk-dcs, Node process | ${server.cpuMicrosPerPoint.node.toFixed(1)} |`,
+    `| webmunk-dcs, PostgreSQL | ${server.cpuMicrosPerPoint.postgres.toFixed(1)} |`,
   ].join('\n');
   console.log(`\n${table}\n`);
   console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`);
