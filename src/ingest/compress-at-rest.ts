@@ -23,7 +23,7 @@ export function compressForStorage(bundle: NewBundle): Promise<NewBundle> {
   if (bundle.compression !== 'none' || bundle.encrypted || bundle.body.length < COMPRESS_AT_REST_MIN_BYTES) {
     return Promise.resolve(bundle);
   }
-  return gzipAsync(bundle.body, { level: 1 }).then(
+  return gzipAsync(bundle.body, { level: 1, chunkSize: 128 * 1024 }).then(
     (body) => ({ ...bundle, compression: 'gzip', body, compressedAtRest: true }),
     () => bundle,
   );
