@@ -20,7 +20,7 @@ export function lowerThisThreadPriority(log: Logger): void {
   if (os.platform() !== 'linux') return;
   try {
     const tid = Number(path.basename(fs.readlinkSync('/proc/thread-self'))); // <pid>/task/<tid>
-    os.setPriority(tid, PROCESSING_NICE);
+    lower(tid);
   } catch (error) {
     log.debug({ err: error }, 'could not lower the processing thread priority');
   }
@@ -34,8 +34,13 @@ export function lowerBackendPriority(pool: Pool, log: Logger): void {
   if (os.platform() !== 'linux') return;
   pool.on('connect', (client) => {
     client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid').then(
-      ({ rows }) => os.setPriority(rows[0].pid, PROCESSING_NICE),
+      ({ rows }) => lower(rows[0].pid),
     ).catch((error: unknown) => log.debug({ err: error }, 'could not lower a database backend priority'));
   });
 }
 
+
+/** Never raises a priority: a server started with a higher nice value keeps it. */
+function lower(id: number): void {
+  os.setPriority(id, Math.max(os.getPriority(id), PROCESSING_NICE));
+}
