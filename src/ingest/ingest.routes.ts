@@ -76,7 +76,7 @@ async function handleUpload(request: FastifyRequest, reply: FastifyReply, endpoi
   try {
     bundle = await readUpload(upload);
     stored = compressForStorage(bundle); // on the thread pool, while we validate
-    validateBundle(bundle, keys, config.maxInflatedBytes);
+    await validateBundle(bundle, keys, config.maxInflatedBytes);
   } catch (error) {
     if (!(error instanceof FormError) && !(error instanceof PayloadError)) throw error;
     const id = await insertErroredBundle(pool, {

@@ -5,7 +5,7 @@
  */
 import type { BoxKeys } from '../crypto/box.ts';
 import { decodeBase64 } from '../crypto/box.ts';
-import { decodePayload, parseJson, PayloadError } from '../processing/bundle-codec.ts';
+import { decodePayloadAsync, parseJson, PayloadError } from '../processing/bundle-codec.ts';
 import type { Endpoint, NewBundle, Transport } from './bundle.repository.ts';
 import { FormError, parseMultipart, parseUrlEncoded } from './form.ts';
 
@@ -71,9 +71,9 @@ export async function readUpload(upload: IncomingUpload): Promise<NewBundle> {
   }
 }
 
-/** Decodes the payload fully and checks its shape. Throws PayloadError. */
-export function validateBundle(bundle: NewBundle, keys: BoxKeys | undefined, maxInflatedBytes: number): void {
-  const value = parseJson(decodePayload(bundle, keys, maxInflatedBytes));
+/** Decodes the payload fully and checks its shape. Rejects with PayloadError. */
+export async function validateBundle(bundle: NewBundle, keys: BoxKeys | undefined, maxInflatedBytes: number): Promise<void> {
+  const value = parseJson(await decodePayloadAsync(bundle, keys, maxInflatedBytes));
   if (bundle.endpoint === 'bundle' && !Array.isArray(value)) {
     throw new PayloadError('a bundle must be a JSON array of data points');
   }

@@ -3,9 +3,12 @@
  * Ingest runs it once to validate an upload before answering; processing runs it again on the
  * stored bytes, so bundles stay encrypted and compressed at rest.
  */
-import { gunzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gunzip, gunzipSync } from 'node:zlib';
 import { decodeBase64, openBox, type BoxKeys } from '../crypto/box.ts';
 import { toStorableJson } from './json-text.ts';
+
+const gunzipAsync = promisify(gunzip);
 
 export interface StoredPayload {
   compression: string;
@@ -18,20 +21,16 @@ export class PayloadError extends Error {
   override name = 'PayloadError';
 }
 
-function gunzip(bytes: Buffer, maxInflatedBytes: number): Buffer {
-  try {
-    return gunzipSync(bytes, { maxOutputLength: maxInflatedBytes });
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ERR_BUFFER_TOO_LARGE' || (error as RangeError).name === 'RangeError') {
-      throw new PayloadError(`decompressed payload exceeds ${maxInflatedBytes} bytes`);
-    }
-    throw new PayloadError(`invalid gzip data (${(error as Error).message})`);
+function gzipError(error: unknown, maxInflatedBytes: number): PayloadError {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ERR_BUFFER_TOO_LARGE' || (error as RangeError).name === 'RangeError') {
+    return new PayloadError(`decompressed payload exceeds ${maxInflatedBytes} bytes`);
   }
+  return new PayloadError(`invalid gzip data (${(error as Error).message})`);
 }
 
-/** The bundle's JSON text, ready for JSON.parse and for PostgreSQL. Throws PayloadError. */
-export function decodePayload(payload: StoredPayload, keys: BoxKeys | undefined, maxInflatedBytes: number): string {
+/** Decrypts (and for encrypted compressed payloads, base64-decodes); says whether gunzip is next. */
+function unwrap(payload: StoredPayload, keys: BoxKeys | undefined): { bytes: Buffer; gzipped: boolean } {
   let bytes = payload.body;
   if (payload.encrypted) {
     if (!keys) throw new PayloadError('encrypted upload, but PDK_SERVER_KEY and PDK_CLIENT_KEY are not configured');
@@ -46,8 +45,39 @@ export function decodePayload(payload: StoredPayload, keys: BoxKeys | undefined,
       bytes = decoded;
     }
   }
-  if (payload.compression === 'gzip') bytes = gunzip(bytes, maxInflatedBytes);
-  else if (payload.compression !== 'none') throw new PayloadError(`unsupported compression "${payload.compression}"`);
+  if (payload.compression !== 'gzip' && payload.compression !== 'none') {
+    throw new PayloadError(`unsupported compression "${payload.compression}"`);
+  }
+  return { bytes, gzipped: payload.compression === 'gzip' };
+}
+
+/** The bundle's JSON text, ready for JSON.parse and for PostgreSQL. Throws PayloadError. */
+export function decodePayload(payload: StoredPayload, keys: BoxKeys | undefined, maxInflatedBytes: number): string {
+  let { bytes, gzipped } = unwrap(payload, keys);
+  if (gzipped) {
+    try {
+      bytes = gunzipSync(bytes, { maxOutputLength: maxInflatedBytes });
+    } catch (error) {
+      throw gzipError(error, maxInflatedBytes);
+    }
+  }
+  return toStorableJson(bytes.toString('utf8'));
+}
+
+/**
+ * The same, with gunzip on libuv's thread pool: for the upload path, whose one thread is what
+ * limits how many uploads a process accepts (processing runs on its own thread and stays sync).
+ */
+export async function decodePayloadAsync(payload: StoredPayload, keys: BoxKeys | undefined, maxInflatedBytes: number): Promise<string> {
+  let { bytes, gzipped } = unwrap(payload, keys);
+  if (gzipped) {
+    try {
+      // One large output chunk: fewer completion callbacks on the main thread.
+      bytes = await gunzipAsync(bytes, { maxOutputLength: maxInflatedBytes, chunkSize: 256 * 1024 });
+    } catch (error) {
+      throw gzipError(error, maxInflatedBytes);
+    }
+  }
   return toStorableJson(bytes.toString('utf8'));
 }
 

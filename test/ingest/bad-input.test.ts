@@ -183,6 +183,20 @@ describe('body size limit', () => {
   });
 });
 
+describe('decompressed size limit', () => {
+  const server = useTestServer({ MAX_INFLATED_BYTES: '100000' });
+
+  it('stores a gzip bomb as an errored bundle with the reason, answers 400, and stays up', async () => {
+    // 10 MB of one repeated character: about 10 KB of gzip, 100 times the limit once inflated.
+    const bomb = gzipSync(Buffer.alloc(10_000_000, 0x20)).toString('base64');
+    const reply = await send(server, 'add-bundle.json', { method: 'POST', headers: FORM, body: new URLSearchParams({ compression: 'gzip', payload: bomb }).toString() });
+    expectReply(reply, 400, UNPARSABLE_BUNDLE);
+    const { rows } = await server.db.pool.query(`SELECT status, error FROM bundles`);
+    expect(rows).toEqual([{ status: 'errored', error: 'decompressed payload exceeds 100000 bytes' }]);
+    expectReply(await goodUpload(server), 201, BUNDLE_ADDED);
+  });
+});
+
 /** A TCP forwarder that can be stopped (dropping every connection) and restarted on the same port. */
 class Proxy {
   private server: net.Server | undefined;
