@@ -31,6 +31,10 @@ export function createPool(url: string, size: number, log: Logger): pg.Pool {
   });
   // An idle client losing its connection (database restart) must not crash the process.
   pool.on('error', (error) => log.warn({ err: error }, 'idle database connection lost'));
+  // Nor one the pool is already closing (idle timeout, shutdown): pool.end() and idle removal do
+  // not wait for the connection to close, and a server-side termination arriving meanwhile is
+  // emitted on the client itself, which the pool no longer listens to (seen in CI).
+  pool.on('connect', (client) => client.on('error', (error) => log.debug({ err: error }, 'database connection closed by the server')));
   return pool;
 }
 

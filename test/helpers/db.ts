@@ -27,6 +27,15 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       await pool.end();
       const client = new pg.Client({ connectionString: adminUrl });
       await client.connect();
+      // pool.end() resolves before its connections have closed. Terminating one that is still
+      // closing (DROP ... WITH (FORCE)) makes its client emit an error nobody listens to any more,
+      // so wait (briefly) for every connection to the database to be gone first.
+      const deadline = Date.now() + 5_000;
+      while (Date.now() < deadline) {
+        const { rows } = await client.query('SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = $1', [name]);
+        if (rows[0].n === 0) break;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
       await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
       await client.end();
     },
