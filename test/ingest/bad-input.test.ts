@@ -10,30 +10,8 @@ import { describe, expect, it } from 'vitest';
 import { generateKeyPair, sealBox } from '../../src/crypto/box.ts';
 import { createTestDatabase } from '../helpers/db.ts';
 import { FORM, gzipForm, samples, type Point } from '../helpers/samples.ts';
+import { BUNDLE_ADDED, expectReply, send, UNPARSABLE_BUNDLE, UNPARSABLE_POINT, type Reply } from '../helpers/replies.ts';
 import { startTestServer, type TestServer, useTestServer } from '../helpers/server.ts';
-
-const UNPARSABLE_BUNDLE = '{"message": "Unable to parse data bundle."}';
-const UNPARSABLE_POINT = '{"message": "Unable to parse data point."}';
-const BUNDLE_ADDED = '{"message": "Data bundle added successfully, and ready for processing.", "added": true}';
-const CORS = {
-  'access-control-allow-origin': '*',
-  'access-control-allow-methods': 'CREATE, POST, PUT, HEAD, OPTIONS',
-  'access-control-allow-headers': 'Content-Type, Content-Encoding, Authorization, X-PDK-IDENTIFIER',
-  'access-control-request-headers': 'Content-Type',
-};
-
-interface Reply { status: number; headers: Headers; text: string }
-
-async function send(server: TestServer, path: string, init: RequestInit): Promise<Reply> {
-  const response = await fetch(`${server.baseUrl}/data/${path}`, init);
-  return { status: response.status, headers: response.headers, text: await response.text() };
-}
-
-function expectReply(reply: Reply, status: number, body: string): void {
-  expect({ status: reply.status, body: reply.text }).toEqual({ status, body });
-  expect(reply.headers.get('content-type')).toBe('application/json');
-  for (const [name, value] of Object.entries(CORS)) expect(reply.headers.get(name), name).toBe(value);
-}
 
 /** A current-extension upload that must always be accepted. */
 async function goodUpload(server: TestServer): Promise<Reply> {

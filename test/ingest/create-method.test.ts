@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { RequestFramer } from '../../src/ingest/create-method.ts';
+import { BUNDLE_ADDED, BUNDLE_ADDED_PRETTY } from '../helpers/replies.ts';
 import { samples } from '../helpers/samples.ts';
 import { useTestServer } from '../helpers/server.ts';
 
@@ -73,11 +74,11 @@ describe('CREATE over real sockets', () => {
     const [a, b, c] = samples(0, 7, 18);
     const first = await exchange(socket, request('CREATE', JSON.stringify([a], null, 2)), 1);
     expect(first).toMatch(/^HTTP\/1\.1 201 Created/);
-    expect(first).toContain('{\n  "message": "Data bundle added successfully, and ready for processing.",\n  "added": true\n}');
+    expect(first).toContain(BUNDLE_ADDED_PRETTY);
     const form = `compression=none&payload=${encodeURIComponent(JSON.stringify([b]))}`;
     const second = await exchange(socket, `POST /data/add-bundle.json HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${form.length}\r\n\r\n${form}`, 1);
     expect(second).toMatch(/^HTTP\/1\.1 201 Created/);
-    expect(second).toContain('{"message": "Data bundle added successfully, and ready for processing.", "added": true}');
+    expect(second).toContain(BUNDLE_ADDED);
     // Two pipelined CREATEs, the second with a chunked body, written in one go.
     const chunkedBody = JSON.stringify([c]);
     const chunked = `CREATE /data/add-bundle.json HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\n\r\n${chunkedBody.length.toString(16)}\r\n${chunkedBody}\r\n0\r\n\r\n`;

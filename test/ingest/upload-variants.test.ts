@@ -9,19 +9,11 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { openBox, publicKeyOf, sealBox } from '../../src/crypto/box.ts';
 import { COMPRESS_AT_REST_MIN_BYTES } from '../../src/ingest/compress-at-rest.ts';
 import { FORM, gzipForm, samples, type Point } from '../helpers/samples.ts';
+import { BUNDLE_ADDED, BUNDLE_ADDED_PRETTY, expectReply, POINT_ADDED, send } from '../helpers/replies.ts';
 import { type TestServer, useTestServer } from '../helpers/server.ts';
 
 // Literal reply bytes (Python json.dumps formatting), written out so a change in src/ fails here.
-const BUNDLE_ADDED = '{"message": "Data bundle added successfully, and ready for processing.", "added": true}';
-const BUNDLE_ADDED_PRETTY = '{\n  "message": "Data bundle added successfully, and ready for processing.",\n  "added": true\n}';
-const POINT_ADDED = '{\n  "message": "Data point added successfully."\n}';
 const DISABLED = 'Data collection has been disabled and incoming transmissions are being discarded.';
-const CORS = {
-  'access-control-allow-origin': '*',
-  'access-control-allow-methods': 'CREATE, POST, PUT, HEAD, OPTIONS',
-  'access-control-allow-headers': 'Content-Type, Content-Encoding, Authorization, X-PDK-IDENTIFIER',
-  'access-control-request-headers': 'Content-Type',
-};
 
 interface Vector {
   serverSecretKey: string; serverPublicKey: string; clientSecretKey: string; clientPublicKey: string; nonce: string;
@@ -35,19 +27,6 @@ const KEYS = { serverSecretKey: new Uint8Array(b64(VECTOR.serverSecretKey)), cli
 const SERVER_PUBLIC = new Uint8Array(b64(VECTOR.serverPublicKey));
 const CLIENT_SECRET = new Uint8Array(b64(VECTOR.clientSecretKey));
 const KEY_ENV = { PDK_SERVER_KEY: VECTOR.serverSecretKey, PDK_CLIENT_KEY: VECTOR.clientPublicKey };
-
-interface Reply { status: number; headers: Headers; body: Buffer }
-
-async function send(server: TestServer, path: string, init: RequestInit): Promise<Reply> {
-  const response = await fetch(`${server.baseUrl}/data/${path}`, init);
-  return { status: response.status, headers: response.headers, body: Buffer.from(await response.arrayBuffer()) };
-}
-
-function expectReply(reply: Reply, status: number, body: string, contentType = 'application/json'): void {
-  expect({ status: reply.status, body: reply.body.toString('utf8') }).toEqual({ status, body });
-  expect(reply.headers.get('content-type')).toBe(contentType);
-  for (const [name, value] of Object.entries(CORS)) expect(reply.headers.get(name), name).toBe(value);
-}
 
 interface BundleRow {
   id: number; endpoint: string; transport: string; compression: string; encrypted: boolean;
