@@ -37,6 +37,54 @@ export interface Config {
   readonly dbPoolSize: number;
   /** LOG_LEVEL: fatal, error, warn, info, debug, trace or silent. Default info. */
   readonly logLevel: string;
+  /** TIME_ZONE: IANA zone name (the original's setting) for days, daily jobs and dates shown. Default UTC. */
+  readonly timeZone: string;
+  /**
+   * TRUST_PROXY: true when the server runs behind a reverse proxy that sets X-Forwarded-For and
+   * X-Forwarded-Proto: the client address (login rate limits) and HTTPS (Secure cookies) are then
+   * read from those headers. Leave false when clients connect directly, or they could forge them.
+   */
+  readonly trustProxy: boolean;
+  /** SESSION_HOURS: how long a dashboard login lasts without use. Default 12. */
+  readonly sessionHours: number;
+  /** METADATA_WINDOW_DAYS: the statistics window (points, frequency), as the original. Default 60. */
+  readonly metadataWindowDays: number;
+  /** UPLOAD_WARNING_HOURS: upload-overdue warning after this many hours without a point. Default 4. */
+  readonly uploadWarningHours: number;
+  /** UPLOAD_CRITICAL_HOURS: ... critical after this many. Default 24. */
+  readonly uploadCriticalHours: number;
+  /** CLIENT_BACKLOG_POINTS: client-backlog warning when a source's latest pdk-system-status reports at least this many pending points. Default 5000. */
+  readonly clientBacklogPoints: number;
+  /** AUTOMATED_RECENT_DAYS: the automated-browser check looks at user agents seen in this many days. Default 7. */
+  readonly automatedRecentDays: number;
+  /**
+   * ENABLED_CHECKS: comma-separated status checks to run (upload-overdue, automated-browser,
+   * client-backlog). Default all. A check left out closes its active alerts.
+   */
+  readonly enabledChecks: readonly string[];
+  /** ALERT_DIGEST_RECIPIENTS (or the original's PDK_ALERT_DIGEST_RECIPIENTS): comma-separated e-mail addresses. Unset: no digest. */
+  readonly alertDigestRecipients: readonly string[];
+  /** ALERT_DIGEST_TIME: HH:MM in TIME_ZONE when the daily alert digest goes out. Default 08:00. */
+  readonly alertDigestTime: string;
+  /** SMTP_URL: the mail server for every e-mail, e.g. smtp://user:pass@mail.example.org:587 (smtps:// for TLS). */
+  readonly smtpUrl: string | undefined;
+  /** EMAIL_FROM: sender address of every e-mail. Default webmunk-dcs@localhost. */
+  readonly emailFrom: string;
+  /** METRICS_TOKEN: when set, /metrics needs `Authorization: Bearer <token>`. Unset: open. */
+  readonly metricsToken: string | undefined;
+  /** JOBS_DISABLED: true = this worker runs no scheduled jobs (processing only). Default false. */
+  readonly jobsDisabled: boolean;
+}
+
+export const STATUS_CHECKS = ['upload-overdue', 'automated-browser', 'client-backlog'] as const;
+
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export class ConfigError extends Error {
@@ -87,6 +135,18 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const logLevel = text('LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
 
+  const list = (raw: string | undefined) => (raw ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+  const timeZone = text('TIME_ZONE') ?? 'UTC';
+  if (!isTimeZone(timeZone)) problems.push(`TIME_ZONE must be an IANA time zone name such as Europe/Berlin (got "${timeZone}")`);
+  const alertDigestTime = text('ALERT_DIGEST_TIME') ?? '08:00';
+  if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(alertDigestTime)) problems.push(`ALERT_DIGEST_TIME must be HH:MM (got "${alertDigestTime}")`);
+  const smtpUrl = text('SMTP_URL');
+  if (smtpUrl && !/^smtps?:\/\//.test(smtpUrl)) problems.push('SMTP_URL must start with smtp:// or smtps://');
+  const enabledChecks = text('ENABLED_CHECKS') === undefined ? [...STATUS_CHECKS] : list(text('ENABLED_CHECKS'));
+  for (const check of enabledChecks) {
+    if (!(STATUS_CHECKS as readonly string[]).includes(check)) problems.push(`ENABLED_CHECKS: unknown check "${check}" (known: ${STATUS_CHECKS.join(', ')})`);
+  }
+
   const config: Config = {
     port: int('PORT', 8000, 0, 65535),
     host: text('HOST') ?? '0.0.0.0',
@@ -103,7 +163,25 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     workerConcurrency: int('WORKER_CONCURRENCY', 2, 1, 64),
     dbPoolSize: int('DB_POOL_SIZE', 20, 2, 1000),
     logLevel,
+    timeZone,
+    trustProxy: bool('TRUST_PROXY'),
+    sessionHours: int('SESSION_HOURS', 12, 1, 24 * 365),
+    metadataWindowDays: int('METADATA_WINDOW_DAYS', 60, 1, 3650),
+    uploadWarningHours: int('UPLOAD_WARNING_HOURS', 4, 1, 24 * 365),
+    uploadCriticalHours: int('UPLOAD_CRITICAL_HOURS', 24, 1, 24 * 365),
+    clientBacklogPoints: int('CLIENT_BACKLOG_POINTS', 5000, 1),
+    automatedRecentDays: int('AUTOMATED_RECENT_DAYS', 7, 1, 3650),
+    enabledChecks,
+    alertDigestRecipients: list(text('ALERT_DIGEST_RECIPIENTS') ?? text('PDK_ALERT_DIGEST_RECIPIENTS')),
+    alertDigestTime,
+    smtpUrl,
+    emailFrom: text('EMAIL_FROM') ?? 'webmunk-dcs@localhost',
+    metricsToken: text('METRICS_TOKEN'),
+    jobsDisabled: bool('JOBS_DISABLED'),
   };
+  if (config.uploadWarningHours >= config.uploadCriticalHours) {
+    problems.push('UPLOAD_WARNING_HOURS must be less than UPLOAD_CRITICAL_HOURS');
+  }
   if (Boolean(config.serverSecretKey) !== Boolean(config.clientPublicKey)) {
     problems.push('PDK_SERVER_KEY and PDK_CLIENT_KEY must be set together (encrypted uploads need both)');
   }

@@ -24,6 +24,9 @@
  *   $17 text[]         ... distinct accepted sources as a JSON array, or NULL if none
  *   $18 jsonb          attachment links [{"b": bundle position, "i": point position, "k": key, "f": field name}]
  *
+ * Each batch also appends its per-source counts to source_point_deltas, which the
+ * source-statistics job folds into the dashboard's statistics.
+ *
  * A point is inserted unless an identical one (same canonical JSON, same `created`) exists.
  * Returns one row per bundle with the number of points added.
  */
@@ -61,7 +64,7 @@ inserted AS (
   FROM hashed h
   LEFT JOIN data_types dt ON dt.identifier = h.generator_id
   ON CONFLICT ON CONSTRAINT data_points_identity DO NOTHING
-  RETURNING bundle_id, source, created, user_agent
+  RETURNING bundle_id, source, generator_id, created, user_agent
 ),
 linked AS (
   INSERT INTO data_point_files (point_created, point_hash, file_id, key)
@@ -81,6 +84,14 @@ registered AS (
     latest_user_agent = CASE WHEN excluded.latest_point_created >= s.latest_point_created OR s.latest_point_created IS NULL
                              THEN excluded.latest_user_agent ELSE s.latest_user_agent END,
     point_count = s.point_count + excluded.point_count
+),
+-- For the source-statistics job (monitoring): append-only, so loops never wait on each other.
+counted AS (
+  INSERT INTO source_point_deltas (source, generator_id, user_agent, bucket, points, first_created, last_created, received_at)
+  SELECT i.source, i.generator_id, i.user_agent, date_bin('10 minutes', i.created, timestamptz '2000-01-01 00:00:00+00'),
+    count(*), min(i.created), max(i.created), max(b.received_at)
+  FROM inserted i JOIN bundle b ON b.id = i.bundle_id
+  GROUP BY 1, 2, 3, 4
 ),
 added AS (
   SELECT bundle_id, count(*) AS n FROM inserted GROUP BY bundle_id

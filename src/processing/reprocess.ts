@@ -32,7 +32,15 @@ export async function queueReprocess(pool: Pool, filter: ReprocessFilter): Promi
          FOR UPDATE
        ),
        removed AS (
-         DELETE FROM data_points p USING chosen c WHERE p.bundle_id = c.id RETURNING p.source
+         DELETE FROM data_points p USING chosen c WHERE p.bundle_id = c.id
+         RETURNING p.source, p.generator_id, p.user_agent, p.created
+       ),
+       -- Negative counts for the source-statistics job: the rebuilt points are counted again.
+       uncounted AS (
+         INSERT INTO source_point_deltas (source, generator_id, user_agent, bucket, points, first_created, last_created)
+         SELECT source, generator_id, user_agent, date_bin('10 minutes', created, timestamptz '2000-01-01 00:00:00+00'),
+                -count(*), min(created), max(created)
+         FROM removed GROUP BY 1, 2, 3, 4
        ),
        touched AS (
          SELECT source FROM removed

@@ -1,0 +1,11 @@
+/** Placeholder: being written (issue 6). */
+import type { JobDefinition } from '../jobs/job.ts';
+
+export const statusChecksJob: JobDefinition = {
+  name: 'status-checks',
+  description: '',
+  schedule: { everyMinutes: 5 },
+  async run() {
+    throw new Error('not written yet');
+  },
+};
