@@ -13,7 +13,7 @@
  *  less between runs than throughput does.
  * Prints a Markdown table; BENCHMARKS.md records the figures.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -22,6 +22,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import pg from 'pg';
+import { cpuSeconds, rssMb, stop, waitForLine } from './processes.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
@@ -130,73 +131,6 @@ async function drive(port: number, uploads: Upload[]): Promise<{ seconds: number
   return { seconds: (Date.now() - firstAt) / 1000, failures, firstAt };
 }
 
-// ---------------------------------------------------------------- processes
-function rssMb(pid: number): number {
-  try {
-    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
-    return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
-  } catch {
-    return 0;
-  }
-}
-
-/** Clock ticks per second of /proc/<pid>/stat times (USER_HZ: 100 on Linux everywhere we run). */
-const TICKS_PER_SECOND = 100;
-
-function statFields(pid: number): string[] | undefined {
-  try {
-    const line = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return line.slice(line.lastIndexOf(')') + 2).split(' '); // fields from 3 (state) on
-  } catch {
-    return undefined; // exited
-  }
-}
-
-/**
- * CPU seconds used so far by `pid` (all its threads). With `children`: also by its child processes,
- * live ones read directly and exited ones through the parent's cutime/cstime (PostgreSQL's
- * postmaster reaps its backends, so this covers every backend that ever ran).
- */
-function cpuSeconds(pid: number, children = false): number {
-  const own = statFields(pid);
-  if (!own) return 0;
-  let ticks = Number(own[11]) + Number(own[12]);
-  if (children) {
-    ticks += Number(own[13]) + Number(own[14]);
-    for (const entry of fs.readdirSync('/proc')) {
-      if (!/^\d+$/.test(entry)) continue;
-      const fields = statFields(Number(entry));
-      if (fields && Number(fields[1]) === pid) ticks += Number(fields[11]) + Number(fields[12]);
-    }
-  }
-  return ticks / TICKS_PER_SECOND;
-}
-
-function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<RegExpExecArray> {
-  return new Promise((resolve, reject) => {
-    let buffer = '';
-    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${pattern}; output so far:\n${buffer}`)), timeoutMs);
-    const onData = (data: Buffer) => {
-      buffer += data.toString();
-      const match = pattern.exec(buffer);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match);
-      }
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`exited with ${code} before ${pattern}:\n${buffer}`)));
-  });
-}
-
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  await exited;
-}
-
 const DECODE_SERVER = `
 const http = require('node:http');
 const zlib = require('node:zlib');
@@ -296,7 +230,7 @@ async function measureServer(uploads: Upload[], totalPoints: number) {
   }
 }
 
-async function main() {
+export async function benchIngest(): Promise<void> {
   const started = Date.now();
   const uploads = buildUploads();
   const totalPoints = uploads.reduce((sum, u) => sum + u.points, 0);
@@ -333,4 +267,3 @@ async function main() {
   if (!ok) process.exitCode = 1;
 }
 
-await main();

@@ -10,9 +10,11 @@ import type { Pool } from './db/database.ts';
 import { DcsError, ERRORS, isDatabaseUnavailable, type ErrorCode } from './errors.ts';
 import { CREATE_CARRIER, createFramingServer, type FramingServer } from './ingest/create-method.ts';
 import type { BundleNotifier } from './ingest/bundle-notifier.ts';
+import { registerDashboard } from './dashboard/dashboard.plugin.ts';
 import { registerIngestRoutes } from './ingest/ingest.routes.ts';
 import { CORS_HEADERS } from './ingest/replies.ts';
 import type { Logger } from './log.ts';
+import { registerMonitoringRoutes } from './monitoring/monitoring.routes.ts';
 
 export interface AppDeps {
   pool: Pool;
@@ -31,6 +33,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Per-request log lines cost more than an upload itself; errors are logged where handled.
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.config.maxBodyBytes,
+    // TRUST_PROXY: client address and protocol from X-Forwarded-* (login limits, Secure cookies).
+    trustProxy: deps.config.trustProxy,
     serverFactory: (handler) => {
       const server = http.createServer({ keepAliveTimeout: 65_000 }, handler);
       return server;
@@ -79,6 +83,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   registerIngestRoutes(app, deps);
+  registerMonitoringRoutes(app, deps);
+  await registerDashboard(app, deps);
   await app.ready();
   return app;
 }

@@ -6,6 +6,9 @@
 export const ERRORS = {
   DCS_ERR_UNPARSABLE_BUNDLE: { status: 400, message: 'Unable to parse data bundle.' },
   DCS_ERR_UNAUTHORIZED: { status: 401, message: 'Missing or unknown bearer token.' },
+  DCS_ERR_LOGIN_REQUIRED: { status: 401, message: 'Log in to the dashboard first.' },
+  DCS_ERR_CSRF: { status: 403, message: 'The form has expired or did not come from this dashboard; reload the page and try again.' },
+  DCS_ERR_FORBIDDEN: { status: 403, message: 'Only an administrator can do this.' },
   DCS_ERR_NOT_FOUND: { status: 404, message: 'Not found.' },
   DCS_ERR_METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed.' },
   DCS_ERR_BODY_TOO_LARGE: { status: 413, message: 'Upload too large.' },

@@ -13,6 +13,9 @@ import type { Logger } from './log.ts';
 import { syncDataTypes } from './processing/data-types.ts';
 import { startWorker, type Worker } from './processing/worker.ts';
 import { startWorkerThread } from './processing/worker-thread.ts';
+import { countUsers } from './dashboard/auth/users.repository.ts';
+import { JOBS } from './jobs/job-list.ts';
+import { startScheduler, type Scheduler } from './jobs/scheduler.ts';
 
 /** Opens the database and brings its schema and catalog up to date. */
 export async function openRuntime(config: Config, log: Logger): Promise<Database> {
@@ -41,6 +44,7 @@ export async function startServer(config: Config, log: Logger, parts: { web: boo
   let app: FastifyInstance | undefined;
   let front: FramingServer | undefined;
   let worker: Worker | undefined;
+  let scheduler: Scheduler | undefined;
   try {
     if (parts.worker && parts.web) {
       worker = startWorkerThread(config, db.url);
@@ -53,7 +57,11 @@ export async function startServer(config: Config, log: Logger, parts: { web: boo
       app = await buildApp({ pool: db.pool, config, log, notifier });
       front = await startHttpServer(app, config.port, config.host);
     }
+    // The scheduled jobs run in every worker process; the schedule runs each job once per tick.
+    if (parts.worker && !config.jobsDisabled) scheduler = await startScheduler({ pool: db.pool, config, log }, JOBS);
   } catch (error) {
+    if (app && front) await stopHttpServer(app, front).catch(() => undefined);
+    await scheduler?.stop().catch(() => undefined);
     await worker?.stop();
     await db.close();
     throw error;
@@ -62,6 +70,11 @@ export async function startServer(config: Config, log: Logger, parts: { web: boo
   const port = address && typeof address === 'object' ? address.port : undefined;
   if (port !== undefined) log.info(`webmunk-dcs listening on http://${config.host}:${port} (upload URL: /data/add-bundle.json)`);
   if (worker) log.info('processing worker running');
+  if (parts.web && (await countUsers(db.pool)) === 0) {
+    const hint = 'No dashboard user yet. Create the first one with: npx dcs users create NAME --admin (it asks for the password), then log in at /data/login';
+    log.warn(hint);
+    if (process.stderr.isTTY) console.error(hint);
+  }
   let stopping: Promise<void> | undefined;
   return {
     db,
@@ -69,6 +82,7 @@ export async function startServer(config: Config, log: Logger, parts: { web: boo
     stop() {
       stopping ??= (async () => {
         if (app && front) await stopHttpServer(app, front);
+        await scheduler?.stop();
         await worker?.stop();
         await db.close();
       })();

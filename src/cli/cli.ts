@@ -10,6 +10,8 @@ import { openRuntime, startServer, stopOnSignals } from '../main.ts';
 import { readStatus } from '../monitoring/status.ts';
 import { processBatch, processUntilEmpty, type BatchResult } from '../processing/process-bundles.ts';
 import { queueReprocess } from '../processing/reprocess.ts';
+import { jobsCommand, runJobCommand } from './jobs.command.ts';
+import { usersCommand } from './users.command.ts';
 
 const USAGE = `Usage: dcs <command> [options]
 
@@ -26,6 +28,10 @@ Commands:
       --until ISO-TIME      only bundles received before this time
   keys generate             print a new server key pair for encrypted uploads
   status [--json]           bundles, queue, points and participants
+  jobs [--json]             scheduled jobs, their last runs and the run history
+  run-job NAME              run one scheduled job now, in the foreground (exit 1 if it fails)
+  users create NAME [--admin] | list | set-password NAME | remove NAME
+                            dashboard accounts (password from stdin, or a prompt)
 
 Configuration comes from environment variables; see README.md.`;
 
@@ -45,9 +51,11 @@ function parseOptions(args: string[]) {
       source: { type: 'string' },
       since: { type: 'string' },
       until: { type: 'string' },
+      admin: { type: 'boolean', default: false },
     },
     strict: true,
-  }).values;
+    allowPositionals: true,
+  });
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -68,7 +76,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
-  if (![...SERVER_COMMANDS, 'migrate', 'process-bundles', 'reprocess', 'status'].includes(command)) {
+  if (![...SERVER_COMMANDS, 'migrate', 'process-bundles', 'reprocess', 'status', 'jobs', 'run-job', 'users'].includes(command)) {
     // Before the configuration and the database: a typo must not start an embedded PostgreSQL.
     console.error(`Unknown command "${command}".\n\n${USAGE}`);
     return 1;
@@ -100,9 +108,11 @@ export async function main(argv: string[]): Promise<number> {
     await new Promise(() => undefined); // run until a signal
   }
 
-  let values: ReturnType<typeof parseOptions>;
+  let values: ReturnType<typeof parseOptions>['values'];
+  let positionals: string[];
   try {
-    values = parseOptions(rest);
+    ({ values, positionals } = parseOptions(rest));
+    if (positionals.length > 0 && !['run-job', 'users'].includes(command)) throw new Error(`Unexpected argument "${positionals[0]}"`);
   } catch (error) {
     console.error(`${(error as Error).message}\n\n${USAGE}`);
     return 1;
@@ -147,6 +157,12 @@ export async function main(argv: string[]): Promise<number> {
         else for (const [key, value] of Object.entries(status)) console.log(`${key.padEnd(24)} ${value ?? '-'}`);
         return 0;
       }
+      case 'jobs':
+        return await jobsCommand(db.pool, config, values.json);
+      case 'run-job':
+        return await runJobCommand(deps, positionals[0]);
+      case 'users':
+        return await usersCommand(db.pool, positionals, values.admin);
       default:
         console.error(`Unknown command "${command}".\n\n${USAGE}`);
         return 1;

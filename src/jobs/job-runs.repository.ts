@@ -67,7 +67,7 @@ export async function finishJobRun(db: Pool | PoolClient, id: number, result: { 
 /** The newest runs, of one job or of all. */
 export async function listJobRuns(db: Pool, options: { job?: string; limit?: number } = {}): Promise<JobRun[]> {
   const { rows } = await db.query(
-    `SELECT * FROM job_runs WHERE ($1::text IS NULL OR job = $1) ORDER BY started_at DESC, id DESC LIMIT $2`,
+    `SELECT *, id::float8 AS id FROM job_runs WHERE ($1::text IS NULL OR job = $1) ORDER BY started_at DESC, job_runs.id DESC LIMIT $2`,
     [options.job ?? null, options.limit ?? 50],
   );
   return rows.map(rowToJobRun);
@@ -75,7 +75,7 @@ export async function listJobRuns(db: Pool, options: { job?: string; limit?: num
 
 /** The latest run of each job. */
 export async function latestJobRuns(db: Pool): Promise<Map<string, JobRun>> {
-  const { rows } = await db.query('SELECT DISTINCT ON (job) * FROM job_runs ORDER BY job, started_at DESC, id DESC');
+  const { rows } = await db.query('SELECT DISTINCT ON (job) *, id::float8 AS id FROM job_runs ORDER BY job, started_at DESC, job_runs.id DESC');
   return new Map(rows.map((row) => [row.job, rowToJobRun(row)]));
 }
 
@@ -87,6 +87,6 @@ export interface JobTotals {
 }
 
 export async function listJobTotals(db: Pool): Promise<JobTotals[]> {
-  const { rows } = await db.query('SELECT job, runs, failures, seconds FROM job_totals ORDER BY job');
+  const { rows } = await db.query('SELECT job, runs::float8 AS runs, failures::float8 AS failures, seconds FROM job_totals ORDER BY job');
   return rows;
 }

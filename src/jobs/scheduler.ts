@@ -17,7 +17,12 @@ export interface Scheduler {
   stop(): Promise<void>;
 }
 
-export async function startScheduler(ctx: JobContext, jobs: readonly JobDefinition[]): Promise<Scheduler> {
+export interface SchedulerOptions {
+  /** How often each process looks for a due cron tick (pg-boss default 30 s; tests use 1). */
+  cronMonitorIntervalSeconds?: number;
+}
+
+export async function startScheduler(ctx: JobContext, jobs: readonly JobDefinition[], options: SchedulerOptions = {}): Promise<Scheduler> {
   const { pool, config, log } = ctx;
   const boss = new PgBoss({
     // Our pool, so the embedded database's socket, timeouts and error handling apply here too.
@@ -25,6 +30,7 @@ export async function startScheduler(ctx: JobContext, jobs: readonly JobDefiniti
     schema: 'pgboss',
     // A queued run that no worker picked up within the hour is dropped; the next tick queues one.
     retentionMinutes: 60,
+    ...(options.cronMonitorIntervalSeconds ? { cronMonitorIntervalSeconds: options.cronMonitorIntervalSeconds, cronWorkerIntervalSeconds: 1 } : {}),
   });
   boss.on('error', (error) => log.warn({ err: error }, 'job queue error'));
   await boss.start();

@@ -1,44 +1,18 @@
 /** The `dcs` command as users run it: `node bin/dcs.js ...` in a child process, on a test database. */
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import nacl from 'tweetnacl';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { FORM, gzipForm, samples, type Point } from '../helpers/samples.ts';
 import { startTestServer } from '../helpers/server.ts';
+import { runDcs, type DcsResult } from '../helpers/dcs.ts';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-interface Result {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs `dcs <args>` to completion. `env` values of undefined remove the variable. */
-function dcs(args: string[], env: Record<string, string | undefined> = {}): Promise<Result> {
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, DATABASE_URL: db.url, ...env };
-  for (const name of ['LOG_LEVEL', 'PORT', 'DB_POOL_SIZE', 'DATA_DIR', 'PDK_SERVER_KEY', 'PDK_CLIENT_KEY']) {
-    if (!(name in env)) delete childEnv[name];
-  }
-  for (const [name, value] of Object.entries(childEnv)) if (value === undefined) delete childEnv[name];
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/dcs.js'), ...args], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (data: Buffer) => (stdout += data.toString()));
-  child.stderr.on('data', (data: Buffer) => (stderr += data.toString()));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 90_000); // a hung command fails, never hangs the suite
-  return new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
+/** Runs `dcs <args>` on this file's database. */
+function dcs(args: string[], env: Record<string, string | undefined> = {}): Promise<DcsResult> {
+  return runDcs(args, { databaseUrl: db.url, env });
 }
 
 /** `dcs status --json`, which must print exactly one JSON object on stdout. */

@@ -1,0 +1,20 @@
+/**
+ * `npm run bench [-- ingest|dashboard]`: every benchmark case, or one. Figures go to BENCHMARKS.md.
+ *   ingest     uploads accepted and points processed against the decode limit (bench/ingest-bench.ts)
+ *   dashboard  dashboard pages and source-statistics at 10,000 sources / 5 M points (bench/dashboard-bench.ts)
+ */
+import { benchDashboard } from './dashboard-bench.ts';
+import { benchIngest } from './ingest-bench.ts';
+
+const CASES: Record<string, () => Promise<void>> = { ingest: benchIngest, dashboard: benchDashboard };
+const chosen = process.argv.slice(2);
+for (const name of chosen) {
+  if (!CASES[name]) {
+    console.error(`Unknown benchmark "${name}"; cases: ${Object.keys(CASES).join(', ')}`);
+    process.exit(1);
+  }
+}
+for (const name of chosen.length > 0 ? chosen : Object.keys(CASES)) {
+  console.log(`\n## ${name}\n`);
+  await CASES[name]();
+}

@@ -1,0 +1,111 @@
+/**
+ * Staff authentication for everything under /data/ except the upload endpoints (which live
+ * outside this plugin and never need a login): the session cookie is read on every request; a
+ * request without a valid session is redirected to the login page, or answered 401 JSON when it
+ * asks for JSON; every unsafe method must carry the session's CSRF token. Routes opt out with
+ * `config: { public: true }` (the login page, the stylesheet).
+ */
+import cookie from '@fastify/cookie';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Config } from '../../config.ts';
+import type { Pool } from '../../db/database.ts';
+import { DcsError } from '../../errors.ts';
+import { hasValidCsrfToken } from './csrf.ts';
+import { clearLoginFailures, minutesLocked, recordLoginFailure } from './login-limits.ts';
+import { renderLoginPage } from './login.page.ts';
+import { verifyPassword } from './passwords.ts';
+import { deleteSession, findSession, insertSession, touchSession, type Session } from './sessions.repository.ts';
+import { findUserForLogin } from './users.repository.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The signed-in staff member's session (dashboard routes only). */
+    session?: Session;
+  }
+  interface FastifyContextConfig {
+    /** true: reachable without logging in. */
+    public?: boolean;
+  }
+}
+
+export const SESSION_COOKIE = 'dcs_session';
+// Verifying costs as much as hashing: unknown users are checked against this, so a wrong user
+// name takes as long as a wrong password and does not reveal which accounts exist.
+const DUMMY_HASH = '$argon2id$v=19$m=19456,t=2,p=1$JbhCuuWKmn639z+644GjGA$wV0AfnNPo5YiXVGNfSu/iw5StTabDyVjXvhLrSlNBu4';
+const TOUCH_AFTER_MS = 5 * 60_000;
+
+/** Requests that want JSON get 401 JSON instead of a redirect to the login page. */
+function wantsJson(request: FastifyRequest): boolean {
+  const path = request.url.split('?')[0];
+  if (path.endsWith('.json') || path.startsWith('/data/api/')) return true;
+  const accept = request.headers.accept ?? '';
+  return accept.includes('application/json') && !accept.includes('text/html');
+}
+
+/** Only a path of this dashboard is a safe place to return to after logging in. */
+function safeNext(next: unknown): string {
+  return typeof next === 'string' && /^\/data\/(?!\/)/.test(next) ? next : '/data/';
+}
+
+export async function registerAuth(scope: FastifyInstance, deps: { pool: Pool; config: Config }): Promise<void> {
+  const { pool, config } = deps;
+  await scope.register(cookie);
+  const cookieOptions = (request: FastifyRequest) => ({
+    path: '/data',
+    httpOnly: true,
+    sameSite: 'lax' as const,
+    // request.protocol honours X-Forwarded-Proto only with TRUST_PROXY (Fastify's trustProxy).
+    secure: request.protocol === 'https',
+  });
+
+  scope.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+    const token = request.cookies[SESSION_COOKIE];
+    const session = token ? await findSession(pool, token) : undefined;
+    if (session) {
+      request.session = session;
+      if (Date.now() - session.lastSeenAt.getTime() > TOUCH_AFTER_MS) await touchSession(pool, session.tokenHash, config.sessionHours);
+    }
+    if (request.routeOptions.config?.public) return;
+    if (!session) {
+      if (wantsJson(request)) throw new DcsError('DCS_ERR_LOGIN_REQUIRED');
+      return reply.redirect(`/data/login?next=${encodeURIComponent(request.url)}`, 302);
+    }
+  });
+  // After body parsing: the token may be a form field.
+  scope.addHook('preHandler', async (request: FastifyRequest) => {
+    if (['GET', 'HEAD', 'OPTIONS'].includes(request.method) || request.routeOptions.config?.public) return;
+    if (!hasValidCsrfToken(request)) throw new DcsError('DCS_ERR_CSRF');
+  });
+
+  scope.get('/login', { config: { public: true } }, async (request, reply) => {
+    if (request.session) return reply.redirect(safeNext((request.query as Record<string, string>).next), 302);
+    return reply.type('text/html; charset=utf-8').send(renderLoginPage({ next: safeNext((request.query as Record<string, string>).next) }));
+  });
+
+  scope.post('/login', { config: { public: true } }, async (request, reply) => {
+    const form = (request.body ?? {}) as Record<string, unknown>;
+    const username = typeof form.username === 'string' ? form.username.trim() : '';
+    const password = typeof form.password === 'string' ? form.password : '';
+    const next = safeNext(form.next);
+    const page = (status: number, error: string) => reply.code(status).type('text/html; charset=utf-8').send(renderLoginPage({ next, error, username }));
+    const locked = await minutesLocked(pool, username, request.ip);
+    if (locked > 0) return page(429, `Too many failed logins. Try again in ${locked} minute${locked === 1 ? '' : 's'}.`);
+    const user = username ? await findUserForLogin(pool, username) : undefined;
+    const ok = await verifyPassword(user?.passwordHash ?? DUMMY_HASH, password);
+    if (!user || !ok) {
+      await recordLoginFailure(pool, username, request.ip);
+      return page(401, 'Unknown user name or wrong password.');
+    }
+    await clearLoginFailures(pool, username);
+    const token = await insertSession(pool, user.id, config.sessionHours, { address: request.ip, userAgent: request.headers['user-agent'] });
+    reply.setCookie(SESSION_COOKIE, token, { ...cookieOptions(request), maxAge: config.sessionHours * 3600 });
+    return reply.redirect(next, 303);
+  });
+
+  scope.post('/logout', async (request, reply) => {
+    const token = request.cookies[SESSION_COOKIE];
+    if (token) await deleteSession(pool, token);
+    reply.clearCookie(SESSION_COOKIE, cookieOptions(request));
+    return reply.redirect('/data/login', 303);
+  });
+}
