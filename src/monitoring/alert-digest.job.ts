@@ -1,11 +1,22 @@
-/** Placeholder: being written (issue 6). */
+/**
+ * alert-digest (daily at ALERT_DIGEST_TIME, only with ALERT_DIGEST_RECIPIENTS): e-mails the active
+ * alerts to the study team, as the original's pdk_send_alert_digest (sent even when there are
+ * none). Throws when the mail cannot be sent, so the run is recorded as failed.
+ */
 import type { JobDefinition } from '../jobs/job.ts';
+import { sendMail } from '../mail/mailer.ts';
+import { composeAlertDigest } from './alert-digest.ts';
+import { listActiveAlerts } from './alerts.repository.ts';
 
 export const alertDigestJob: JobDefinition = {
   name: 'alert-digest',
-  description: '',
-  schedule: { everyMinutes: 5 },
-  async run() {
-    throw new Error('not written yet');
+  description: 'E-mails the active alerts to ALERT_DIGEST_RECIPIENTS.',
+  schedule: { dailyAt: (config) => config.alertDigestTime },
+  enabled: (config) => config.alertDigestRecipients.length > 0,
+  async run({ pool, config }) {
+    if (config.alertDigestRecipients.length === 0) throw new Error('ALERT_DIGEST_RECIPIENTS is not set: there is nobody to send the digest to.');
+    const digest = composeAlertDigest(await listActiveAlerts(pool), config.timeZone);
+    await sendMail(config, { to: config.alertDigestRecipients, subject: digest.subject, text: digest.text });
+    return { sources: digest.sources, alerts: digest.alerts, recipients: config.alertDigestRecipients.length };
   },
 };

@@ -1,0 +1,106 @@
+/**
+ * The Prometheus metrics of /metrics: one Registry per app (never prom-client's global one), whose
+ * metrics read the database when scraped. One scrape runs one set of queries, shared by all metrics.
+ */
+import { Counter, Gauge, Registry } from 'prom-client';
+import type { Pool } from '../db/database.ts';
+import { JOBS } from '../jobs/job-list.ts';
+
+interface JobValues {
+  job: string;
+  runs: number;
+  failures: number;
+  seconds: number;
+  lastSeconds: number | null;
+  lastSuccess: number | null;
+}
+
+export interface MetricValues {
+  bundlesReceived: number;
+  bundlesPending: number;
+  bundlesErrored: number;
+  pointsStored: number;
+  processingLagSeconds: number;
+  jobs: JobValues[];
+}
+
+/** The numbers behind /metrics, read now. */
+export async function readMetricValues(pool: Pool): Promise<MetricValues> {
+  // count(*) of bundles: exact, and cheap enough per scrape because bodies are stored out of line
+  // (see server-health.job.ts). Pending and errored use their partial indexes.
+  const totals = pool.query(`
+    SELECT
+      (SELECT count(*) FROM bundles) AS received,
+      (SELECT count(*) FROM bundles WHERE status = 'pending') AS pending,
+      (SELECT count(*) FROM bundles WHERE status = 'errored') AS errored,
+      (SELECT coalesce(sum(point_count), 0) FROM data_sources)::bigint AS points,
+      coalesce(extract(epoch FROM now() - (SELECT received_at FROM bundles WHERE status = 'pending' ORDER BY id LIMIT 1)), 0)::float8 AS lag`);
+  const jobs = pool.query(
+    `WITH names AS (SELECT unnest($1::text[]) AS job UNION SELECT job FROM job_totals)
+     SELECT n.job, coalesce(t.runs, 0) AS runs, coalesce(t.failures, 0) AS failures, coalesce(t.seconds, 0) AS seconds,
+            l.seconds AS last_seconds, s.at AS last_success
+     FROM names n
+     LEFT JOIN job_totals t ON t.job = n.job
+     LEFT JOIN LATERAL (
+       SELECT extract(epoch FROM r.finished_at - r.started_at)::float8 AS seconds FROM job_runs r
+       WHERE r.job = n.job AND r.outcome IN ('succeeded', 'failed') ORDER BY r.started_at DESC LIMIT 1
+     ) l ON true
+     LEFT JOIN LATERAL (
+       SELECT extract(epoch FROM r.finished_at)::float8 AS at FROM job_runs r
+       WHERE r.job = n.job AND r.outcome = 'succeeded' ORDER BY r.started_at DESC LIMIT 1
+     ) s ON true
+     ORDER BY n.job`,
+    [JOBS.map((job) => job.name)],
+  );
+  const [{ rows: [t] }, { rows: jobRows }] = await Promise.all([totals, jobs]);
+  return {
+    bundlesReceived: t.received,
+    bundlesPending: t.pending,
+    bundlesErrored: t.errored,
+    pointsStored: t.points,
+    processingLagSeconds: Math.max(0, t.lag),
+    jobs: jobRows.map((r) => ({ job: r.job, runs: r.runs, failures: r.failures, seconds: r.seconds, lastSeconds: r.last_seconds, lastSuccess: r.last_success })),
+  };
+}
+
+/** A registry with the dcs_* metrics, collected from `pool` at each scrape. */
+export function createMetricsRegistry(pool: Pool): Registry {
+  const registry = new Registry();
+  // All the metrics of one scrape collect at once; they share one read.
+  let reading: Promise<MetricValues> | undefined;
+  const read = () => (reading ??= readMetricValues(pool).finally(() => { reading = undefined; }));
+
+  const counter = (name: string, help: string, value: (v: MetricValues) => number) =>
+    new Counter({ name, help, registers: [registry], async collect() { const v = await read(); this.reset(); this.inc(value(v)); } });
+  const gauge = (name: string, help: string, value: (v: MetricValues) => number) =>
+    new Gauge({ name, help, registers: [registry], async collect() { this.set(value(await read())); } });
+  const jobCounter = (name: string, help: string, value: (j: JobValues) => number) =>
+    new Counter({ name, help, labelNames: ['job'], registers: [registry], async collect() {
+      const v = await read();
+      this.reset();
+      for (const job of v.jobs) this.inc({ job: job.job }, value(job));
+    } });
+  // Series only for jobs that have a value: a job that never ran has no last duration or success.
+  const jobGauge = (name: string, help: string, value: (j: JobValues) => number | null) =>
+    new Gauge({ name, help, labelNames: ['job'], registers: [registry], async collect() {
+      const v = await read();
+      this.reset();
+      for (const job of v.jobs) {
+        const x = value(job);
+        if (x !== null) this.set({ job: job.job }, x);
+      }
+    } });
+
+  counter('dcs_bundles_received_total', 'Uploads (bundles) stored.', (v) => v.bundlesReceived);
+  counter('dcs_bundles_processed_total', 'Bundles processed into data points.', (v) => v.bundlesReceived - v.bundlesPending - v.bundlesErrored);
+  counter('dcs_bundles_errored_total', 'Bundles that could not be decoded or failed processing.', (v) => v.bundlesErrored);
+  gauge('dcs_bundles_pending', 'Bundles waiting to be processed.', (v) => v.bundlesPending);
+  counter('dcs_points_stored_total', 'Data points stored (sum of the per-source counts).', (v) => v.pointsStored);
+  gauge('dcs_processing_lag_seconds', 'Age of the oldest pending bundle, 0 when none is pending.', (v) => v.processingLagSeconds);
+  jobCounter('dcs_job_runs_total', 'Finished runs of each scheduled job.', (j) => j.runs);
+  jobCounter('dcs_job_failures_total', 'Failed runs of each scheduled job.', (j) => j.failures);
+  jobCounter('dcs_job_duration_seconds_total', 'Time spent in runs of each scheduled job.', (j) => j.seconds);
+  jobGauge('dcs_job_last_duration_seconds', 'Duration of the latest finished run of each job.', (j) => j.lastSeconds);
+  jobGauge('dcs_job_last_success_timestamp_seconds', 'When the latest successful run of each job finished (Unix time).', (j) => j.lastSuccess);
+  return registry;
+}
