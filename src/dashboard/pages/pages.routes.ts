@@ -1,10 +1,18 @@
-/** Placeholder: the dashboard pages are being written (issue 6). */
+/** Every dashboard page and action, one module each (all behind the login of auth.plugin.ts). */
 import type { FastifyInstance } from 'fastify';
 import type { DashboardDeps } from '../dashboard.plugin.ts';
-import { html, renderPage } from '../html.ts';
+import { registerHomePage } from './home.page.ts';
+import { registerSourceActions } from './source-actions.routes.ts';
+import { registerSourceListRoutes } from './source-list.routes.ts';
+import { registerSourcePage } from './source.page.ts';
+import { registerSystemHealthPage } from './system-health.page.ts';
+import { registerUserAgentsPage } from './user-agents.page.ts';
 
-export function registerPages(scope: FastifyInstance, _deps: DashboardDeps): void {
-  scope.get('/', async (request, reply) => reply.type('text/html; charset=utf-8').send(renderPage({
-    title: 'Sources', username: request.session!.user.username, csrfToken: request.session!.csrfToken, current: 'home', body: html`<h1>Sources</h1>`,
-  })));
+export function registerPages(scope: FastifyInstance, deps: DashboardDeps): void {
+  registerHomePage(scope, deps);
+  registerSourceActions(scope, deps);
+  registerSourceListRoutes(scope, deps);
+  registerSourcePage(scope, deps);
+  registerSystemHealthPage(scope, deps);
+  registerUserAgentsPage(scope, deps);
 }

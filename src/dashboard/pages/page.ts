@@ -1,0 +1,24 @@
+/** What every page handler shares: sending a whole page, and reading the query as strings. */
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { renderPage, type SafeHtml } from '../html.ts';
+
+export function sendPage(request: FastifyRequest, reply: FastifyReply, page: { title: string; current?: string; body: SafeHtml; status?: number }) {
+  return reply
+    .code(page.status ?? 200)
+    .type('text/html; charset=utf-8')
+    .header('cache-control', 'no-store')
+    .send(renderPage({ title: page.title, username: request.session?.user.username, csrfToken: request.session?.csrfToken, current: page.current, body: page.body }));
+}
+
+/** A query parameter as one string ('' when absent; the first when repeated). */
+export function queryParam(request: FastifyRequest, name: string): string {
+  const value = (request.query as Record<string, unknown> | undefined)?.[name];
+  if (Array.isArray(value)) return String(value[0] ?? '');
+  return typeof value === 'string' ? value : '';
+}
+
+/** A positive page number from the query (1 when absent or bad). */
+export function pageParam(request: FastifyRequest, name = 'page'): number {
+  const n = Number.parseInt(queryParam(request, name), 10);
+  return Number.isFinite(n) && n >= 1 ? Math.min(n, 1_000_000) : 1;
+}

@@ -1,0 +1,59 @@
+/**
+ * GET /data/sources.tsv downloads the source list; POST /data/sources.tsv (multipart, file field
+ * `upload_file` as in the original, CSRF token in the query) applies an edited one.
+ */
+import type { FastifyInstance } from 'fastify';
+import { parseMultipart } from '../../ingest/form.ts';
+import type { DashboardDeps } from '../dashboard.plugin.ts';
+import { applySourceList } from '../source-list.repository.ts';
+import { formatSourceList, parseSourceList, SourceListError } from '../source-list.tsv.ts';
+import { listSourcesForTsv } from '../sources.repository.ts';
+import { withOutcome } from './notices.ts';
+
+export function registerSourceListRoutes(scope: FastifyInstance, { pool }: DashboardDeps): void {
+  scope.get('/sources.tsv', async (_request, reply) => {
+    const text = formatSourceList(await listSourcesForTsv(pool));
+    return reply
+      .type('text/tab-separated-values; charset=utf-8')
+      .header('content-disposition', 'attachment; filename="data-sources.tsv"')
+      .header('cache-control', 'no-store')
+      .send(text);
+  });
+
+  scope.post('/sources.tsv', async (request, reply) => {
+    const failed = (reason: string) => reply.code(303).redirect(withOutcome('/data/', { failed: 'bad-file', subject: reason }));
+    const contentType = request.headers['content-type'] ?? '';
+    if (!contentType.startsWith('multipart/form-data') || !Buffer.isBuffer(request.body)) return failed('send it as a file upload (multipart/form-data).');
+    let text: string;
+    try {
+      const { files } = await parseMultipart(request.body, contentType);
+      const file = files.find((f) => f.fieldName === 'upload_file') ?? files[0];
+      if (!file || file.content.length === 0) return failed('no file was chosen.');
+      text = new TextDecoder('utf-8', { fatal: true }).decode(file.content);
+    } catch (error) {
+      return failed(error instanceof TypeError ? 'the file is not UTF-8 text.' : `the upload could not be read (${(error as Error).message}).`);
+    }
+    let list;
+    try {
+      list = parseSourceList(text);
+    } catch (error) {
+      if (error instanceof SourceListError) return failed(`${error.message}.`);
+      throw error;
+    }
+    const client = await pool.connect();
+    let result;
+    try {
+      await client.query('BEGIN');
+      result = await applySourceList(client, list);
+      await client.query('COMMIT');
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+    const summary = `${result.added} added, ${result.updated} updated, ${result.unchanged} unchanged`
+      + (result.nameConflicts.length ? `; names already used by other sources, left unchanged: ${result.nameConflicts.join(', ')}` : '');
+    return reply.code(303).redirect(withOutcome('/data/', { done: 'uploaded', subject: summary }));
+  });
+}

@@ -1,0 +1,58 @@
+/** The home page in headless Chromium: log in, see sources and alerts, suppress an alert, rename a source. */
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, loggedInPage } from '../helpers/browser.ts';
+import { useTestServer } from '../helpers/server.ts';
+import { createStaff } from '../helpers/staff.ts';
+import { seedDemoStudy } from './demo-data.ts';
+
+describe('home page in a browser', () => {
+  const server = useTestServer();
+  let browser: Browser;
+  let user: { username: string; password: string };
+
+  beforeAll(async () => {
+    await seedDemoStudy(server);
+    user = await createStaff(server.db.pool, 'ana', 'correct horse', false);
+    browser = await launchBrowser();
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  it('logs in, shows the sources with their strips and the alerts, and suppresses one', async () => {
+    const page = await loggedInPage(browser, server.baseUrl, user);
+    expect(new URL(page.url()).pathname).toBe('/data/');
+    expect(await page.locator('tr.source').count()).toBe(20);
+    expect(await page.locator('tr.group-row th').allTextContents()).toEqual(['Wave 1', 'Wave 2', 'Ungrouped sources']);
+    // every row has its 14 strip cells, drawn at a visible size
+    const strip = page.locator('tr.source[data-source="P0001"] svg.strip');
+    expect(await strip.locator('rect').count()).toBe(14);
+    const box = await strip.boundingBox();
+    expect(box!.width).toBeGreaterThan(100);
+
+    const alert = page.locator('tr.alert[data-source="P0019"]');
+    expect((await alert.locator('.level').textContent())?.trim()).toBe('Warning');
+    expect(await alert.textContent()).toContain('HeadlessChrome');
+    await Promise.all([page.waitForURL(/done=suppressed/), alert.locator('button', { hasText: 'Suppress' }).click()]);
+    expect((await page.locator('p.notice').textContent())?.trim()).toBe('Alerts of P0019 suppressed.');
+    expect(await page.locator('tr.alert[data-source="P0019"]').count()).toBe(0);
+    expect(await page.locator('tr.source[data-source="P0019"]').textContent()).toContain('suppressed');
+    await page.context().close();
+  });
+
+  it('renames a source from its Edit menu and sorts by latest point', async () => {
+    const page = await loggedInPage(browser, server.baseUrl, user);
+    const row = page.locator('tr.source[data-source="P0002"]');
+    await row.locator('summary', { hasText: 'Edit' }).click();
+    await row.locator('form[action="/data/sources/rename"] input[name="name"]').fill('Ana B.');
+    await Promise.all([page.waitForURL(/done=renamed/), row.locator('button', { hasText: 'Rename' }).click()]);
+    expect((await page.locator('tr.source[data-source="P0002"] td').nth(1).textContent())?.trim()).toBe('Ana B.');
+
+    await Promise.all([page.waitForURL(/sort=latest/), page.locator('th a', { hasText: 'Latest point' }).click()]);
+    // newest first within each group: the first Wave 1 row has the most recent point
+    const ages = await page.locator('tr.source td:nth-child(3)').allTextContents();
+    expect(ages.at(-1)).toBe('never');
+    await page.context().close();
+  });
+});

@@ -1,0 +1,53 @@
+/**
+ * Every dashboard page, opened as a study team member would, on the demo study: each renders with
+ * no browser error, and its screenshot is written to DCS_SCREENSHOTS (`npm run screenshots`
+ * writes docs/screenshots/, the pictures in the README) or a temporary folder.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, loggedInPage } from '../helpers/browser.ts';
+import { useTestServer } from '../helpers/server.ts';
+import { createStaff } from '../helpers/staff.ts';
+import { seedDemoStudy } from './demo-data.ts';
+
+const OUT = process.env.DCS_SCREENSHOTS ?? fs.mkdtempSync(path.join(os.tmpdir(), 'dcs-screenshots-'));
+
+describe('dashboard screenshots', () => {
+  const server = useTestServer({ TIME_ZONE: 'Europe/Berlin' });
+  let browser: Browser;
+  let user: { username: string; password: string };
+
+  beforeAll(async () => {
+    fs.mkdirSync(OUT, { recursive: true });
+    await seedDemoStudy(server);
+    user = await createStaff(server.db.pool, 'ana', 'correct horse');
+    browser = await launchBrowser();
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+  });
+
+  const pages: Array<[string, string, string]> = [
+    ['home', '/data/', 'h1'],
+    ['source', '/data/source/P0003', 'svg.chart'],
+    ['system-health', '/data/system-health', 'h1'],
+    ['user-agents', '/data/user-agents', 'h1'],
+  ];
+  for (const [name, url, selector] of pages) {
+    it(`renders ${url}`, async () => {
+      const page = await loggedInPage(browser, server.baseUrl, user, url);
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(error.message));
+      page.on('console', (message) => { if (message.type() === 'error') errors.push(message.text()); });
+      await page.reload();
+      await page.waitForSelector(selector);
+      expect(errors).toEqual([]);
+      await page.screenshot({ path: path.join(OUT, `${name}.png`), fullPage: true, clip: name === 'home' ? { x: 0, y: 0, width: 1400, height: 1900 } : undefined });
+      expect(fs.statSync(path.join(OUT, `${name}.png`)).size).toBeGreaterThan(10_000);
+      await page.context().close();
+    }, 60_000);
+  }
+});
