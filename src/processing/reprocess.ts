@@ -77,3 +77,23 @@ export async function queueReprocess(pool: Pool, filter: ReprocessFilter): Promi
     client.release();
   }
 }
+
+/**
+ * Queues chosen errored bundles for processing again (the system-health page's Reprocess), after
+ * a fix for whatever made their processing fail. Only bundles that had a processing attempt are
+ * taken: an errored bundle with no attempt was undecodable at upload and holds the raw request,
+ * as in queueReprocess. Errored bundles have no points, so nothing is deleted or recounted; the
+ * attempts start again from 0, so a retried bundle gets the full PROCESS_MAX_ATTEMPTS again.
+ * Returns how many were queued.
+ */
+export async function queueReprocessBundles(pool: Pool, bundleIds: number[]): Promise<number> {
+  if (bundleIds.length === 0) return 0;
+  const { rowCount } = await pool.query(
+    `UPDATE bundles SET status = 'pending', attempts = 0, error = NULL, processed_at = NULL
+     WHERE id = ANY($1::bigint[]) AND status = 'errored' AND attempts > 0`,
+    [bundleIds],
+  );
+  // Wakes workers that LISTEN at once, as uploads do; they also poll, so a lost NOTIFY only delays.
+  if (rowCount) await pool.query(`SELECT pg_notify('dcs_bundles', '')`).catch(() => undefined);
+  return rowCount ?? 0;
+}

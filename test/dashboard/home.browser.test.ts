@@ -55,4 +55,23 @@ describe('home page in a browser', () => {
     expect(ages.at(-1)).toBe('never');
     await page.context().close();
   });
+
+  it('opens a source page from the list, with both charts drawn and its points as JSON', async () => {
+    const page = await loggedInPage(browser, server.baseUrl, user);
+    await Promise.all([page.waitForURL(/\/data\/source\/P0003$/), page.locator('tr.source[data-source="P0003"] a', { hasText: 'P0003' }).click()]);
+    for (const chart of ['svg.chart-created', 'svg.chart-recorded']) {
+      expect(await page.locator(`${chart} rect.bar`).count()).toBeGreaterThan(0);
+      const box = await page.locator(chart).boundingBox();
+      expect(box!.width).toBeGreaterThan(600);
+      expect(box!.height).toBeGreaterThan(80);
+    }
+    expect(await page.locator('table.types tbody tr').count()).toBe(4);
+    const type = page.locator('table.types tr[data-type="webmunk-history-visit"] a');
+    await Promise.all([page.waitForURL(/type=webmunk-history-visit/), type.click()]);
+    expect(await page.locator('#points h2').textContent()).toContain('Latest points');
+    const json = JSON.parse((await page.locator('pre.json').first().textContent())!);
+    expect(json['passive-data-metadata']['generator-id']).toBe('webmunk-history-visit');
+    expect(json['passive-data-metadata'].source).toBe('P0003');
+    await page.context().close();
+  });
 });

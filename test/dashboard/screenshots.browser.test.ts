@@ -45,7 +45,7 @@ describe('dashboard screenshots', () => {
       await page.reload();
       await page.waitForSelector(selector);
       expect(errors).toEqual([]);
-      await page.screenshot({ path: path.join(OUT, `${name}.png`), fullPage: true, clip: name === 'home' ? { x: 0, y: 0, width: 1400, height: 1900 } : undefined });
+      await page.screenshot({ path: path.join(OUT, `${name}.png`), fullPage: true, clip: { x: 0, y: 0, width: 1400, height: Math.min(1900, await page.evaluate(() => document.documentElement.scrollHeight)) } });
       expect(fs.statSync(path.join(OUT, `${name}.png`)).size).toBeGreaterThan(10_000);
       await page.context().close();
     }, 60_000);
