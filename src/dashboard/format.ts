@@ -5,6 +5,18 @@
 
 const NUMBER = new Intl.NumberFormat('en-US');
 
+/**
+ * One Intl.DateTimeFormat per (locale, options), kept: constructing one costs far more than using
+ * it, and a page of 100 sources formats thousands of dates.
+ */
+const FORMATTERS = new Map<string, Intl.DateTimeFormat>();
+export function dateFormatter(locale: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const key = `${locale} ${JSON.stringify(options)}`;
+  let formatter = FORMATTERS.get(key);
+  if (!formatter) FORMATTERS.set(key, (formatter = new Intl.DateTimeFormat(locale, options)));
+  return formatter;
+}
+
 /** 1234567 → "1,234,567"; null → "–". */
 export function formatCount(value: number | string | null | undefined): string {
   if (value === null || value === undefined) return '–';
@@ -15,7 +27,7 @@ export function formatCount(value: number | string | null | undefined): string {
 export function formatDateTime(date: Date | null | undefined, timeZone: string): string {
   if (!date) return 'never';
   const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
+    dateFormatter('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hourCycle: 'h23' })
       .formatToParts(date)
       .map((p) => [p.type, p.value]),
   );
@@ -50,7 +62,7 @@ export function formatFrequency(hz: number | null | undefined): string {
 
 /** The day `daysBack` days before today in `timeZone`, as "Nov 20" (for strip labels). */
 export function formatDayLabel(day: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-US', { timeZone, month: 'short', day: 'numeric' }).format(day);
+  return dateFormatter('en-US', { timeZone, month: 'short', day: 'numeric' }).format(day);
 }
 
 const BROWSERS: Array<[RegExp, string]> = [

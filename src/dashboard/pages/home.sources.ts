@@ -2,7 +2,7 @@
 import type { FastifyRequest } from 'fastify';
 import { csrfField } from '../auth/csrf.ts';
 import { activityStrip, type StripDay } from '../charts.ts';
-import { formatAge, formatCount, formatDateTime, formatFrequency, summarizeUserAgent } from '../format.ts';
+import { dateFormatter, formatAge, formatCount, formatDateTime, formatFrequency, summarizeUserAgent } from '../format.ts';
 import type { SourceGroup } from '../groups.repository.ts';
 import { html, raw, type SafeHtml } from '../html.ts';
 import type { SourceRow, SourceSort } from '../sources.repository.ts';
@@ -12,7 +12,7 @@ export const STRIP_DAYS = 14;
 
 /** YYYY-MM-DD of `date` in `timeZone`. */
 export function dayIn(date: Date, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(date);
+  return dateFormatter('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(date);
 }
 
 const dayNumber = (day: string) => Date.parse(`${day}T00:00:00Z`) / 86_400_000;
@@ -29,7 +29,7 @@ export function stripDays(row: Pick<SourceRow, 'dailyPoints' | 'statsDay'>, toda
     const source = i + shift;
     const points = row.dailyPoints && source >= 0 && source < STRIP_DAYS ? row.dailyPoints[source] ?? 0 : 0;
     const day = new Date((todayNumber - (STRIP_DAYS - 1 - i)) * 86_400_000);
-    days.push({ label: new Intl.DateTimeFormat('en-US', { timeZone: 'UTC', weekday: 'short', month: 'short', day: 'numeric' }).format(day), points });
+    days.push({ label: dateFormatter('en-US', { timeZone: 'UTC', weekday: 'short', month: 'short', day: 'numeric' }).format(day), points });
   }
   return days;
 }
@@ -79,8 +79,7 @@ function actions(request: FastifyRequest, row: SourceRow, options: SourceTableOp
     <form method="post" action="/data/sources/rename" class="toolbar">${hidden}
       <label>Name <input type="text" name="name" value="${row.name ?? ''}" placeholder="${row.source}"></label><button type="submit">Rename</button></form>
     <form method="post" action="/data/sources/move" class="toolbar">${hidden}
-      <label>Group <select name="group">${groupOptions(options.groups, row.groupId)}</select></label>
-      <input type="text" name="new_group" placeholder="new group name" aria-label="New group name"><button type="submit">Move</button></form>
+      <label>Group <input type="text" name="new_group" value="${row.groupName ?? ''}" list="group-names" placeholder="(no group)"></label><button type="submit">Move</button></form>
     <form method="post" action="/data/sources/suppress" class="toolbar">${hidden}<input type="hidden" name="suppress" value="${row.suppressAlerts ? '0' : '1'}">
       <button type="submit" class="secondary">${row.suppressAlerts ? 'Enable alerts' : 'Suppress alerts'}</button></form>
     <form method="post" action="/data/sources/${row.removedAt ? 'restore' : 'remove'}" class="toolbar">${hidden}
@@ -118,7 +117,9 @@ export function sourcesTable(request: FastifyRequest, rows: SourceRow[], options
     }
     body.push(sourceRow(request, row, options, today, now));
   }
-  return html`<table class="data sources"><thead>${header(options)}</thead><tbody>${body}</tbody></table>`;
+  // One list of group names for every row's Move field (a menu per row made the page 2× larger).
+  const names = html`<datalist id="group-names">${options.groups.map((g) => html`<option value="${g.name}">`)}</datalist>`;
+  return html`${names}<table class="data sources"><thead>${header(options)}</thead><tbody>${body}</tbody></table>`;
 }
 
 export { groupOptions };
