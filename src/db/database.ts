@@ -54,3 +54,22 @@ export async function openDatabase(config: Config, log: Logger): Promise<Databas
     },
   };
 }
+
+/**
+ * Runs `work` in one transaction on a client of `pool`: committed when it returns, rolled back
+ * when it throws (the error is passed on), the client released either way.
+ */
+export async function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}

@@ -2,7 +2,7 @@
  * Alerts (table alerts, the original's DataSourceAlert) and the state machine every status check
  * shares (pdk-server.md §9.2), applied to a whole check at once rather than source by source.
  */
-import type { Pool, PoolClient } from '../db/database.ts';
+import { withTransaction, type Pool, type PoolClient } from '../db/database.ts';
 
 export type AlertLevel = 'info' | 'warning' | 'critical';
 
@@ -55,19 +55,8 @@ const OUTCOMES = `jsonb_to_recordset($2::jsonb) AS o (source text, name text, le
  * a check leaves out (no problem, removed, suppressed, check disabled) therefore have their
  * alerts closed. Runs in one transaction.
  */
-export async function applyCheckOutcomes(pool: Pool, checkId: string, outcomes: readonly CheckOutcome[]): Promise<AlertChanges> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const changes = await applyOutcomesInTransaction(client, checkId, JSON.stringify(outcomes));
-    await client.query('COMMIT');
-    return changes;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+export function applyCheckOutcomes(pool: Pool, checkId: string, outcomes: readonly CheckOutcome[]): Promise<AlertChanges> {
+  return withTransaction(pool, (client) => applyOutcomesInTransaction(client, checkId, JSON.stringify(outcomes)));
 }
 
 // Three statements, in this order: at most one active alert per (source, check) is enforced by a

@@ -3,6 +3,7 @@
  * `upload_file` as in the original, CSRF token in the query) applies an edited one.
  */
 import type { FastifyInstance } from 'fastify';
+import { withTransaction } from '../../db/database.ts';
 import { parseMultipart } from '../../ingest/form.ts';
 import type { DashboardDeps } from '../dashboard.plugin.ts';
 import { applySourceList } from '../source-list.repository.ts';
@@ -40,18 +41,7 @@ export function registerSourceListRoutes(scope: FastifyInstance, { pool }: Dashb
       if (error instanceof SourceListError) return failed(`${error.message}.`);
       throw error;
     }
-    const client = await pool.connect();
-    let result;
-    try {
-      await client.query('BEGIN');
-      result = await applySourceList(client, list);
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    const result = await withTransaction(pool, (client) => applySourceList(client, list));
     const summary = `${result.added} added, ${result.updated} updated, ${result.unchanged} unchanged`
       + (result.nameConflicts.length ? `; names already used by other sources, left unchanged: ${result.nameConflicts.join(', ')}` : '');
     return reply.code(303).redirect(withOutcome('/data/', { done: 'uploaded', subject: summary }));
