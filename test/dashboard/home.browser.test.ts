@@ -74,4 +74,26 @@ describe('home page in a browser', () => {
     expect(json['passive-data-metadata'].source).toBe('P0003');
     await page.context().close();
   });
+
+  it('moves a source with Enter in its group field, then suppresses and removes it from the same Edit panel', async () => {
+    const page = await loggedInPage(browser, server.baseUrl, user);
+    const row = () => page.locator('tr.source[data-source="P0005"]');
+    await row().locator('summary', { hasText: 'Edit' }).click();
+    await row().locator('input[name="new_group"]').fill('Wave 2');
+    await Promise.all([page.waitForURL(/done=moved/), row().locator('input[name="new_group"]').press('Enter')]);
+    const wave2 = await page.locator('tr.group-row, tr.source').evaluateAll((rows) => {
+      let group = '';
+      return rows.flatMap((r) => (r.classList.contains('group-row') ? ((group = r.textContent!.trim()), []) : [[group, r.getAttribute('data-source')]]));
+    });
+    expect(wave2).toContainEqual(['Wave 2', 'P0005']);
+
+    await row().locator('summary', { hasText: 'Edit' }).click();
+    await Promise.all([page.waitForURL(/done=suppressed/), row().locator('button', { hasText: 'Suppress alerts' }).click()]);
+    expect(await row().locator('td').nth(8).textContent()).toContain('suppressed');
+
+    await row().locator('summary', { hasText: 'Edit' }).click();
+    await Promise.all([page.waitForURL(/done=removed/), row().locator('button', { hasText: 'Remove from dashboard' }).click()]);
+    expect(await row().count()).toBe(0);
+    await page.context().close();
+  });
 });

@@ -73,17 +73,20 @@ function groupOptions(groups: SourceGroup[], selected: number | null): SafeHtml 
   return html`<option value=""${selected === null ? raw(' selected') : ''}>(no group)</option>${groups.map((g) => html`<option value="${g.id}"${g.id === selected ? raw(' selected') : ''}>${g.name}</option>`)}<option value="new">New group…</option>`;
 }
 
+/**
+ * Two forms per row, not one per action: the group field's form also carries Suppress and Remove
+ * as buttons with their own formaction, so Enter in either text field does what its button says
+ * and the hidden fields are not repeated four times (100 rows of them were half the page).
+ */
 function actions(request: FastifyRequest, row: SourceRow, options: SourceTableOptions): SafeHtml {
   const hidden = html`${csrfField(request)}<input type="hidden" name="source" value="${row.source}"><input type="hidden" name="return" value="${options.back}">`;
   return html`<details class="actions"><summary>Edit</summary>
     <form method="post" action="/data/sources/rename" class="toolbar">${hidden}
       <label>Name <input type="text" name="name" value="${row.name ?? ''}" placeholder="${row.source}"></label><button type="submit">Rename</button></form>
     <form method="post" action="/data/sources/move" class="toolbar">${hidden}
-      <label>Group <input type="text" name="new_group" value="${row.groupName ?? ''}" list="group-names" placeholder="(no group)"></label><button type="submit">Move</button></form>
-    <form method="post" action="/data/sources/suppress" class="toolbar">${hidden}<input type="hidden" name="suppress" value="${row.suppressAlerts ? '0' : '1'}">
-      <button type="submit" class="secondary">${row.suppressAlerts ? 'Enable alerts' : 'Suppress alerts'}</button></form>
-    <form method="post" action="/data/sources/${row.removedAt ? 'restore' : 'remove'}" class="toolbar">${hidden}
-      <button type="submit" class="${row.removedAt ? 'secondary' : 'danger'}">${row.removedAt ? 'Restore' : 'Remove from dashboard'}</button></form>
+      <label>Group <input type="text" name="new_group" value="${row.groupName ?? ''}" list="group-names" placeholder="(no group)"></label><button type="submit">Move</button>
+      <button type="submit" formaction="/data/sources/suppress" name="suppress" value="${row.suppressAlerts ? '0' : '1'}" class="secondary">${row.suppressAlerts ? 'Enable alerts' : 'Suppress alerts'}</button>
+      <button type="submit" formaction="/data/sources/${row.removedAt ? 'restore' : 'remove'}" class="${row.removedAt ? 'secondary' : 'danger'}">${row.removedAt ? 'Restore' : 'Remove from dashboard'}</button></form>
   </details>`;
 }
 
