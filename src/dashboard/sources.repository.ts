@@ -90,9 +90,10 @@ export async function listSourcesPage(db: Db, options: SourceListOptions): Promi
   const order = options.descending ? `${column} DESC NULLS LAST` : `${column} ASC NULLS FIRST`;
   params.push(options.pageSize, (options.page - 1) * options.pageSize);
   // Only the sort keys are sorted (a sort of the wide rows, strips and all, spilled to disk at
-  // 10,000 sources), groups by a rank computed over the few groups; the page's rows are read after.
+  // 10,000 sources), groups by a rank over the few groups, in the order listGroups gives them
+  // (case-insensitive, so the table and the group menus agree); the page's rows are read after.
   const { rows } = await db.query(
-    `WITH group_rank AS (SELECT id, row_number() OVER (ORDER BY name, id) AS rank FROM source_groups),
+    `WITH group_rank AS (SELECT id, row_number() OVER (ORDER BY lower(name), id) AS rank FROM source_groups),
      page AS (
        SELECT s.source, row_number() OVER () AS position
        FROM (SELECT s.source FROM data_sources s LEFT JOIN group_rank g ON g.id = s.group_id
