@@ -1,0 +1,98 @@
+/**
+ * One data point as the exporters see it, with the reading rules every Webmunk exporter shares
+ * (webmunk-server.md §5.2, webmunk-clients.md §4): the point's own time zone else the server's,
+ * `*` fields decrypted with the server key when they are ciphertext else their `!` plaintext
+ * twin, line breaks removed from HTML.
+ */
+import nacl from 'tweetnacl';
+import { decodeBase64, decodeKey } from '../crypto/box.ts';
+import { isKnownZone, isoInZone } from './zoned-time.ts';
+
+export interface StoredPoint {
+  source: string;
+  generatorId: string;
+  generator: string;
+  createdMicros: number;
+  recordedMicros: number;
+  properties: Record<string, unknown>;
+}
+
+/** Which of a sensitive field's forms an exporter reads first (the original differs by exporter). */
+export type SensitiveOrder = 'encrypted-first' | 'plain-first' | 'encrypted-only';
+
+/** Python's str.splitlines() boundaries: the original joined the lines of Element HTML. */
+const LINE_BREAKS = /\r\n|[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]/g;
+
+export function removeLineBreaks(value: unknown): unknown {
+  return typeof value === 'string' ? value.replace(LINE_BREAKS, '') : value;
+}
+
+export class ExportPoint {
+  readonly zone: string;
+  private readonly metadata: Record<string, unknown>;
+
+  constructor(readonly stored: StoredPoint, serverZone: string, private readonly serverSecretKey: Uint8Array | undefined) {
+    const metadata = stored.properties['passive-data-metadata'];
+    this.metadata = metadata && typeof metadata === 'object' ? (metadata as Record<string, unknown>) : {};
+    // The original aborted the whole export on a missing metadata block or an unknown zone name.
+    this.zone = isKnownZone(this.metadata.timezone) ? this.metadata.timezone : serverZone;
+  }
+
+  get source(): string { return this.stored.source; }
+  get properties(): Record<string, unknown> { return this.stored.properties; }
+
+  /** A top-level property, or a nested one by path. */
+  get(...path: string[]): unknown {
+    return dig(this.stored.properties, path);
+  }
+
+  created(): string { return isoInZone(this.stored.createdMicros, this.zone); }
+  createdUtc(): string { return isoInZone(this.stored.createdMicros, 'UTC'); }
+  recorded(): string { return isoInZone(this.stored.recordedMicros, this.zone); }
+  recordedUtc(): string { return isoInZone(this.stored.recordedMicros, 'UTC'); }
+
+  /**
+   * The value of sensitive field `name` (`url` reads `url*` and `url!`) on `holder` (the point,
+   * or a nested object such as a log-elements match).
+   */
+  sensitive(name: string, order: SensitiveOrder, holder: Record<string, unknown> = this.stored.properties): unknown {
+    const encrypted = holder[`${name}*`];
+    const plain = holder[`${name}!`];
+    if (order === 'plain-first' && plain !== undefined && plain !== null) return plain;
+    if (encrypted !== undefined && encrypted !== null) {
+      const opened = this.open(encrypted);
+      if (opened.ok) return opened.value;
+      if (order !== 'encrypted-only' && plain !== undefined && plain !== null) return plain;
+      return encrypted;
+    }
+    return order === 'encrypted-only' ? undefined : plain;
+  }
+
+  /**
+   * Points of the Apr 2022 – Feb 2023 clients carry `generated-key`: their `*` values are
+   * base64(nonce ‖ box(JSON)). Any other `*` value is cleartext and read as it is.
+   */
+  private open(value: unknown): { ok: true; value: unknown } | { ok: false } {
+    const clientKey = typeof this.metadata['generated-key'] === 'string' ? decodeKey(this.metadata['generated-key']) : undefined;
+    if (!clientKey) return { ok: true, value };
+    if (typeof value !== 'string' || !this.serverSecretKey) return { ok: false };
+    const bytes = decodeBase64(value);
+    if (!bytes || bytes.length <= nacl.box.nonceLength) return { ok: false };
+    const plain = nacl.box.open(bytes.subarray(nacl.box.nonceLength), bytes.subarray(0, nacl.box.nonceLength), clientKey, this.serverSecretKey);
+    if (!plain) return { ok: false };
+    try {
+      return { ok: true, value: JSON.parse(Buffer.from(plain).toString('utf8')) };
+    } catch {
+      return { ok: false };
+    }
+  }
+}
+
+export function dig(value: unknown, path: readonly string[]): unknown {
+  let current = value;
+  for (const key of path) {
+    if (current === null || typeof current !== 'object') return undefined;
+    current = (current as Record<string, unknown>)[key];
+  }
+  return current;
+}

@@ -1,0 +1,47 @@
+/**
+ * What an exporter is: which data types feed it, how a point becomes rows, and its columns, each
+ * with a header, a type (for Parquet) and a description (for the archive's README.txt). The
+ * files under columns/ declare one exporter each; the writers (tsv, parquet) know nothing about
+ * data types.
+ */
+import type { ParquetColumnType } from './parquet-writer.ts';
+import type { ExportPoint } from './export-point.ts';
+
+/** An instant and the zone it is shown in: ISO text in a TSV, a UTC timestamp in Parquet. */
+export class ZonedTime {
+  constructor(readonly micros: number, readonly zone: string) {}
+}
+
+export interface ExportRow<Item = undefined> {
+  point: ExportPoint;
+  item: Item;
+}
+
+export interface Column<Item = undefined> {
+  header: string;
+  type: ParquetColumnType;
+  about: string;
+  value(row: ExportRow<Item>): unknown;
+}
+
+export interface Exporter<Item = undefined> {
+  /** The data type chosen in a request (a generator id, or a virtual one such as webmunk-visibility-export). */
+  id: string;
+  label: string;
+  /** The generator ids whose points it reads. */
+  generators: readonly string[];
+  /** single: `<id>.txt` at the archive root; per-source: `<id>/<source>.txt` (pdk-server.md §7.4). */
+  layout: 'single' | 'per-source';
+  /** One line for README.txt, e.g. "one row per order item". */
+  rowsAre: string;
+  rows(point: ExportPoint): Iterable<ExportRow<Item>>;
+  columns: readonly Column<Item>[];
+}
+
+/** The usual case: one row per point. */
+export function onePerPoint(point: ExportPoint): Iterable<ExportRow> {
+  return [{ point, item: undefined }];
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyExporter = Exporter<any>;

@@ -1,0 +1,55 @@
+/**
+ * README.txt, the data dictionary inside every archive: what was asked for, which server wrote
+ * it, how many points of each type and source it holds, and every file's columns. An analyst
+ * opening an archive a year later needs nothing else to read it.
+ */
+import type { AnyExporter, Column } from './exporter.ts';
+import type { ExportRequest } from './write-export.ts';
+
+export type ExportCounts = Map<string, { exporter: AnyExporter; perSource: Map<string, number> }>;
+
+interface ReadmeInput {
+  request: ExportRequest;
+  counts: ExportCounts;
+  timeZone: string;
+  serverVersion: string;
+}
+
+const FORMATS = {
+  tsv: 'TSV: tab-separated, UTF-8, CRLF line ends, a header row, cells quoted with " only when they hold a tab, quote or line break',
+  parquet: 'Parquet: one file per type, typed columns (times as UTC timestamps in microseconds)',
+  raw: 'raw: the points exactly as stored, as JSON arrays, one file per source, type and day of Date Created',
+};
+
+function fileOf(exporter: AnyExporter, format: ExportRequest['format']): string {
+  if (format === 'parquet') return `${exporter.id}.parquet`;
+  if (format === 'raw') return `<source>__${exporter.id}__<YYYY-MM-DD>.json`;
+  return exporter.layout === 'per-source' ? `${exporter.id}/<source>.txt` : `${exporter.id}.txt`;
+}
+
+export function readmeText({ request, counts, timeZone, serverVersion }: ReadmeInput): string {
+  const lines: string[] = [];
+  const total = [...counts.values()].reduce((sum, { perSource }) => sum + [...perSource.values()].reduce((a, b) => a + b, 0), 0);
+  lines.push('Webmunk data export', '===================', '');
+  lines.push(`Written by webmunk-dcs ${serverVersion} at ${new Date().toISOString()}.`);
+  lines.push(`Format: ${FORMATS[request.format]}.`);
+  lines.push(`Dates: ${request.from ?? 'the beginning'} to ${request.to ?? 'now'} (whole days in ${timeZone}, both included), by Date ${request.dateType === 'recorded' ? 'Recorded (server receipt)' : 'Created (on the participant\'s browser)'}.`);
+  lines.push(`Sources requested: ${request.sources.length}. Points exported: ${total}.`, '');
+  lines.push('Points per type and source', '--------------------------', '');
+  for (const [type, { exporter, perSource }] of counts) {
+    const sum = [...perSource.values()].reduce((a, b) => a + b, 0);
+    lines.push(`${type} (${exporter.label}): ${sum} points`);
+    for (const [source, points] of [...perSource].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) lines.push(`  ${source}\t${points}`);
+  }
+  lines.push('', 'Files and columns', '-----------------', '');
+  for (const { exporter } of counts.values()) {
+    lines.push(`${fileOf(exporter, request.format)}: ${exporter.label}; ${exporter.rowsAre}.`);
+    if (request.format !== 'raw') {
+      for (const column of exporter.columns as readonly Column<unknown>[]) lines.push(`  ${column.header}: ${column.about}`);
+    }
+    lines.push('');
+  }
+  lines.push('Times are ISO-8601 with the offset of the zone in Time Zone (the participant\'s browser zone where it sent one, else the server zone); "UTC" columns give the same instant in UTC.');
+  lines.push('Fields ending in * were encrypted by some extension versions (2022-04 to 2023-02); they are exported decrypted, or as the plaintext ! copy where the key is not available.');
+  return lines.join('\r\n') + '\r\n';
+}

@@ -1,0 +1,174 @@
+/**
+ * Writes one export archive: for each requested type, its points streamed from PostgreSQL
+ * through its exporter into TSV (or Parquet, or raw JSON) entries, then README.txt describing
+ * every file. Used by report jobs (dashboard, nightly) and `dcs export` alike.
+ */
+import fs from 'node:fs/promises';
+import type { Pool } from '../db/database.ts';
+import { ArchiveWriter, type EntryWriter } from './archive.ts';
+import { exporterFor } from './columns/index.ts';
+import { ExportPoint, type StoredPoint } from './export-point.ts';
+import type { AnyExporter, Column } from './exporter.ts';
+import { ZonedTime } from './exporter.ts';
+import { rawEntryName, slugify, SourceFileNames } from './file-names.ts';
+import { ParquetFileWriter } from './parquet-writer.ts';
+import { streamPoints, type PointWindow } from './point-query.ts';
+import { readmeText, type ExportCounts } from './readme.ts';
+import { tsvLine } from './tsv.ts';
+import { dayInZone, isoInZone } from './zoned-time.ts';
+
+export type ExportFormat = 'tsv' | 'raw' | 'parquet';
+export type DateType = 'created' | 'recorded';
+
+export interface ExportRequest {
+  /** resolved, sorted source identifiers */
+  sources: readonly string[];
+  types: readonly string[];
+  from?: string;
+  to?: string;
+  dateType: DateType;
+  format: ExportFormat;
+}
+
+export interface ExportProgress {
+  points: number;
+  typesDone: number;
+  typesTotal: number;
+  /** sources finished within the type being exported */
+  sourcesDone: number;
+  sourcesTotal: number;
+}
+
+export interface ExportDeps {
+  pool: Pool;
+  timeZone: string;
+  serverSecretKey: Uint8Array | undefined;
+  /** data type → label, for README.txt and the generic exporter */
+  labels: ReadonlyMap<string, string>;
+  serverVersion: string;
+}
+
+type Progress = (progress: ExportProgress) => void;
+
+export async function writeExport(deps: ExportDeps, request: ExportRequest, filePath: string, onProgress: Progress = () => undefined): Promise<ExportCounts> {
+  const archive = new ArchiveWriter(filePath);
+  const counts: ExportCounts = new Map();
+  const state: ExportProgress = { points: 0, typesDone: 0, typesTotal: request.types.length, sourcesDone: 0, sourcesTotal: request.sources.length };
+  const parquetFiles: string[] = [];
+  try {
+    for (const type of request.types) {
+      const exporter = exporterFor(type, deps.labels.get(type) ?? type, deps.timeZone);
+      const perSource = new Map<string, number>();
+      counts.set(type, { exporter, perSource });
+      state.sourcesDone = 0;
+      const window: PointWindow = {
+        generators: exporter.generators, sources: request.sources, dateType: request.dateType,
+        from: request.from, to: request.to, timeZone: deps.timeZone, order: request.format === 'raw' ? 'created-ascending' : 'newest-first',
+      };
+      const points = sourceTracking(streamPoints(deps.pool, window), perSource, state, onProgress);
+      if (request.format === 'tsv') await writeTsv(archive, exporter, points, deps);
+      else if (request.format === 'parquet') parquetFiles.push(await writeParquet(archive, filePath, exporter, points, deps));
+      else await writeRaw(archive, type, points, deps.timeZone);
+      state.typesDone += 1;
+      state.sourcesDone = request.sources.length;
+      onProgress({ ...state });
+    }
+    archive.addText('README.txt', readmeText({ request, counts, timeZone: deps.timeZone, serverVersion: deps.serverVersion }));
+    await archive.close();
+  } catch (error) {
+    await archive.abort();
+    throw error;
+  } finally {
+    await Promise.all(parquetFiles.map((file) => fs.rm(file, { force: true })));
+  }
+  return counts;
+}
+
+/** Counts points per source as they pass, and reports progress when a source is finished. */
+async function* sourceTracking(points: AsyncIterable<StoredPoint>, perSource: Map<string, number>, state: ExportProgress, onProgress: Progress) {
+  let current: string | undefined;
+  for await (const point of points) {
+    if (point.source !== current) {
+      if (current !== undefined) state.sourcesDone += 1;
+      current = point.source;
+    }
+    perSource.set(point.source, (perSource.get(point.source) ?? 0) + 1);
+    state.points += 1;
+    if (state.points % 10_000 === 0) onProgress({ ...state });
+    yield point;
+  }
+}
+
+function tsvCells(columns: readonly Column<unknown>[], row: Parameters<Column<unknown>['value']>[0]): unknown[] {
+  return columns.map((column) => {
+    const value = column.value(row);
+    return value instanceof ZonedTime ? isoInZone(value.micros, value.zone) : value;
+  });
+}
+
+async function writeTsv(archive: ArchiveWriter, exporter: AnyExporter, points: AsyncIterable<StoredPoint>, deps: ExportDeps): Promise<void> {
+  const header = tsvLine(exporter.columns.map((column: Column<unknown>) => column.header));
+  let entry: EntryWriter | undefined;
+  let entrySource: string | undefined;
+  const names = new SourceFileNames();
+  if (exporter.layout === 'single') {
+    entry = archive.entry(`${exporter.id}.txt`);
+    await entry.write(header);
+  }
+  for await (const stored of points) {
+    if (exporter.layout === 'per-source' && stored.source !== entrySource) {
+      await entry?.close();
+      entry = archive.entry(`${slugify(exporter.id)}/${names.name(stored.source)}.txt`);
+      entrySource = stored.source;
+      await entry.write(header);
+    }
+    const point = new ExportPoint(stored, deps.timeZone, deps.serverSecretKey);
+    for (const row of exporter.rows(point)) await entry!.write(tsvLine(tsvCells(exporter.columns, row)));
+  }
+  await entry?.close();
+}
+
+async function writeParquet(archive: ArchiveWriter, archivePath: string, exporter: AnyExporter, points: AsyncIterable<StoredPoint>, deps: ExportDeps): Promise<string> {
+  // Parquet ends with a footer, so each type is written to a file beside the archive first.
+  const tempPath = `${archivePath}.${slugify(exporter.id)}.parquet.tmp`;
+  const columns: readonly Column<unknown>[] = exporter.columns;
+  const writer = new ParquetFileWriter(tempPath, columns.map((column) => ({ name: column.header, type: column.type })), { createdBy: `webmunk-dcs ${deps.serverVersion}` });
+  for await (const stored of points) {
+    const point = new ExportPoint(stored, deps.timeZone, deps.serverSecretKey);
+    for (const row of exporter.rows(point)) {
+      const values = columns.map((column) => {
+        const value = column.value(row);
+        return value instanceof ZonedTime ? value.micros : value;
+      });
+      await writer.addRow(values);
+    }
+  }
+  await writer.close();
+  archive.addFile(tempPath, `${exporter.id}.parquet`);
+  return tempPath;
+}
+
+/** Raw format: the points as stored, one JSON array per source, type and day of `created`. */
+async function writeRaw(archive: ArchiveWriter, type: string, points: AsyncIterable<StoredPoint>, timeZone: string): Promise<void> {
+  let entry: EntryWriter | undefined;
+  let key: string | undefined;
+  let first = true;
+  for await (const point of points) {
+    const day = dayInZone(point.createdMicros, timeZone);
+    const name = rawEntryName(point.source, type, day);
+    if (name !== key) {
+      if (entry) await entry.write('\n]\n');
+      await entry?.close();
+      entry = archive.entry(name);
+      key = name;
+      first = true;
+      await entry.write('[');
+    }
+    await entry!.write(`${first ? '\n  ' : ',\n  '}${JSON.stringify(point.properties, null, 2).replace(/\n/g, '\n  ')}`);
+    first = false;
+  }
+  if (entry) {
+    await entry.write('\n]\n');
+    await entry.close();
+  }
+}
