@@ -3,6 +3,7 @@
  * every problem together, and returns a frozen object. Each variable is documented here, where it
  * is read, and in README.md's configuration table.
  */
+import os from 'node:os';
 import path from 'node:path';
 import { decodeKey } from './crypto/box.ts';
 
@@ -74,6 +75,30 @@ export interface Config {
   readonly metricsToken: string | undefined;
   /** JOBS_DISABLED: true = this worker runs no scheduled jobs (processing only). Default false. */
   readonly jobsDisabled: boolean;
+  /**
+   * PUBLIC_URL: the dashboard's address as participants' and staff's browsers see it, e.g.
+   * https://data.example.org. Its host names the nightly archives (the original's first
+   * ALLOWED_HOSTS entry) and it makes the links in e-mails. Default: http://<machine name>:PORT.
+   */
+  readonly publicUrl: string;
+  /** EXPORT_DIR: where finished export archives are kept (downloads read them here). Default DATA_DIR/exports. */
+  readonly exportDir: string;
+  /** EXPORT_S3_BUCKET: nightly archives are also uploaded to this bucket (credentials, region, endpoint from the AWS SDK's own variables). Unset: no upload. */
+  readonly exportS3Bucket: string | undefined;
+  /** EXPORT_S3_PREFIX: key prefix in the bucket, e.g. studies/pilot. Default none. */
+  readonly exportS3Prefix: string;
+  /** EXPORT_S3_FORCE_PATH_STYLE: true for S3-compatible stores that need path-style URLs (MinIO, Ceph). Default false. */
+  readonly exportS3ForcePathStyle: boolean;
+  /** EXPORT_NOTIFY_EMAIL: comma-separated addresses told when an export job finishes or fails (needs SMTP_URL). Unset: no notice. */
+  readonly exportNotifyEmail: readonly string[];
+  /** NIGHTLY_EXPORT: false = no nightly export. Default true. */
+  readonly nightlyExport: boolean;
+  /** NIGHTLY_EXPORT_TIME: HH:MM in TIME_ZONE after which the previous day is exported. Default 09:30. */
+  readonly nightlyExportTime: string;
+  /** SOURCES_PER_REPORT_JOB (or the original's PDK_SOURCES_PER_REPORT_JOB): sources per nightly archive. Default 10. */
+  readonly sourcesPerReportJob: number;
+  /** NIGHTLY_EXPORT_EXCLUDE (or the original's WEBMUNK_EXCLUDE_NIGHTLY_EXPORT_USERS): comma-separated sources the nightly export leaves out. */
+  readonly nightlyExportExclude: readonly string[];
 }
 
 export const STATUS_CHECKS = ['upload-overdue', 'automated-browser', 'client-backlog'] as const;
@@ -140,6 +165,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!isTimeZone(timeZone)) problems.push(`TIME_ZONE must be an IANA time zone name such as Europe/Berlin (got "${timeZone}")`);
   const alertDigestTime = text('ALERT_DIGEST_TIME') ?? '08:00';
   if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(alertDigestTime)) problems.push(`ALERT_DIGEST_TIME must be HH:MM (got "${alertDigestTime}")`);
+  const nightlyExportTime = text('NIGHTLY_EXPORT_TIME') ?? '09:30';
+  if (!/^([01]\d|2[0-3]):[0-5]\d$/.test(nightlyExportTime)) problems.push(`NIGHTLY_EXPORT_TIME must be HH:MM (got "${nightlyExportTime}")`);
+  const port = int('PORT', 8000, 0, 65535);
+  const publicUrl = (text('PUBLIC_URL') ?? `http://${os.hostname()}:${port}`).replace(/\/+$/, '');
+  if (!URL.canParse(publicUrl) || !/^https?:\/\//.test(publicUrl)) problems.push(`PUBLIC_URL must be an http:// or https:// address (got "${publicUrl}")`);
+  const dataDir = path.resolve(text('DATA_DIR') ?? 'data');
   const smtpUrl = text('SMTP_URL');
   if (smtpUrl && !/^smtps?:\/\//.test(smtpUrl)) problems.push('SMTP_URL must start with smtp:// or smtps://');
   const enabledChecks = text('ENABLED_CHECKS') === undefined ? [...STATUS_CHECKS] : list(text('ENABLED_CHECKS'));
@@ -148,10 +179,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
 
   const config: Config = {
-    port: int('PORT', 8000, 0, 65535),
+    port,
     host: text('HOST') ?? '0.0.0.0',
     databaseUrl,
-    dataDir: path.resolve(text('DATA_DIR') ?? 'data'),
+    dataDir,
     serverSecretKey: key('PDK_SERVER_KEY'),
     clientPublicKey: key('PDK_CLIENT_KEY'),
     maxBodyBytes: int('MAX_BODY_BYTES', 100 * 1024 * 1024, 1024),
@@ -178,6 +209,16 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     emailFrom: text('EMAIL_FROM') ?? 'webmunk-dcs@localhost',
     metricsToken: text('METRICS_TOKEN'),
     jobsDisabled: bool('JOBS_DISABLED'),
+    publicUrl,
+    exportDir: path.resolve(text('EXPORT_DIR') ?? path.join(dataDir, 'exports')),
+    exportS3Bucket: text('EXPORT_S3_BUCKET'),
+    exportS3Prefix: text('EXPORT_S3_PREFIX') ?? '',
+    exportS3ForcePathStyle: bool('EXPORT_S3_FORCE_PATH_STYLE'),
+    exportNotifyEmail: list(text('EXPORT_NOTIFY_EMAIL')),
+    nightlyExport: text('NIGHTLY_EXPORT') === undefined ? true : bool('NIGHTLY_EXPORT'),
+    nightlyExportTime,
+    sourcesPerReportJob: int('SOURCES_PER_REPORT_JOB', int('PDK_SOURCES_PER_REPORT_JOB', 10, 1, 100_000), 1, 100_000),
+    nightlyExportExclude: list(text('NIGHTLY_EXPORT_EXCLUDE') ?? text('WEBMUNK_EXCLUDE_NIGHTLY_EXPORT_USERS')),
   };
   if (config.uploadWarningHours >= config.uploadCriticalHours) {
     problems.push('UPLOAD_WARNING_HOURS must be less than UPLOAD_CRITICAL_HOURS');

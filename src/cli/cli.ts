@@ -10,6 +10,7 @@ import { openRuntime, startServer, stopOnSignals } from '../main.ts';
 import { readStatus } from '../monitoring/status.ts';
 import { processBatch, processUntilEmpty, type BatchResult } from '../processing/process-bundles.ts';
 import { queueReprocess } from '../processing/reprocess.ts';
+import { exportCommand } from './export.command.ts';
 import { jobsCommand, runJobCommand } from './jobs.command.ts';
 import { usersCommand } from './users.command.ts';
 
@@ -32,6 +33,10 @@ Commands:
   run-job NAME              run one scheduled job now, in the foreground (exit 1 if it fails)
   users create NAME [--admin] | list | set-password NAME | remove NAME
                             dashboard accounts (password from stdin, or a prompt)
+  export --types T1,T2|all [--sources S1,S2 | --groups G1] [--from DAY] [--to DAY]
+         [--date-type created|recorded] [--format tsv|raw|parquet] --out FILE.zip
+                            write an export archive (progress on stderr; exit 1 on failure)
+  export nightly --date DAY re-run the nightly export that ran on DAY (it exports the day before)
 
 Configuration comes from environment variables; see README.md.`;
 
@@ -76,7 +81,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
-  if (![...SERVER_COMMANDS, 'migrate', 'process-bundles', 'reprocess', 'status', 'jobs', 'run-job', 'users'].includes(command)) {
+  if (![...SERVER_COMMANDS, 'migrate', 'process-bundles', 'reprocess', 'status', 'jobs', 'run-job', 'users', 'export'].includes(command)) {
     // Before the configuration and the database: a typo must not start an embedded PostgreSQL.
     console.error(`Unknown command "${command}".\n\n${USAGE}`);
     return 1;
@@ -106,6 +111,24 @@ export async function main(argv: string[]): Promise<number> {
     }
     stopOnSignals(running, log);
     await new Promise(() => undefined); // run until a signal
+  }
+
+  if (command === 'export') {
+    let db;
+    try {
+      db = await openRuntime(config, log);
+    } catch (error) {
+      console.error(`Cannot open the database: ${(error as Error).message}`);
+      return 1;
+    }
+    try {
+      return await exportCommand({ pool: db.pool, config, log }, rest);
+    } catch (error) {
+      console.error((error as Error).message);
+      return 1;
+    } finally {
+      await db.close();
+    }
   }
 
   let values: ReturnType<typeof parseOptions>['values'];

@@ -2,13 +2,15 @@
  * Every periodic job, in one list: the schedule (scheduler.ts), `dcs run-job`, `dcs jobs`, the
  * dashboard and /metrics all read it. Later capabilities add their jobs here.
  */
+import { nightlyExportJob } from '../exports/nightly-export.job.ts';
+import { reportJobsJob } from '../exports/report-jobs.job.ts';
 import { alertDigestJob } from '../monitoring/alert-digest.job.ts';
 import { serverHealthJob } from '../monitoring/server-health.job.ts';
 import { sourceStatisticsJob } from '../monitoring/source-statistics.job.ts';
 import { statusChecksJob } from '../monitoring/status-checks.job.ts';
 import type { JobDefinition } from './job.ts';
 
-export const JOBS: readonly JobDefinition[] = [sourceStatisticsJob, statusChecksJob, alertDigestJob, serverHealthJob];
+export const JOBS: readonly JobDefinition[] = [sourceStatisticsJob, statusChecksJob, alertDigestJob, serverHealthJob, nightlyExportJob, reportJobsJob];
 
 export function findJob(name: string): JobDefinition | undefined {
   return JOBS.find((job) => job.name === name);

@@ -1,0 +1,150 @@
+/**
+ * `dcs export`: an export archive written by this process, for scripts and for exports too big
+ * to wait for in a browser. The job is recorded like any other (it shows on the Export page),
+ * with a progress bar on a terminal. `dcs export nightly --date D` re-runs a nightly export.
+ */
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import cliProgress from 'cli-progress';
+import type { Config } from '../config.ts';
+import type { Pool } from '../db/database.ts';
+import type { Logger } from '../log.ts';
+import { resolveSources, typesPresent, unknownSources } from '../exports/export-catalog.repository.ts';
+import { addDays, queueNightlyDay } from '../exports/nightly.ts';
+import { claimNextReportJob, getReportJob, insertReportJob, type ReportJob, type SourceSelection } from '../exports/report-jobs.repository.ts';
+import { runReportJob } from '../exports/run-report-job.ts';
+import type { ExportProgress } from '../exports/write-export.ts';
+
+export const EXPORT_USAGE = `Usage:
+  dcs export --types T1,T2|all [--sources S1,S2 | --groups G1,G2] [--from YYYY-MM-DD] [--to YYYY-MM-DD]
+             [--date-type created|recorded] [--format tsv|raw|parquet] --out FILE.zip
+  dcs export nightly --date YYYY-MM-DD     re-run the nightly export that ran on that date
+                                           (it exports the day before, as the original)`;
+
+interface Deps {
+  pool: Pool;
+  config: Config;
+  log: Logger;
+}
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+const list = (text: string | undefined) => (text ?? '').split(',').map((t) => t.trim()).filter(Boolean);
+
+class UsageError extends Error {}
+
+function isDay(text: string): boolean {
+  return DAY.test(text) && !Number.isNaN(Date.parse(`${text}T00:00:00Z`)) && new Date(`${text}T00:00:00Z`).toISOString().startsWith(text);
+}
+
+/** Draws a bar on a terminal; elsewhere (logs, CI) prints a line now and then. */
+function progressReporter() {
+  const started = Date.now();
+  if (process.stderr.isTTY) {
+    const bar = new cliProgress.SingleBar(
+      { format: ' {bar} {percentage}% | type {type} | {points} points | {rate} points/s', stream: process.stderr, hideCursor: true },
+      cliProgress.Presets.shades_classic,
+    );
+    let begun = false;
+    return {
+      update(p: ExportProgress) {
+        const total = Math.max(1, p.typesTotal * Math.max(1, p.sourcesTotal));
+        const value = p.typesDone * Math.max(1, p.sourcesTotal) + Math.min(p.sourcesDone, p.sourcesTotal);
+        const payload = { type: `${Math.min(p.typesDone + 1, p.typesTotal)}/${p.typesTotal}`, points: p.points, rate: Math.round(p.points / Math.max(0.001, (Date.now() - started) / 1000)) };
+        if (!begun) bar.start(total, value, payload);
+        else bar.update(value, payload);
+        begun = true;
+      },
+      stop: () => bar.stop(),
+    };
+  }
+  let lastLine = 0;
+  return {
+    update(p: ExportProgress) {
+      if (Date.now() - lastLine < 10_000) return;
+      lastLine = Date.now();
+      console.error(`exported ${p.points} points, ${p.typesDone}/${p.typesTotal} types`);
+    },
+    stop: () => undefined,
+  };
+}
+
+async function runWithProgress(deps: Deps, job: ReportJob): Promise<boolean> {
+  const reporter = progressReporter();
+  const started = Date.now();
+  const outcome = await runReportJob({ ...deps, onProgress: (p) => reporter.update(p) }, job);
+  reporter.stop();
+  const seconds = (Date.now() - started) / 1000;
+  const finished = await getReportJob(deps.pool, job.id);
+  if (outcome === 'failed') {
+    console.error(`export job ${job.id} failed: ${finished?.error}`);
+    return false;
+  }
+  console.log(`export job ${job.id}: ${finished?.pointsWritten} points in ${seconds.toFixed(1)} s (${finished?.fileBytes} bytes) -> ${finished?.storedAt.join(', ')}`);
+  return true;
+}
+
+export async function exportCommand(deps: Deps, args: string[]): Promise<number> {
+  try {
+    if (args[0] === 'nightly') return await nightlyRerun(deps, args.slice(1));
+    return await exportOnce(deps, args);
+  } catch (error) {
+    if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      console.error(`${(error as Error).message}\n\n${EXPORT_USAGE}`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+async function exportOnce(deps: Deps, args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    options: {
+      types: { type: 'string' }, sources: { type: 'string' }, groups: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' },
+      'date-type': { type: 'string', default: 'created' }, format: { type: 'string', default: 'tsv' }, out: { type: 'string' },
+    },
+    strict: true,
+    allowPositionals: true,
+  });
+  if (positionals.length > 0) throw new UsageError(`Unexpected argument "${positionals[0]}"`);
+  if (!values.types) throw new UsageError('--types is required (a comma-separated list, or all)');
+  if (!values.out) throw new UsageError('--out FILE.zip is required');
+  if (values.sources && values.groups) throw new UsageError('give --sources or --groups, not both');
+  for (const name of ['from', 'to'] as const) if (values[name] && !isDay(values[name])) throw new UsageError(`--${name} must be a date YYYY-MM-DD (got "${values[name]}")`);
+  if (values.from && values.to && values.from > values.to) throw new UsageError('--from is after --to');
+  const dateType = values['date-type'];
+  if (dateType !== 'created' && dateType !== 'recorded') throw new UsageError(`--date-type must be created or recorded (got "${dateType}")`);
+  const format = values.format;
+  if (format !== 'tsv' && format !== 'raw' && format !== 'parquet') throw new UsageError(`--format must be tsv, raw or parquet (got "${format}")`);
+
+  const { pool } = deps;
+  const types = values.types === 'all' ? await typesPresent(pool) : list(values.types);
+  if (types.length === 0) throw new UsageError(values.types === 'all' ? 'there are no data points to export yet' : '--types lists no type');
+  const selection: SourceSelection = values.sources ? { sources: list(values.sources) } : values.groups ? { groups: list(values.groups) } : { all: true };
+  if ('sources' in selection) {
+    const unknown = await unknownSources(pool, selection.sources);
+    if (unknown.length > 0) throw new UsageError(`no data from source(s) ${unknown.join(', ')}`);
+  }
+  const sources = await resolveSources(pool, selection);
+  if (sources.length === 0) throw new UsageError('the selection holds no source');
+  const job = await insertReportJob(pool, {
+    requestedBy: 'cli', selection, sources, types, from: values.from, to: values.to, dateType, format,
+    namePrefix: 'export', destinations: [`file:${path.resolve(values.out)}`],
+  }, 'running');
+  return (await runWithProgress(deps, job!)) ? 0 : 1;
+}
+
+async function nightlyRerun(deps: Deps, args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: { date: { type: 'string' } }, strict: true, allowPositionals: true });
+  if (positionals.length > 0) throw new UsageError(`Unexpected argument "${positionals[0]}"`);
+  if (!values.date || !isDay(values.date)) throw new UsageError('--date YYYY-MM-DD is required');
+  const day = addDays(values.date, -1);
+  const jobs = await queueNightlyDay(deps.pool, deps.config, day, { rerun: true });
+  console.error(`exporting ${day} (received that day) in ${jobs.length} job(s)`);
+  let ok = true;
+  const ids = jobs.map((job) => job.id);
+  for (let job = await claimNextReportJob(deps.pool, ids); job; job = await claimNextReportJob(deps.pool, ids)) {
+    ok = (await runWithProgress(deps, job)) && ok;
+  }
+  return ok ? 0 : 1;
+}

@@ -1,0 +1,22 @@
+/**
+ * `report-jobs`: runs queued export jobs one after another until none is left, and picks up
+ * any whose runner died (its heartbeat stopped). One runner at a time across all machines (the
+ * job lock); exports can take hours, hence the long timeout.
+ */
+import type { JobDefinition } from '../jobs/job.ts';
+import { claimNextReportJob } from './report-jobs.repository.ts';
+import { runReportJob } from './run-report-job.ts';
+
+export const reportJobsJob: JobDefinition = {
+  name: 'report-jobs',
+  description: 'writes queued export archives (dashboard requests, nightly export) and stores them',
+  schedule: { everyMinutes: 1 },
+  timeoutMinutes: 24 * 60,
+  async run({ pool, config, log }) {
+    const counts = { done: 0, failed: 0 };
+    for (let job = await claimNextReportJob(pool); job; job = await claimNextReportJob(pool)) {
+      counts[await runReportJob({ pool, config, log }, job)] += 1;
+    }
+    return counts;
+  },
+};

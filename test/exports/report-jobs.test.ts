@@ -1,0 +1,189 @@
+/**
+ * Report jobs end to end on a real server and database: `dcs export` in a child process, the
+ * queue (claim, heartbeat, crash pick-up, retry), the folder destination, and the nightly
+ * export's naming, idempotency and catch-up.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.ts';
+import { createLogger } from '../../src/log.ts';
+import { dueDay, queueDueNightlyExports, queueNightlyDay } from '../../src/exports/nightly.ts';
+import { claimNextReportJob, getReportJob, insertReportJob, listReportJobs, retryReportJob } from '../../src/exports/report-jobs.repository.ts';
+import { runReportJob } from '../../src/exports/run-report-job.ts';
+import { reportJobsJob } from '../../src/exports/report-jobs.job.ts';
+import { runDcs } from '../helpers/dcs.ts';
+import { samples } from '../helpers/samples.ts';
+import { useTestServer } from '../helpers/server.ts';
+import { readZip, tempDir, tsvRows, uploadPoints } from './support.ts';
+
+const exportDir = tempDir();
+const server = useTestServer({ EXPORT_DIR: exportDir, PUBLIC_URL: 'https://data.example.org', TIME_ZONE: 'America/New_York', SOURCES_PER_REPORT_JOB: '2' });
+const log = createLogger('silent');
+
+/** A point of `source` received now (recorded) and created at `created`. */
+function showPoint(source: string, created: Date) {
+  const [point] = samples(2);
+  const meta = point['passive-data-metadata']!;
+  meta.source = source;
+  meta.timestamp = created.getTime() / 1000;
+  point.date = created.getTime();
+  return point;
+}
+
+describe('dcs export', () => {
+  it('writes the archive to --out, records the job, and exits 0', async () => {
+    await uploadPoints(server, [showPoint('alpha', new Date('2024-03-01T12:00:00Z')), showPoint('beta', new Date('2024-03-02T12:00:00Z')), showPoint('beta', new Date('2024-03-05T12:00:00Z'))]);
+    const out = path.join(tempDir(), 'nested', 'study.zip');
+    const result = await runDcs(['export', '--types', 'webmunk-extension-element-show,webmunk-extension-action', '--sources', 'beta', '--from', '2024-03-01', '--to', '2024-03-03', '--out', out], { databaseUrl: server.db.url, env: { TIME_ZONE: 'America/New_York', EXPORT_DIR: exportDir } });
+    expect(result.stderr).not.toMatch(/failed/);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toMatch(/export job \d+: 1 points/);
+    const entries = await readZip(out);
+    expect(entries.map((e) => e.name).sort()).toEqual(['README.txt', 'webmunk-extension-action.txt', 'webmunk-extension-element-show.txt']);
+    const rows = tsvRows(entries.find((e) => e.name === 'webmunk-extension-element-show.txt')!.data);
+    expect(rows.slice(1).map((r) => [r[0], r[1]])).toEqual([['beta', '2024-03-02T07:00:00-05:00']]);
+    expect(entries.every((e) => e.method === 8)).toBe(true);
+    const [job] = await listReportJobs(server.db.pool, 1);
+    expect(job).toMatchObject({ requestedBy: 'cli', state: 'done', pointsWritten: 1, sources: ['beta'], from: '2024-03-01', to: '2024-03-03', storedAt: [out] });
+    expect(job.fileBytes).toBe(fs.statSync(out).size);
+    // nothing left behind in EXPORT_DIR's partial folder
+    expect(fs.readdirSync(path.join(exportDir, '.partial'))).toEqual([]);
+  });
+
+  it('refuses bad arguments with a message and exit code 1, before writing anything', async () => {
+    const out = path.join(tempDir(), 'x.zip');
+    const cases: Array<[string[], RegExp]> = [
+      [['export', '--out', out], /--types is required/],
+      [['export', '--types', 'all'], /--out FILE.zip is required/],
+      [['export', '--types', 'all', '--from', '2024-02-30', '--out', out], /--from must be a date/],
+      [['export', '--types', 'all', '--format', 'xlsx', '--out', out], /--format must be tsv, raw or parquet/],
+      [['export', '--types', 'all', '--sources', 'nobody', '--out', out], /no data from source\(s\) nobody/],
+      [['export', '--types', 'all', '--bogus', '--out', out], /Unknown option '--bogus'/],
+    ];
+    for (const [args, message] of cases) {
+      const result = await runDcs(args, { databaseUrl: server.db.url });
+      expect(result.code, args.join(' ')).toBe(1);
+      expect(result.stderr).toMatch(message);
+    }
+    expect(fs.existsSync(out)).toBe(false);
+  });
+
+  it('--types all exports every type present, and a failure exits 1 and marks the job failed', async () => {
+    const dir = tempDir();
+    const ok = await runDcs(['export', '--types', 'all', '--out', path.join(dir, 'all.zip')], { databaseUrl: server.db.url });
+    expect(ok.code).toBe(0);
+    const names = (await readZip(path.join(dir, 'all.zip'))).map((e) => e.name);
+    expect(names).toContain('webmunk-extension-element-show.txt');
+    // --out into a path that is a directory cannot be written
+    const failed = await runDcs(['export', '--types', 'all', '--out', dir], { databaseUrl: server.db.url });
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toMatch(/export job \d+ failed/);
+    const [job] = await listReportJobs(server.db.pool, 1);
+    expect(job.state).toBe('failed');
+    expect(job.error).toBeTruthy();
+  });
+});
+
+describe('the report-jobs queue', () => {
+  const request = { requestedBy: 'ana', selection: { all: true } as const, sources: ['alpha', 'beta'], types: ['webmunk-extension-element-show'], dateType: 'created' as const, format: 'tsv' as const, namePrefix: 'export', destinations: ['folder'] };
+
+  it('runs queued jobs into EXPORT_DIR under the original name, with progress and size', async () => {
+    const job = (await insertReportJob(server.db.pool, request))!;
+    expect(job.state).toBe('queued');
+    const counts = await reportJobsJob.run({ pool: server.db.pool, config: server.config, log });
+    expect(counts.done).toBeGreaterThanOrEqual(1);
+    const done = (await getReportJob(server.db.pool, job.id))!;
+    expect(done.state).toBe('done');
+    expect(done.fileName).toMatch(new RegExp(`^export_${job.id}_\\d{4}-\\d{2}-\\d{2}\\.zip$`));
+    expect(done.storedAt).toEqual([path.join(exportDir, done.fileName!)]);
+    expect(done.pointsWritten).toBe(3);
+    expect(done.fileBytes).toBe(fs.statSync(done.storedAt[0]).size);
+    expect(done.attempts).toBe(1);
+  });
+
+  it('picks up a job whose runner died (stale heartbeat), but not one still beating', async () => {
+    const job = (await insertReportJob(server.db.pool, request, 'running'))!;
+    expect(await claimNextReportJob(server.db.pool, [job.id])).toBeUndefined();
+    await server.db.pool.query(`UPDATE report_jobs SET heartbeat_at = now() - interval '10 minutes' WHERE id = $1`, [job.id]);
+    const claimed = await claimNextReportJob(server.db.pool, [job.id]);
+    expect(claimed?.id).toBe(job.id);
+    expect(claimed?.attempts).toBe(2);
+    expect(await runReportJob({ pool: server.db.pool, config: server.config, log }, claimed!)).toBe('done');
+  });
+
+  it('marks a dead `dcs export` job failed instead of running it in the server', async () => {
+    const job = (await insertReportJob(server.db.pool, { ...request, destinations: ['file:/tmp/never.zip'] }, 'running'))!;
+    await server.db.pool.query(`UPDATE report_jobs SET heartbeat_at = now() - interval '10 minutes' WHERE id = $1`, [job.id]);
+    expect(await claimNextReportJob(server.db.pool, [job.id])).toBeUndefined();
+    expect((await getReportJob(server.db.pool, job.id))!).toMatchObject({ state: 'failed', error: expect.stringMatching(/stopped before/) });
+    expect(await retryReportJob(server.db.pool, job.id)).toBe(false);
+  });
+
+  it('fails a job with the error, and runs it again after a retry', async () => {
+    // S3 wanted but not configured: the archive is written, the upload cannot happen.
+    const job = (await insertReportJob(server.db.pool, { ...request, destinations: ['folder', 's3'] }))!;
+    const claimed = (await claimNextReportJob(server.db.pool, [job.id]))!;
+    expect(await runReportJob({ pool: server.db.pool, config: server.config, log }, claimed)).toBe('failed');
+    const failed = (await getReportJob(server.db.pool, job.id))!;
+    expect(failed.state).toBe('failed');
+    expect(failed.error).toMatch(/EXPORT_S3_BUCKET is not set/);
+    expect(await retryReportJob(server.db.pool, job.id)).toBe(true);
+    expect((await getReportJob(server.db.pool, job.id))!.state).toBe('queued');
+    await server.db.pool.query(`UPDATE report_jobs SET destinations = '{folder}' WHERE id = $1`, [job.id]);
+    const again = (await claimNextReportJob(server.db.pool, [job.id]))!;
+    expect(again.attempts).toBe(2);
+    expect(await runReportJob({ pool: server.db.pool, config: server.config, log }, again)).toBe('done');
+  });
+});
+
+describe('the nightly export', () => {
+  it('is due the day before once NIGHTLY_EXPORT_TIME has passed in TIME_ZONE', () => {
+    const config = { timeZone: 'America/New_York', nightlyExportTime: '09:30' };
+    expect(dueDay(new Date('2024-03-10T14:29:00Z'), config)).toBe('2024-03-09'); // 10:29 EDT (DST began at 02:00)
+    expect(dueDay(new Date('2024-03-10T13:29:00Z'), config)).toBe('2024-03-08'); // 09:29 EDT
+    expect(dueDay(new Date('2024-03-09T14:31:00Z'), config)).toBe('2024-03-08'); // 09:31 EST
+    expect(dueDay(new Date('2024-03-09T14:29:00Z'), config)).toBe('2024-03-07'); // 09:29 EST
+  });
+
+  it('queues a day once, in jobs of SOURCES_PER_REPORT_JOB sources, named <day>/<host>_<day>_<job>_<date>.zip', async () => {
+    const pool = server.db.pool;
+    await uploadPoints(server, ['gamma', 'delta', 'epsilon'].map((s) => showPoint(s, new Date())));
+    await pool.query(`UPDATE data_sources SET suppress_alerts = true WHERE source = 'epsilon'`);
+    const config = loadConfig({ ...envOf(server.config), NIGHTLY_EXPORT_EXCLUDE: 'delta' });
+    const today = new Date().toISOString().slice(0, 10);
+    // alpha's points arrived two days ago: not in today's archive
+    await pool.query(`UPDATE data_points SET recorded = recorded - interval '2 days' WHERE source = 'alpha'`);
+    const jobs = await queueNightlyDay(pool, config, today);
+    // alpha, beta, gamma (delta excluded, epsilon suppressed): descending in chunks of 2, each ascending
+    expect(jobs.map((j) => j.sources)).toEqual([['beta', 'gamma'], ['alpha']]);
+    expect(jobs.every((j) => j.dateType === 'recorded' && j.from === today && j.to === today && j.requestedBy === 'nightly')).toBe(true);
+    expect(await queueNightlyDay(pool, config, today)).toEqual([]);
+    for (const job of jobs) {
+      const claimed = (await claimNextReportJob(pool, [job.id]))!;
+      expect(await runReportJob({ pool, config, log }, claimed)).toBe('done');
+    }
+    const first = (await getReportJob(pool, jobs[0].id))!;
+    expect(first.fileName).toBe(`${today}/data.example.org_${today}_${first.id}_${first.fileName!.slice(-14, -4)}.zip`);
+    const entries = await readZip(first.storedAt[0]);
+    const show = tsvRows(entries.find((e) => e.name === 'webmunk-extension-element-show.txt')!.data);
+    expect(show.slice(1).map((r) => r[0])).toEqual(['beta', 'beta', 'gamma']);
+    expect(entries.map((e) => e.name)).toEqual(expect.arrayContaining(['webmunk-visibility-export.txt', 'webmunk-local-tasks.txt', 'README.txt']));
+    const alpha = await readZip((await getReportJob(pool, jobs[1].id))!.storedAt[0]);
+    expect(tsvRows(alpha.find((e) => e.name === 'webmunk-extension-element-show.txt')!.data)).toHaveLength(1); // header only
+  });
+
+  it('catches up missed days on its next run and is idempotent', async () => {
+    const pool = server.db.pool;
+    await pool.query(`DELETE FROM report_jobs WHERE batch LIKE 'nightly:%'`);
+    await pool.query(`INSERT INTO report_jobs (requested_by, batch, sequence, selection, sources, types, date_type, format, name_prefix, destinations, state)
+      VALUES ('nightly', 'nightly:2024-05-01', 1, '{"all":true}', '{}', '{}', 'recorded', 'tsv', 'x', '{folder}', 'done')`);
+    const now = new Date('2024-05-04T15:00:00Z'); // 11:00 in New York: 2024-05-03 is due
+    expect(await queueDueNightlyExports(pool, server.config, now)).toEqual(['2024-05-02', '2024-05-03']);
+    expect(await queueDueNightlyExports(pool, server.config, now)).toEqual([]);
+  });
+});
+
+function envOf(config: typeof server.config): Record<string, string> {
+  return { DATABASE_URL: server.db.url, TIME_ZONE: config.timeZone, PUBLIC_URL: config.publicUrl, EXPORT_DIR: config.exportDir, SOURCES_PER_REPORT_JOB: String(config.sourcesPerReportJob) };
+}
