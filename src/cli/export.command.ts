@@ -9,9 +9,9 @@ import cliProgress from 'cli-progress';
 import type { Config } from '../config.ts';
 import type { Pool } from '../db/database.ts';
 import type { Logger } from '../log.ts';
-import { resolveSources, typesPresent, unknownSources } from '../exports/export-catalog.repository.ts';
 import { addDays, queueNightlyDay } from '../exports/nightly.ts';
-import { claimNextReportJob, getReportJob, insertReportJob, type ReportJob, type SourceSelection } from '../exports/report-jobs.repository.ts';
+import { claimNextReportJob, getReportJob, type ReportJob } from '../exports/report-jobs.repository.ts';
+import { ExportRequestError, isDay, requestExport } from '../exports/request-export.ts';
 import { runReportJob } from '../exports/run-report-job.ts';
 import type { ExportProgress } from '../exports/write-export.ts';
 
@@ -27,14 +27,9 @@ interface Deps {
   log: Logger;
 }
 
-const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const list = (text: string | undefined) => (text ?? '').split(',').map((t) => t.trim()).filter(Boolean);
 
 class UsageError extends Error {}
-
-function isDay(text: string): boolean {
-  return DAY.test(text) && !Number.isNaN(Date.parse(`${text}T00:00:00Z`)) && new Date(`${text}T00:00:00Z`).toISOString().startsWith(text);
-}
 
 /** Draws a bar on a terminal; elsewhere (logs, CI) prints a line now and then. */
 function progressReporter() {
@@ -88,6 +83,10 @@ export async function exportCommand(deps: Deps, args: string[]): Promise<number>
     if (args[0] === 'nightly') return await nightlyRerun(deps, args.slice(1));
     return await exportOnce(deps, args);
   } catch (error) {
+    if (error instanceof ExportRequestError) {
+      console.error(error.message);
+      return 1;
+    }
     if (error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       console.error(`${(error as Error).message}\n\n${EXPORT_USAGE}`);
       return 1;
@@ -110,28 +109,14 @@ async function exportOnce(deps: Deps, args: string[]): Promise<number> {
   if (!values.types) throw new UsageError('--types is required (a comma-separated list, or all)');
   if (!values.out) throw new UsageError('--out FILE.zip is required');
   if (values.sources && values.groups) throw new UsageError('give --sources or --groups, not both');
-  for (const name of ['from', 'to'] as const) if (values[name] && !isDay(values[name])) throw new UsageError(`--${name} must be a date YYYY-MM-DD (got "${values[name]}")`);
-  if (values.from && values.to && values.from > values.to) throw new UsageError('--from is after --to');
-  const dateType = values['date-type'];
-  if (dateType !== 'created' && dateType !== 'recorded') throw new UsageError(`--date-type must be created or recorded (got "${dateType}")`);
-  const format = values.format;
-  if (format !== 'tsv' && format !== 'raw' && format !== 'parquet') throw new UsageError(`--format must be tsv, raw or parquet (got "${format}")`);
-
-  const { pool } = deps;
-  const types = values.types === 'all' ? await typesPresent(pool) : list(values.types);
-  if (types.length === 0) throw new UsageError(values.types === 'all' ? 'there are no data points to export yet' : '--types lists no type');
-  const selection: SourceSelection = values.sources ? { sources: list(values.sources) } : values.groups ? { groups: list(values.groups) } : { all: true };
-  if ('sources' in selection) {
-    const unknown = await unknownSources(pool, selection.sources);
-    if (unknown.length > 0) throw new UsageError(`no data from source(s) ${unknown.join(', ')}`);
-  }
-  const sources = await resolveSources(pool, selection);
-  if (sources.length === 0) throw new UsageError('the selection holds no source');
-  const job = await insertReportJob(pool, {
-    requestedBy: 'cli', selection, sources, types, from: values.from, to: values.to, dateType, format,
-    namePrefix: 'export', destinations: [`file:${path.resolve(values.out)}`],
+  const job = await requestExport(deps.pool, {
+    requestedBy: 'cli',
+    types: values.types === 'all' ? 'all' : list(values.types),
+    selection: values.sources ? { sources: list(values.sources) } : values.groups ? { groups: list(values.groups) } : { all: true },
+    from: values.from, to: values.to, dateType: values['date-type']!, format: values.format!,
+    destinations: [`file:${path.resolve(values.out)}`],
   }, 'running');
-  return (await runWithProgress(deps, job!)) ? 0 : 1;
+  return (await runWithProgress(deps, job)) ? 0 : 1;
 }
 
 async function nightlyRerun(deps: Deps, args: string[]): Promise<number> {

@@ -87,3 +87,17 @@ export function summarizeUserAgent(userAgent: string): string {
   if (!browser) return userAgent.length > 60 ? `${userAgent.slice(0, 60)}…` : userAgent;
   return `${browser[1]} ${browser[0]![1]}${system ? ` on ${system}` : ''}`;
 }
+
+/** A file size as people read it: "812 B", "4.2 MB". */
+export function formatBytes(bytes: number | null | undefined): string {
+  if (bytes === null || bytes === undefined) return '–';
+  if (bytes < 1024) return `${bytes} B`;
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let value = bytes / 1024;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value < 10 ? value.toFixed(1) : Math.round(value)} ${units[unit]}`;
+}

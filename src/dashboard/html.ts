@@ -53,6 +53,7 @@ const NAV = [
   { href: '/data/', key: 'home', label: 'Sources' },
   { href: '/data/system-health', key: 'system-health', label: 'System health' },
   { href: '/data/user-agents', key: 'user-agents', label: 'User agents' },
+  { href: '/data/export', key: 'export', label: 'Export' },
 ];
 
 /** A whole page: head with the local stylesheet, navigation, main content. */

@@ -56,9 +56,9 @@ describe('dcs export', () => {
     const cases: Array<[string[], RegExp]> = [
       [['export', '--out', out], /--types is required/],
       [['export', '--types', 'all'], /--out FILE.zip is required/],
-      [['export', '--types', 'all', '--from', '2024-02-30', '--out', out], /--from must be a date/],
-      [['export', '--types', 'all', '--format', 'xlsx', '--out', out], /--format must be tsv, raw or parquet/],
-      [['export', '--types', 'all', '--sources', 'nobody', '--out', out], /no data from source\(s\) nobody/],
+      [['export', '--types', 'all', '--from', '2024-02-30', '--out', out], /The from date must be a day YYYY-MM-DD/],
+      [['export', '--types', 'all', '--format', 'xlsx', '--out', out], /The format must be tsv, raw or parquet/],
+      [['export', '--types', 'all', '--sources', 'nobody', '--out', out], /No data from source\(s\) nobody/],
       [['export', '--types', 'all', '--bogus', '--out', out], /Unknown option '--bogus'/],
     ];
     for (const [args, message] of cases) {

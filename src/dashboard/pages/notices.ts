@@ -19,6 +19,8 @@ const DONE: Record<string, (subject: string) => string> = {
   'group-enabled': (s) => `Alerts of group ${s} enabled again.`,
   'group-deleted': (s) => `Group ${s} deleted; its sources are now ungrouped.`,
   uploaded: (s) => `Source list read: ${s}.`,
+  'export-queued': (s) => `Export job ${s} queued; it starts within a minute and is listed below.`,
+  'export-retried': (s) => `Export job ${s} queued again.`,
 };
 
 const FAILED: Record<string, (subject: string) => string> = {
@@ -30,6 +32,7 @@ const FAILED: Record<string, (subject: string) => string> = {
   'missing-identifier': () => 'Give the source identifier.',
   'missing-name': () => 'Give a name.',
   'bad-file': (s) => `The source list could not be read: ${s}`,
+  'export-not-retryable': (s) => `Export job ${s} has not failed, or was written by dcs export (run the command again).`,
 };
 
 /** The redirect target after an action: `back` with the outcome in the query. */

@@ -1,6 +1,8 @@
 /** Every dashboard page and action, one module each (all behind the login of auth.plugin.ts). */
 import type { FastifyInstance } from 'fastify';
 import type { DashboardDeps } from '../dashboard.plugin.ts';
+import { registerExportJobRoutes } from './export-jobs.routes.ts';
+import { registerExportPage } from './export.page.ts';
 import { registerHomePage } from './home.page.ts';
 import { registerSourceActions } from './source-actions.routes.ts';
 import { registerSourceListRoutes } from './source-list.routes.ts';
@@ -15,4 +17,6 @@ export function registerPages(scope: FastifyInstance, deps: DashboardDeps): void
   registerSourcePage(scope, deps);
   registerSystemHealthPage(scope, deps);
   registerUserAgentsPage(scope, deps);
+  registerExportPage(scope, deps);
+  registerExportJobRoutes(scope, deps);
 }
