@@ -6,7 +6,7 @@
  */
 import nacl from 'tweetnacl';
 import { decodeBase64, decodeKey } from '../crypto/box.ts';
-import { isKnownZone, isoInZone } from './zoned-time.ts';
+import { isKnownZone } from './zoned-time.ts';
 
 export interface StoredPoint {
   source: string;
@@ -45,11 +45,6 @@ export class ExportPoint {
   get(...path: string[]): unknown {
     return dig(this.stored.properties, path);
   }
-
-  created(): string { return isoInZone(this.stored.createdMicros, this.zone); }
-  createdUtc(): string { return isoInZone(this.stored.createdMicros, 'UTC'); }
-  recorded(): string { return isoInZone(this.stored.recordedMicros, this.zone); }
-  recordedUtc(): string { return isoInZone(this.stored.recordedMicros, 'UTC'); }
 
   /**
    * The value of sensitive field `name` (`url` reads `url*` and `url!`) on `holder` (the point,

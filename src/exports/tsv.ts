@@ -7,20 +7,57 @@
 
 const NEEDS_QUOTES = /[\t"\r\n]/;
 
-/** A number as Python's str() prints a float or int that JSON decoding produced. */
+/**
+ * A number as Python's str() printed it. The original read points back from PostgreSQL jsonb,
+ * which prints numbers without exponents, so Python's json saw an int for every integral value the
+ * JavaScript clients sent (1e21 arrives as 1000000000000000000000) and a float otherwise.
+ * (JSON from a JavaScript client never writes "12.0", so "integral" means a Python int.)
+ */
 export function pythonNumber(value: number): string {
   if (Number.isNaN(value)) return 'nan';
   if (!Number.isFinite(value)) return value > 0 ? 'inf' : '-inf';
-  // JSON from a JavaScript client never writes "12.0", so an integral value was a Python int.
-  if (Number.isInteger(value) && Math.abs(value) < 1e21) return BigInt(value).toString();
-  const abs = Math.abs(value);
-  if (abs !== 0 && (abs < 1e-4 || abs >= 1e16)) {
-    // Python switches to exponent form below 1e-4 and writes at least two exponent digits.
+  // The digits the client wrote (its shortest form), not the binary value's: BigInt(2 ** 64)
+  // is 18446744073709551616, but the client sent 18446744073709552000 and Python printed that.
+  if (Number.isInteger(value)) return Math.abs(value) < 1e21 ? String(value) : integerDigits(value);
+  // A fraction is below 2 ** 53, so only small ones need Python's exponent form (below 1e-4,
+  // with at least two exponent digits).
+  if (Math.abs(value) < 1e-4) {
     const [mantissa, exponent] = value.toExponential().split('e');
     const sign = exponent.startsWith('-') ? '-' : '+';
     return `${mantissa}e${sign}${exponent.replace(/^[-+]/, '').padStart(2, '0')}`;
   }
   return String(value);
+}
+
+/** An integral value of 1e21 or more written out in full, as PostgreSQL's numeric prints it. */
+function integerDigits(value: number): string {
+  const [mantissa, exponent] = Math.abs(value).toExponential().split('e');
+  const digits = mantissa.replace('.', '');
+  return `${value < 0 ? '-' : ''}${digits}${'0'.repeat(Number(exponent) - (digits.length - 1))}`;
+}
+
+/** Characters Python's str.isprintable() rejects beyond ASCII; repr() escapes them. */
+const NOT_PRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Zs}]/u;
+
+const hex = (code: number, width: number) => code.toString(16).padStart(width, '0');
+
+/** Python's repr() of a str: its choice of quotes and its escapes (\t \n \r, \xNN, \uNNNN, \UNNNNNNNN). */
+function pythonStringRepr(value: string): string {
+  const quote = value.includes("'") && !value.includes('"') ? '"' : "'";
+  let body = '';
+  for (const ch of value) {
+    const code = ch.codePointAt(0)!;
+    if (ch === quote || ch === '\\') body += `\\${ch}`;
+    else if (ch === '\t') body += '\\t';
+    else if (ch === '\n') body += '\\n';
+    else if (ch === '\r') body += '\\r';
+    else if (code < 0x20 || code === 0x7f) body += `\\x${hex(code, 2)}`;
+    else if (code < 0x7f || !NOT_PRINTABLE.test(ch)) body += ch;
+    else if (code <= 0xff) body += `\\x${hex(code, 2)}`;
+    else if (code <= 0xffff) body += `\\u${hex(code, 4)}`;
+    else body += `\\U${hex(code, 8)}`;
+  }
+  return quote + body + quote;
 }
 
 /** Python's repr() of a decoded JSON value, which is what csv.writer wrote for a dict or list cell. */
@@ -29,15 +66,7 @@ export function pythonRepr(value: unknown): string {
   if (value === true) return 'True';
   if (value === false) return 'False';
   if (typeof value === 'number') return pythonNumber(value);
-  if (typeof value === 'string') {
-    const quote = value.includes("'") && !value.includes('"') ? '"' : "'";
-    const body = value
-      .replace(/\\/g, '\\\\')
-      .replace(/\n/g, '\\n')
-      .replace(/\r/g, '\\r')
-      .replace(/\t/g, '\\t');
-    return quote + (quote === "'" ? body.replace(/'/g, "\\'") : body) + quote;
-  }
+  if (typeof value === 'string') return pythonStringRepr(value);
   if (Array.isArray(value)) return `[${value.map(pythonRepr).join(', ')}]`;
   const entries = Object.entries(value as Record<string, unknown>);
   return `{${entries.map(([k, v]) => `${pythonRepr(k)}: ${pythonRepr(v)}`).join(', ')}}`;
@@ -59,6 +88,8 @@ function quoted(text: string): string {
 
 /** One row, CRLF included. */
 export function tsvLine(cells: readonly unknown[]): string {
+  // csv.writer writes a row of one empty cell as `""`, so it does not read back as no row at all.
+  if (cells.length === 1 && cellText(cells[0]) === '') return '""\r\n';
   let line = '';
   for (let i = 0; i < cells.length; i++) {
     if (i > 0) line += '\t';

@@ -12,20 +12,33 @@ interface Match {
   match: Record<string, unknown>;
 }
 
+const isObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
+
+/**
+ * False for the matches on which the original's row raised a TypeError or AttributeError, which
+ * it caught and skipped: not a dict, an `offset` or `size` that is there but not a dict (null too:
+ * Python's `.get('size', {})` returns it), or HTML that is there but not a string (`.splitlines()`).
+ */
+function wellFormed(match: unknown): match is Record<string, unknown> {
+  if (!isObject(match)) return false;
+  if (['offset', 'size'].some((key) => key in match && !isObject(match[key]))) return false;
+  const html = 'element-content*' in match ? match['element-content*'] : match['element-content!'];
+  return html === undefined || typeof html === 'string';
+}
+
 function* patternMatches(point: ExportPoint): Iterable<ExportRow<Match>> {
   const matches = point.get('pattern-matches');
-  if (!matches || typeof matches !== 'object' || Array.isArray(matches)) return;
-  for (const [pattern, list] of Object.entries(matches as Record<string, unknown>)) {
+  if (!isObject(matches)) return;
+  for (const [pattern, list] of Object.entries(matches)) {
     if (!Array.isArray(list)) continue;
-    // Malformed matches are skipped, as in the original.
-    for (const match of list) if (match && typeof match === 'object' && !Array.isArray(match)) yield { point, item: { pattern, match: match as Record<string, unknown> } };
+    for (const match of list) if (wellFormed(match)) yield { point, item: { pattern, match } };
   }
 }
 
 const geometry = (header: string, group: string, key: string) =>
   column<Match>(header, 'double', `match \`${group}.${key}\``, ({ item }) => {
     const value = item.match[group];
-    return value && typeof value === 'object' ? (value as Record<string, unknown>)[key] : undefined;
+    return isObject(value) ? value[key] : undefined;
   });
 
 export const logElementsExporter: Exporter<Match> = {
