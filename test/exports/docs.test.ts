@@ -11,7 +11,8 @@ const docs = readFileSync(new URL('../../docs/exports.md', import.meta.url), 'ut
 function documentedColumns(id: string): string[] {
   const start = docs.indexOf(`### ${id} `);
   expect(start, `docs/exports.md has a section for ${id}`).toBeGreaterThan(-1);
-### /)[0];
+  // the table ends at the next heading of any level
+  const section = docs.slice(start).split(/\n##+ /)[0];
   return section.split('\n').filter((line) => line.startsWith('| ') && !line.startsWith('| Column') && !line.startsWith('| ---')).map((line) => line.split(' | ')[0].slice(2));
 }
 
