@@ -85,6 +85,29 @@ describe('loadConfig', () => {
     for (const on of ['1', 'true', 'on']) expect(loadConfig({ UPLOADS_DISABLED: on }).uploadsDisabled).toBe(true);
   });
 
+  it('reads the export variables, with their defaults and the original names', () => {
+    const defaults = loadConfig({ DATA_DIR: '/srv/dcs' });
+    expect(defaults).toMatchObject({
+      exportDir: '/srv/dcs/exports', exportS3Bucket: undefined, exportS3Prefix: '', exportS3ForcePathStyle: false,
+      exportNotifyEmail: [], nightlyExport: true, nightlyExportTime: '09:30', sourcesPerReportJob: 10, nightlyExportExclude: [],
+    });
+    expect(defaults.publicUrl).toMatch(/^http:\/\/.+:8000$/);
+    const set = loadConfig({
+      PUBLIC_URL: 'https://data.example.org/', EXPORT_DIR: '/mnt/exports', EXPORT_S3_BUCKET: 'b', EXPORT_S3_PREFIX: 'p/q',
+      EXPORT_S3_FORCE_PATH_STYLE: 'true', EXPORT_NOTIFY_EMAIL: 'a@x.org, b@x.org', NIGHTLY_EXPORT: 'false', NIGHTLY_EXPORT_TIME: '23:05',
+      SOURCES_PER_REPORT_JOB: '25', NIGHTLY_EXPORT_EXCLUDE: 's1,s2',
+    });
+    expect(set).toMatchObject({
+      publicUrl: 'https://data.example.org', exportDir: '/mnt/exports', exportS3Bucket: 'b', exportS3Prefix: 'p/q', exportS3ForcePathStyle: true,
+      exportNotifyEmail: ['a@x.org', 'b@x.org'], nightlyExport: false, nightlyExportTime: '23:05', sourcesPerReportJob: 25, nightlyExportExclude: ['s1', 's2'],
+    });
+    const original = loadConfig({ PDK_SOURCES_PER_REPORT_JOB: '3', WEBMUNK_EXCLUDE_NIGHTLY_EXPORT_USERS: 'x' });
+    expect(original).toMatchObject({ sourcesPerReportJob: 3, nightlyExportExclude: ['x'] });
+    expect(() => loadConfig({ NIGHTLY_EXPORT_TIME: '9:30' })).toThrow(/NIGHTLY_EXPORT_TIME must be HH:MM/);
+    expect(() => loadConfig({ PUBLIC_URL: 'data.example.org' })).toThrow(/PUBLIC_URL must be an http/);
+    expect(() => loadConfig({ SOURCES_PER_REPORT_JOB: '0' })).toThrow(/SOURCES_PER_REPORT_JOB must be an integer/);
+  });
+
   it('checks integer ranges', () => {
     expect(loadConfig({ PORT: '65535' }).port).toBe(65535);
     for (const bad of ['65536', '-1', '80.5', '8e3x', 'abc']) {

@@ -10,6 +10,13 @@ import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import yazl from 'yazl';
 
+/**
+ * DEFLATE level 1: measured on 412,000 element-show points, level 6 (zlib's default) took 10.2 s
+ * and 6.0 MB, level 3 7.7 s and 8.1 MB, level 1 7.3 s and 8.5 MB. On two cores the compressor
+ * competes with PostgreSQL for the CPU, and an export's size matters far less than its time.
+ */
+const ZIP_LEVEL = 1;
+
 /** Lines are gathered into chunks of this size before they enter the zip stream. */
 const CHUNK_BYTES = 64 * 1024;
 
@@ -59,17 +66,17 @@ export class ArchiveWriter {
   /** A new entry; close it before opening the next. */
   entry(name: string): EntryWriter {
     const stream = new PassThrough({ highWaterMark: 256 * 1024 });
-    this.zip.addReadStream(stream, name, { mtime: this.mtime, compress: true });
+    this.zip.addReadStream(stream, name, { mtime: this.mtime, compress: true, compressionLevel: ZIP_LEVEL });
     return new EntryWriter(stream);
   }
 
   /** A whole file from disk (e.g. a Parquet file written beside the archive). */
   addFile(filePath: string, name: string): void {
-    this.zip.addFile(filePath, name, { mtime: this.mtime, compress: true });
+    this.zip.addFile(filePath, name, { mtime: this.mtime, compress: true, compressionLevel: ZIP_LEVEL });
   }
 
   addText(name: string, text: string): void {
-    this.zip.addBuffer(Buffer.from(text, 'utf8'), name, { mtime: this.mtime, compress: true });
+    this.zip.addBuffer(Buffer.from(text, 'utf8'), name, { mtime: this.mtime, compress: true, compressionLevel: ZIP_LEVEL });
   }
 
   /** Gives up on a failed export: stops writing and closes the file (the caller removes it). */

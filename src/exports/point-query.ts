@@ -1,11 +1,11 @@
 /**
- * Streams the points an exporter reads straight from PostgreSQL through a cursor
- * (pg-query-stream), a batch at a time: memory stays flat whatever the export's size. The order
- * (per source, newest first by the chosen date) is PostgreSQL's, from the (source, generator_id,
- * created) index or its own sort, never a sort in this process.
+ * Streams the points an exporter reads straight from PostgreSQL with a binary COPY: PostgreSQL
+ * sends rows as fast as this process takes them (no round trip per batch, as a cursor has) and
+ * memory stays flat whatever the export's size. The order (per source, newest first by the
+ * chosen date) is PostgreSQL's, never a sort in this process.
  */
-import QueryStream from 'pg-query-stream';
 import type { Pool } from '../db/database.ts';
+import { streamBinaryRows } from '../db/copy-binary.ts';
 import type { StoredPoint } from './export-point.ts';
 
 export interface PointWindow {
@@ -21,45 +21,50 @@ export interface PointWindow {
   order: 'newest-first' | 'created-ascending';
 }
 
-const BATCH_ROWS = 2000;
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
-export async function* streamPoints(pool: Pool, window: PointWindow): AsyncGenerator<StoredPoint> {
+/** A text[] literal (COPY takes no parameters, so values are quoted here, by the driver's own quoting). */
+function textArray(quote: (text: string) => string, values: readonly string[]): string {
+  return values.length === 0 ? `'{}'::text[]` : `ARRAY[${values.map(quote).join(',')}]::text[]`;
+}
+
+export function pointsSql(window: PointWindow, quote: (text: string) => string): string {
   const column = window.dateType === 'recorded' ? 'recorded' : 'created';
-  const params: unknown[] = [window.generators, window.sources];
-  const conditions = ['generator_id = ANY($1::text[])', 'source = ANY($2::text[])'];
+  const conditions = [`generator_id = ANY(${textArray(quote, window.generators)})`, `source = ANY(${textArray(quote, window.sources)})`];
   // Whole days in the server's zone, both ends inclusive (pdk-server.md §7.3's recommendation).
-  if (window.from || window.to) params.push(window.timeZone);
-  if (window.from) {
-    params.push(window.from);
-    conditions.push(`${column} >= ($${params.length}::date::timestamp AT TIME ZONE $3::text)`);
-  }
-  if (window.to) {
-    params.push(window.to);
-    conditions.push(`${column} < (($${params.length}::date + 1)::timestamp AT TIME ZONE $3::text)`);
-  }
-  const sql = `
-    SELECT source, generator_id, generator,
+  for (const day of [window.from, window.to]) if (day !== undefined && !DAY.test(day)) throw new Error(`not a day: ${day}`);
+  if (window.from) conditions.push(`${column} >= (${quote(window.from)}::date::timestamp AT TIME ZONE ${quote(window.timeZone)})`);
+  if (window.to) conditions.push(`${column} < ((${quote(window.to)}::date + 1)::timestamp AT TIME ZONE ${quote(window.timeZone)})`);
+  // Sources in code-point order whatever the database's collation, as the original's sorted().
+  return `SELECT source, generator_id, generator,
            (extract(epoch FROM created) * 1000000)::int8 AS created_us,
            (extract(epoch FROM recorded) * 1000000)::int8 AS recorded_us,
            properties
     FROM data_points
     WHERE ${conditions.join(' AND ')}
-    ORDER BY source, ${window.order === 'newest-first' ? `${column} DESC, id DESC` : 'created, id'}`;
+    ORDER BY source COLLATE "C", ${window.order === 'newest-first' ? `${column} DESC, id DESC` : 'created, id'}`;
+}
+
+export async function* streamPoints(pool: Pool, window: PointWindow): AsyncGenerator<StoredPoint> {
   const client = await pool.connect();
-  const stream = client.query(new QueryStream(sql, params, { batchSize: BATCH_ROWS }));
+  let finished = false;
   try {
-    for await (const row of stream as AsyncIterable<Record<string, unknown>>) {
+    const sql = pointsSql(window, (text) => client.escapeLiteral(text));
+    for await (const [source, generatorId, generator, created, recorded, properties] of streamBinaryRows(client, sql)) {
       yield {
-        source: row.source as string,
-        generatorId: row.generator_id as string,
-        generator: row.generator as string,
-        createdMicros: Number(row.created_us),
-        recordedMicros: Number(row.recorded_us),
-        properties: row.properties as Record<string, unknown>,
+        source: source!.toString('utf8'),
+        generatorId: generatorId!.toString('utf8'),
+        generator: generator!.toString('utf8'),
+        createdMicros: Number(created!.readBigInt64BE(0)),
+        recordedMicros: Number(recorded!.readBigInt64BE(0)),
+        // binary jsonb: a version byte (1), then the JSON text
+        properties: JSON.parse(properties!.toString('utf8', 1)),
       };
     }
+    finished = true;
   } finally {
-    stream.destroy();
-    client.release();
+    // A COPY abandoned half-way (the export failed) leaves the connection mid-protocol: close it
+    // rather than hand it back to the pool.
+    client.release(!finished);
   }
 }

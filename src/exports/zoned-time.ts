@@ -24,15 +24,20 @@ export function isKnownZone(name: unknown): name is string {
 }
 
 const FORMATTERS = new Map<string, Intl.DateTimeFormat>();
-const OFFSETS = new Map<string, number>();
+/** zone → (quarter hour → minutes east of UTC) */
+const OFFSETS = new Map<string, Map<number, number>>();
 const QUARTER_HOUR_MS = 15 * 60 * 1000;
 
 /** Minutes east of UTC of `zone` at `ms`. */
 function offsetMinutes(zone: string, ms: number): number {
   if (zone === 'UTC') return 0;
   const bucket = Math.floor(ms / QUARTER_HOUR_MS);
-  const cacheKey = `${zone} ${bucket}`;
-  const cached = OFFSETS.get(cacheKey);
+  let offsets = OFFSETS.get(zone);
+  if (!offsets) {
+    offsets = new Map();
+    OFFSETS.set(zone, offsets);
+  }
+  const cached = offsets.get(bucket);
   if (cached !== undefined) return cached;
   let formatter = FORMATTERS.get(zone);
   if (!formatter) {
@@ -46,8 +51,8 @@ function offsetMinutes(zone: string, ms: number): number {
   for (const part of formatter.formatToParts(at)) parts[part.type] = Number(part.value);
   const wall = Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute, parts.second);
   const minutes = Math.round((wall - at) / 60_000);
-  if (OFFSETS.size > 100_000) OFFSETS.clear();
-  OFFSETS.set(cacheKey, minutes);
+  if (offsets.size > 100_000) offsets.clear();
+  offsets.set(bucket, minutes);
   return minutes;
 }
 

@@ -8,6 +8,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { reportJobsJob } from '../../src/exports/report-jobs.job.ts';
+import { requestExport } from '../../src/exports/request-export.ts';
+import { createLogger } from '../../src/log.ts';
 import { launchBrowser, loggedInPage } from '../helpers/browser.ts';
 import { useTestServer } from '../helpers/server.ts';
 import { createStaff } from '../helpers/staff.ts';
@@ -16,7 +19,7 @@ import { seedDemoStudy } from './demo-data.ts';
 const OUT = process.env.DCS_SCREENSHOTS ?? fs.mkdtempSync(path.join(os.tmpdir(), 'dcs-screenshots-'));
 
 describe('dashboard screenshots', () => {
-  const server = useTestServer({ TIME_ZONE: 'Europe/Berlin' });
+  const server = useTestServer({ TIME_ZONE: 'Europe/Berlin', EXPORT_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'dcs-screenshot-exports-')) });
   let browser: Browser;
   let user: { username: string; password: string };
 
@@ -24,6 +27,13 @@ describe('dashboard screenshots', () => {
     fs.mkdirSync(OUT, { recursive: true });
     await seedDemoStudy(server);
     user = await createStaff(server.db.pool, 'ana', 'correct horse');
+    // The Export page with a finished export, a failed nightly one and a queued one.
+    const ask = { requestedBy: 'ana', types: ['webmunk-extension-element-show', 'webmunk-history-visit'], selection: { groups: ['Wave 1'] }, dateType: 'created', format: 'tsv', destinations: ['folder'] };
+    await requestExport(server.db.pool, ask);
+    await reportJobsJob.run({ pool: server.db.pool, config: server.config, log: createLogger('silent') });
+    const failed = await requestExport(server.db.pool, { ...ask, requestedBy: 'nightly', selection: { all: true }, dateType: 'recorded', destinations: ['folder', 's3'] });
+    await server.db.pool.query(`UPDATE report_jobs SET state = 'failed', error = 'S3 upload of export_2.zip to s3://study-exports/2026-12-02/export_2.zip failed after 5 attempts: getaddrinfo ENOTFOUND', started_at = now() - interval '3 minutes', finished_at = now() WHERE id = $1`, [failed.id]);
+    await requestExport(server.db.pool, { ...ask, format: 'parquet', selection: { all: true } });
     browser = await launchBrowser();
   }, 120_000);
   afterAll(async () => {
@@ -35,6 +45,7 @@ describe('dashboard screenshots', () => {
     ['source', '/data/source/P0003', 'svg.chart'],
     ['system-health', '/data/system-health', 'h1'],
     ['user-agents', '/data/user-agents', 'h1'],
+    ['export', '/data/export', 'table.export-jobs'],
   ];
   for (const [name, url, selector] of pages) {
     it(`renders ${url}`, async () => {
