@@ -44,7 +44,7 @@ function progressReporter() {
       update(p: ExportProgress) {
         const total = Math.max(1, p.typesTotal * Math.max(1, p.sourcesTotal));
         const value = p.typesDone * Math.max(1, p.sourcesTotal) + Math.min(p.sourcesDone, p.sourcesTotal);
-        const payload = { type: `${Math.min(p.typesDone + 1, p.typesTotal)}/${p.typesTotal}`, points: p.points, rate: Math.round(p.points / Math.max(0.001, (Date.now() - started) / 1000)) };
+        const payload = { type: `${Math.min(p.typesDone + 1, p.typesTotal)}/${p.typesTotal}`, points: p.points.toLocaleString('en'), rate: Math.round(p.points / Math.max(0.001, (Date.now() - started) / 1000)).toLocaleString('en') };
         if (!begun) bar.start(total, value, payload);
         else bar.update(value, payload);
         begun = true;

@@ -17,6 +17,8 @@ export interface PointWindow {
   /** inclusive last day */
   to?: string;
   timeZone: string;
+  /** top-level keys to leave out of `properties` (never read by the exporter) */
+  skipKeys?: readonly string[];
   /** newest first by the date column (the TSV exporters), or oldest first by `created` (raw JSON, as the original) */
   order: 'newest-first' | 'created-ascending';
 }
@@ -39,7 +41,7 @@ export function pointsSql(window: PointWindow, quote: (text: string) => string):
   return `SELECT source, generator_id, generator,
            (extract(epoch FROM created) * 1000000)::int8 AS created_us,
            (extract(epoch FROM recorded) * 1000000)::int8 AS recorded_us,
-           properties
+           ${window.skipKeys?.length ? `properties - ${textArray(quote, window.skipKeys)}` : 'properties'}
     FROM data_points
     WHERE ${conditions.join(' AND ')}
     ORDER BY source COLLATE "C", ${window.order === 'newest-first' ? `${column} DESC, id DESC` : 'created, id'}`;

@@ -11,7 +11,9 @@ export const reportJobsJob: JobDefinition = {
   name: 'report-jobs',
   description: 'writes queued export archives (dashboard requests, nightly export) and stores them',
   schedule: { everyMinutes: 1 },
-  timeoutMinutes: 24 * 60,
+  // pg-boss's longest expiry is 24 hours; a run still going then keeps its lock, so the queue's
+  // next ticks find it busy and wait.
+  timeoutMinutes: 23 * 60,
   async run({ pool, config, log }) {
     const counts = { done: 0, failed: 0 };
     for (let job = await claimNextReportJob(pool); job; job = await claimNextReportJob(pool)) {

@@ -63,7 +63,8 @@ export async function writeExport(deps: ExportDeps, request: ExportRequest, file
       state.sourcesDone = 0;
       const window: PointWindow = {
         generators: exporter.generators, sources: request.sources, dateType: request.dateType,
-        from: request.from, to: request.to, timeZone: deps.timeZone, order: request.format === 'raw' ? 'created-ascending' : 'newest-first',
+        from: request.from, to: request.to, timeZone: deps.timeZone,
+        skipKeys: request.format === 'raw' ? undefined : exporter.skipKeys, order: request.format === 'raw' ? 'created-ascending' : 'newest-first',
       };
       const points = sourceTracking(streamPoints(deps.pool, window), perSource, state, onProgress);
       if (request.format === 'tsv') await writeTsv(archive, exporter, points, deps);

@@ -184,6 +184,23 @@ describe('the nightly export', () => {
   });
 });
 
+describe('dcs export nightly --date', () => {
+  it('exports the day before the date again, in new jobs, even if that day was exported', async () => {
+    const pool = server.db.pool;
+    const today = new Date().toISOString().slice(0, 10);
+    const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+    const before = (await listReportJobs(pool, 1000)).length;
+    const result = await runDcs(['export', 'nightly', '--date', tomorrow], { databaseUrl: server.db.url, env: { EXPORT_DIR: exportDir, PUBLIC_URL: 'https://data.example.org', SOURCES_PER_REPORT_JOB: '2' } });
+    expect(result.stderr).toContain(`exporting ${today} (received that day)`);
+    expect(result.code).toBe(0);
+    const jobs = (await listReportJobs(pool, 1000)).slice(0, (await listReportJobs(pool, 1000)).length - before);
+    expect(jobs.length).toBeGreaterThan(0);
+    expect(jobs.every((job) => job.state === 'done' && job.from === today && job.batch?.startsWith(`nightly:${today}:`))).toBe(true);
+    expect(result.stdout.trim().split('\n')).toHaveLength(jobs.length);
+    expect((await runDcs(['export', 'nightly'], { databaseUrl: server.db.url })).stderr).toMatch(/--date YYYY-MM-DD is required/);
+  });
+});
+
 function envOf(config: typeof server.config): Record<string, string> {
   return { DATABASE_URL: server.db.url, TIME_ZONE: config.timeZone, PUBLIC_URL: config.publicUrl, EXPORT_DIR: config.exportDir, SOURCES_PER_REPORT_JOB: String(config.sourcesPerReportJob) };
 }

@@ -9,6 +9,8 @@ export const elementClickExporter: Exporter = {
   layout: 'single',
   rowsAre: 'one row per point',
   rows: onePerPoint,
+  // the entire page's HTML, on every click: by far the largest part of these points
+  skipKeys: ['page-content*', 'page-content!'],
   columns: [
     ...POINT_COLUMNS,
     TAB_ID,
