@@ -113,28 +113,11 @@ export async function main(argv: string[]): Promise<number> {
     await new Promise(() => undefined); // run until a signal
   }
 
-  if (command === 'export') {
-    let db;
-    try {
-      db = await openRuntime(config, log);
-    } catch (error) {
-      console.error(`Cannot open the database: ${(error as Error).message}`);
-      return 1;
-    }
-    try {
-      return await exportCommand({ pool: db.pool, config, log }, rest);
-    } catch (error) {
-      console.error((error as Error).message);
-      return 1;
-    } finally {
-      await db.close();
-    }
-  }
-
-  let values: ReturnType<typeof parseOptions>['values'];
-  let positionals: string[];
+  // `dcs export` parses its own options (export.command.ts).
+  let values: ReturnType<typeof parseOptions>['values'] = {} as ReturnType<typeof parseOptions>['values'];
+  let positionals: string[] = [];
   try {
-    ({ values, positionals } = parseOptions(rest));
+    if (command !== 'export') ({ values, positionals } = parseOptions(rest));
     if (positionals.length > 0 && !['run-job', 'users'].includes(command)) throw new Error(`Unexpected argument "${positionals[0]}"`);
   } catch (error) {
     console.error(`${(error as Error).message}\n\n${USAGE}`);
@@ -186,6 +169,8 @@ export async function main(argv: string[]): Promise<number> {
         return await runJobCommand(deps, positionals[0]);
       case 'users':
         return await usersCommand(db.pool, positionals, values.admin);
+      case 'export':
+        return await exportCommand(deps, rest);
       default:
         console.error(`Unknown command "${command}".\n\n${USAGE}`);
         return 1;

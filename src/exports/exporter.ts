@@ -45,5 +45,10 @@ export function onePerPoint(point: ExportPoint): Iterable<ExportRow> {
   return [{ point, item: undefined }];
 }
 
+/** The usual exporter: its own data type, one file for all sources, one row per point. */
+export function perPointExporter(id: string, label: string, columns: readonly Column[], extra: Partial<Exporter> = {}): Exporter {
+  return { id, label, generators: [id], layout: 'single', rowsAre: 'one row per point', rows: onePerPoint, columns, ...extra };
+}
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type AnyExporter = Exporter<any>;

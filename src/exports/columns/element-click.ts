@@ -1,27 +1,20 @@
 /** webmunk-extension-element-click, "Webmunk: Page Click" (webmunk-server.md §5.3.4). `page-content*` is not exported. */
-import { onePerPoint, type Exporter } from '../exporter.ts';
+import { perPointExporter } from '../exporter.ts';
 import { PAGE_ID, POINT_COLUMNS, property, sensitive, TAB_ID } from './common.ts';
 
-export const elementClickExporter: Exporter = {
-  id: 'webmunk-extension-element-click',
-  label: 'Webmunk: Page Click',
-  generators: ['webmunk-extension-element-click'],
-  layout: 'single',
-  rowsAre: 'one row per point',
-  rows: onePerPoint,
+export const elementClickExporter = perPointExporter('webmunk-extension-element-click', 'Webmunk: Page Click', [
+  ...POINT_COLUMNS,
+  TAB_ID,
+  PAGE_ID,
+  property('Element Class', 'string', 'element-class'),
+  property('Top', 'double', ['offset', 'top']),
+  property('Left', 'double', ['offset', 'left']),
+  property('Width', 'double', ['size', 'width']),
+  property('Height', 'double', ['size', 'height']),
+  sensitive('URL', 'url', 'encrypted-only'),
+  sensitive('Page Title', 'page-title', 'encrypted-first'),
+  sensitive('Element HTML', 'element-content', 'encrypted-first', { html: true }),
+], {
   // the entire page's HTML, on every click: by far the largest part of these points
   skipKeys: ['page-content*', 'page-content!'],
-  columns: [
-    ...POINT_COLUMNS,
-    TAB_ID,
-    PAGE_ID,
-    property('Element Class', 'string', 'element-class'),
-    property('Top', 'double', ['offset', 'top']),
-    property('Left', 'double', ['offset', 'left']),
-    property('Width', 'double', ['size', 'width']),
-    property('Height', 'double', ['size', 'height']),
-    sensitive('URL', 'url', 'encrypted-only'),
-    sensitive('Page Title', 'page-title', 'encrypted-first'),
-    sensitive('Element HTML', 'element-content', 'encrypted-first', { html: true }),
-  ],
-};
+});

@@ -1,5 +1,5 @@
 /** webmunk-extension-element-show, "Webmunk: Element Visible Events" (webmunk-server.md §5.3.5). */
-import { onePerPoint, type Exporter } from '../exporter.ts';
+import { perPointExporter } from '../exporter.ts';
 import { column, PAGE_ID, POINT_COLUMNS, property, sensitive, TAB_ID } from './common.ts';
 import type { SensitiveOrder } from '../export-point.ts';
 
@@ -21,12 +21,4 @@ export function visibilityColumns(order: SensitiveOrder) {
   ];
 }
 
-export const elementShowExporter: Exporter = {
-  id: 'webmunk-extension-element-show',
-  label: 'Webmunk: Element Visible Events',
-  generators: ['webmunk-extension-element-show'],
-  layout: 'single',
-  rowsAre: 'one row per point',
-  rows: onePerPoint,
-  columns: visibilityColumns('encrypted-first'),
-};
+export const elementShowExporter = perPointExporter('webmunk-extension-element-show', 'Webmunk: Element Visible Events', visibilityColumns('encrypted-first'));
