@@ -4,8 +4,7 @@
  * `*` fields decrypted with the server key when they are ciphertext else their `!` plaintext
  * twin, line breaks removed from HTML.
  */
-import nacl from 'tweetnacl';
-import { decodeBase64, decodeKey } from '../crypto/box.ts';
+import { openField } from '../crypto/field-encryption.ts';
 import { isKnownZone } from './zoned-time.ts';
 
 export interface StoredPoint {
@@ -55,31 +54,12 @@ export class ExportPoint {
     const plain = holder[`${name}!`];
     if (order === 'plain-first' && plain !== undefined && plain !== null) return plain;
     if (encrypted !== undefined && encrypted !== null) {
-      const opened = this.open(encrypted);
+      const opened = openField(encrypted, this.metadata['generated-key'], this.serverSecretKey);
       if (opened.ok) return opened.value;
       if (order !== 'encrypted-only' && plain !== undefined && plain !== null) return plain;
       return encrypted;
     }
     return order === 'encrypted-only' ? undefined : plain;
-  }
-
-  /**
-   * Points of the Apr 2022 – Feb 2023 clients carry `generated-key`: their `*` values are
-   * base64(nonce ‖ box(JSON)). Any other `*` value is cleartext and read as it is.
-   */
-  private open(value: unknown): { ok: true; value: unknown } | { ok: false } {
-    const clientKey = typeof this.metadata['generated-key'] === 'string' ? decodeKey(this.metadata['generated-key']) : undefined;
-    if (!clientKey) return { ok: true, value };
-    if (typeof value !== 'string' || !this.serverSecretKey) return { ok: false };
-    const bytes = decodeBase64(value);
-    if (!bytes || bytes.length <= nacl.box.nonceLength) return { ok: false };
-    const plain = nacl.box.open(bytes.subarray(nacl.box.nonceLength), bytes.subarray(0, nacl.box.nonceLength), clientKey, this.serverSecretKey);
-    if (!plain) return { ok: false };
-    try {
-      return { ok: true, value: JSON.parse(Buffer.from(plain).toString('utf8')) };
-    } catch {
-      return { ok: false };
-    }
   }
 }
 
