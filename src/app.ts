@@ -10,6 +10,7 @@ import type { Pool } from './db/database.ts';
 import { DcsError, ERRORS, isDatabaseUnavailable, type ErrorCode } from './errors.ts';
 import { CREATE_CARRIER, createFramingServer, type FramingServer } from './ingest/create-method.ts';
 import type { BundleNotifier } from './ingest/bundle-notifier.ts';
+import { registerPeerAsinRoutes } from './amazon/support.routes.ts';
 import { registerDashboard } from './dashboard/dashboard.plugin.ts';
 import { registerIngestRoutes } from './ingest/ingest.routes.ts';
 import { CORS_HEADERS } from './ingest/replies.ts';
@@ -84,6 +85,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   registerIngestRoutes(app, deps);
   registerMonitoringRoutes(app, deps);
+  registerPeerAsinRoutes(app, deps);
   await registerDashboard(app, deps);
   await app.ready();
   return app;

@@ -99,7 +99,21 @@ export interface Config {
   readonly sourcesPerReportJob: number;
   /** NIGHTLY_EXPORT_EXCLUDE (or the original's WEBMUNK_EXCLUDE_NIGHTLY_EXPORT_USERS): comma-separated sources the nightly export leaves out. */
   readonly nightlyExportExclude: readonly string[];
+  /** KEEPA_API_KEY: the Keepa API key (the original's setting). Unset: no Keepa enrichment. */
+  readonly keepaApiKey: string | undefined;
+  /** KEEPA_API_URL: the Keepa API's base URL, for tests and proxies. Default https://api.keepa.com. */
+  readonly keepaApiUrl: string;
+  /** KEEPA_DOMAIN: the Amazon marketplace, as Keepa's number (1 US, 2 GB, 3 DE, 4 FR, 5 JP, 6 CA, 8 IT, 9 ES, 10 IN, 11 MX) or its code. Default 1 (US). */
+  readonly keepaDomain: number;
+  /** ASIN_LOOKUP_SERVERS (or the original's WEBMUNK_ASIN_LOOKUP_SERVERS): comma-separated peer servers asked for /support/asin/<asin>.json before Keepa. */
+  readonly asinLookupServers: readonly string[];
+  /** ASIN_PEER_TOKENS: comma-separated bearer tokens that may read the /support/asin endpoints (besides a dashboard login). */
+  readonly asinPeerTokens: readonly string[];
+  /** ASIN_ENDPOINTS_PUBLIC: true opens the /support/asin endpoints to anyone (peers that cannot send a token). Default false. */
+  readonly asinEndpointsPublic: boolean;
 }
+
+const KEEPA_DOMAINS: Record<string, number> = { US: 1, GB: 2, UK: 2, DE: 3, FR: 4, JP: 5, CA: 6, IT: 8, ES: 9, IN: 10, MX: 11 };
 
 export const STATUS_CHECKS = ['upload-overdue', 'automated-browser', 'client-backlog'] as const;
 
@@ -171,6 +185,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const publicUrl = (text('PUBLIC_URL') ?? `http://${os.hostname()}:${port}`).replace(/\/+$/, '');
   if (!URL.canParse(publicUrl) || !/^https?:\/\//.test(publicUrl)) problems.push(`PUBLIC_URL must be an http:// or https:// address (got "${publicUrl}")`);
   const dataDir = path.resolve(text('DATA_DIR') ?? 'data');
+  const keepaApiUrl = (text('KEEPA_API_URL') ?? 'https://api.keepa.com').replace(/\/+$/, '');
+  if (!URL.canParse(keepaApiUrl)) problems.push(`KEEPA_API_URL must be a URL (got "${keepaApiUrl}")`);
+  const domainText = (text('KEEPA_DOMAIN') ?? '1').toUpperCase();
+  const keepaDomain = KEEPA_DOMAINS[domainText] ?? Number(domainText);
+  if (!Object.values(KEEPA_DOMAINS).includes(keepaDomain)) problems.push(`KEEPA_DOMAIN must be one of ${Object.keys(KEEPA_DOMAINS).join(', ')} or its Keepa number (got "${domainText}")`);
   const smtpUrl = text('SMTP_URL');
   if (smtpUrl && !/^smtps?:\/\//.test(smtpUrl)) problems.push('SMTP_URL must start with smtp:// or smtps://');
   const enabledChecks = text('ENABLED_CHECKS') === undefined ? [...STATUS_CHECKS] : list(text('ENABLED_CHECKS'));
@@ -219,6 +238,12 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     nightlyExportTime,
     sourcesPerReportJob: int('SOURCES_PER_REPORT_JOB', int('PDK_SOURCES_PER_REPORT_JOB', 10, 1, 100_000), 1, 100_000),
     nightlyExportExclude: list(text('NIGHTLY_EXPORT_EXCLUDE') ?? text('WEBMUNK_EXCLUDE_NIGHTLY_EXPORT_USERS')),
+    keepaApiKey: text('KEEPA_API_KEY'),
+    keepaApiUrl,
+    keepaDomain,
+    asinLookupServers: list(text('ASIN_LOOKUP_SERVERS') ?? text('WEBMUNK_ASIN_LOOKUP_SERVERS')),
+    asinPeerTokens: list(text('ASIN_PEER_TOKENS')),
+    asinEndpointsPublic: bool('ASIN_ENDPOINTS_PUBLIC'),
   };
   if (config.uploadWarningHours >= config.uploadCriticalHours) {
     problems.push('UPLOAD_WARNING_HOURS must be less than UPLOAD_CRITICAL_HOURS');

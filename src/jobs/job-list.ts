@@ -2,6 +2,8 @@
  * Every periodic job, in one list: the schedule (scheduler.ts), `dcs run-job`, `dcs jobs`, the
  * dashboard and /metrics all read it. Later capabilities add their jobs here.
  */
+import { asinHarvestJob } from '../amazon/asin-harvest.job.ts';
+import { keepaEnrichJob } from '../amazon/keepa-enrich.job.ts';
 import { nightlyExportJob } from '../exports/nightly-export.job.ts';
 import { reportJobsJob } from '../exports/report-jobs.job.ts';
 import { alertDigestJob } from '../monitoring/alert-digest.job.ts';
@@ -10,7 +12,7 @@ import { sourceStatisticsJob } from '../monitoring/source-statistics.job.ts';
 import { statusChecksJob } from '../monitoring/status-checks.job.ts';
 import type { JobDefinition } from './job.ts';
 
-export const JOBS: readonly JobDefinition[] = [sourceStatisticsJob, statusChecksJob, alertDigestJob, serverHealthJob, nightlyExportJob, reportJobsJob];
+export const JOBS: readonly JobDefinition[] = [sourceStatisticsJob, statusChecksJob, alertDigestJob, serverHealthJob, nightlyExportJob, reportJobsJob, asinHarvestJob, keepaEnrichJob];
 
 export function findJob(name: string): JobDefinition | undefined {
   return JOBS.find((job) => job.name === name);

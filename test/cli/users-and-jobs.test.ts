@@ -106,7 +106,7 @@ describe('dcs run-job and dcs jobs', () => {
     const jobs = await dcs(['jobs', '--json']);
     expect(jobs.code).toBe(0);
     const listing = JSON.parse(jobs.stdout);
-    expect(listing.jobs.map((j: { name: string }) => j.name)).toEqual(['source-statistics', 'status-checks', 'alert-digest', 'server-health', 'nightly-export', 'report-jobs']);
+    expect(listing.jobs.map((j: { name: string }) => j.name)).toEqual(['source-statistics', 'status-checks', 'alert-digest', 'server-health', 'nightly-export', 'report-jobs', 'asin-harvest', 'keepa-enrich']);
     const health = listing.jobs.find((j: { name: string }) => j.name === 'server-health');
     expect(health).toMatchObject({ schedule: 'every 15 minutes', scheduled: true, lastRun: { outcome: 'succeeded', trigger: 'cli' } });
     expect(listing.jobs.find((j: { name: string }) => j.name === 'alert-digest')).toMatchObject({ scheduled: false, lastRun: null });
@@ -125,6 +125,6 @@ describe('dcs run-job and dcs jobs', () => {
   it('names the jobs when asked for an unknown one', async () => {
     const run = await dcs(['run-job', 'nightly-backup']);
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain('Unknown job "nightly-backup". Jobs: source-statistics, status-checks, alert-digest, server-health, nightly-export, report-jobs');
+    expect(run.stderr).toContain('Unknown job "nightly-backup". Jobs: source-statistics, status-checks, alert-digest, server-health, nightly-export, report-jobs, asin-harvest, keepa-enrich');
   });
 });

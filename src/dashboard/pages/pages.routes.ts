@@ -1,5 +1,6 @@
 /** Every dashboard page and action, one module each (all behind the login of auth.plugin.ts). */
 import type { FastifyInstance } from 'fastify';
+import { registerAsinRoutes } from '../../amazon/support.routes.ts';
 import type { DashboardDeps } from '../dashboard.plugin.ts';
 import { registerExportJobRoutes } from './export-jobs.routes.ts';
 import { registerExportPage } from './export.page.ts';
@@ -19,4 +20,6 @@ export function registerPages(scope: FastifyInstance, deps: DashboardDeps): void
   registerUserAgentsPage(scope, deps);
   registerExportPage(scope, deps);
   registerExportJobRoutes(scope, deps);
+  // the product endpoints for logged-in staff (the dashboard's login guards them here)
+  registerAsinRoutes(scope, deps.pool);
 }

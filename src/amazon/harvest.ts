@@ -1,0 +1,82 @@
+/**
+ * The ASIN harvest (webmunk-server.md §4.1, rebuilt): scans new data points in id order from
+ * the stored position, finds the ASINs in their orders, links and markup (extract-asins.ts), and
+ * counts every (product, point) pair once, so re-runs and `dcs reprocess` change nothing.
+ */
+import type { Config } from '../config.ts';
+import { streamBinaryRows } from '../db/copy-binary.ts';
+import { withTransaction, type Pool } from '../db/database.ts';
+import { ASIN_TYPES, extractAsins } from './extract-asins.ts';
+import { recordSightings, type Sighting } from './products.repository.ts';
+
+/** Ids scanned per transaction: the position moves after each. */
+const CHUNK_IDS = 20_000;
+
+export interface HarvestResult {
+  points: number;
+  sightings: number;
+  newProducts: number;
+  rejected: number;
+}
+
+/**
+ * The highest id below which no transaction can still add a point: the SHARE lock waits for the
+ * writers in progress (processing batches, a few hundred ms) and holds new ones back a moment.
+ */
+async function committedMaxId(pool: Pool): Promise<number> {
+  return withTransaction(pool, async (client) => {
+    await client.query(`SET LOCAL lock_timeout = '30s'`);
+    await client.query('LOCK TABLE data_points IN SHARE MODE');
+    const { rows } = await client.query('SELECT coalesce(max(id), 0) AS max FROM data_points');
+    return Number(rows[0].max);
+  });
+}
+
+export async function harvestAsins(pool: Pool, config: Pick<Config, 'serverSecretKey'>, options: { maxPoints?: number } = {}): Promise<HarvestResult> {
+  const total: HarvestResult = { points: 0, sightings: 0, newProducts: 0, rejected: 0 };
+  const { rows } = await pool.query('SELECT last_point_id FROM amazon_harvest_state');
+  let position = Number(rows[0].last_point_id);
+  const end = await committedMaxId(pool);
+  while (position < end && total.points < (options.maxPoints ?? Infinity)) {
+    const upTo = Math.min(end, position + CHUNK_IDS);
+    const chunk = await harvestRange(pool, config, position, upTo);
+    total.points += chunk.points;
+    total.sightings += chunk.sightings;
+    total.newProducts += chunk.newProducts;
+    total.rejected += chunk.rejected;
+    position = upTo;
+  }
+  return total;
+}
+
+async function harvestRange(pool: Pool, config: Pick<Config, 'serverSecretKey'>, after: number, upTo: number): Promise<HarvestResult> {
+  const sightings: Sighting[] = [];
+  let points = 0;
+  let rejected = 0;
+  const client = await pool.connect();
+  let finished = false;
+  try {
+    const types = ASIN_TYPES.map((t) => client.escapeLiteral(t)).join(',');
+    const sql = `SELECT source, generator_id, created::text, content_hash, properties FROM data_points
+      WHERE id > ${Number(after)} AND id <= ${Number(upTo)} AND generator_id IN (${types})`;
+    for await (const [source, generatorId, created, hash, properties] of streamBinaryRows(client, sql)) {
+      points += 1;
+      const found = extractAsins(generatorId!.toString('utf8'), JSON.parse(properties!.toString('utf8', 1)), config.serverSecretKey);
+      rejected += found.rejected;
+      for (const [asin, ordered] of found.asins) {
+        sightings.push({ asin, created: created!.toString('utf8'), contentHash: hash!.readBigInt64BE(0).toString(), source: source!.toString('utf8'), generatorId: generatorId!.toString('utf8'), ordered });
+      }
+    }
+    finished = true;
+  } finally {
+    client.release(!finished);
+  }
+  return withTransaction(pool, async (tx) => {
+    const recorded = await recordSightings(tx, sightings);
+    await tx.query(
+      `UPDATE amazon_harvest_state SET last_point_id = $1, points_scanned = points_scanned + $2, rejected = rejected + $3, updated_at = now()`,
+      [upTo, points, rejected],
+    );
+    return { points, sightings: recorded.sightings, newProducts: recorded.newProducts, rejected };
+  });
+}

@@ -1,0 +1,156 @@
+/**
+ * Amazon products (tables amazon_products, amazon_product_points, amazon_product_sightings):
+ * what the harvest records and what the Products page, the endpoints and the export read.
+ */
+import type { Pool, PoolClient } from '../db/database.ts';
+
+/** One product in one point. */
+export interface Sighting {
+  asin: string;
+  /** the point's `created`, as PostgreSQL prints it (exact to the microsecond) */
+  created: string;
+  /** the point's content_hash (int8 as text) */
+  contentHash: string;
+  source: string;
+  generatorId: string;
+  ordered: boolean;
+}
+
+/**
+ * Records sightings; a (product, point) pair already recorded is skipped, so only new pairs move
+ * the counts. Returns the new pairs and the products seen for the first time.
+ */
+export async function recordSightings(client: PoolClient, sightings: readonly Sighting[]): Promise<{ sightings: number; newProducts: number }> {
+  if (sightings.length === 0) return { sightings: 0, newProducts: 0 };
+  const { rows } = await client.query(
+    `WITH fresh AS (
+       INSERT INTO amazon_product_points (asin, created, content_hash, source, generator_id, ordered)
+       SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::int8[], $4::text[], $5::text[], $6::bool[])
+       ON CONFLICT DO NOTHING
+       RETURNING *
+     ), sighted AS (
+       INSERT INTO amazon_product_sightings AS s (asin, source, generator_id, first_seen, last_seen, points, ordered)
+       SELECT asin, source, generator_id, min(created), max(created), count(*), bool_or(ordered) FROM fresh GROUP BY 1, 2, 3
+       ON CONFLICT (asin, source, generator_id) DO UPDATE SET
+         first_seen = least(s.first_seen, excluded.first_seen), last_seen = greatest(s.last_seen, excluded.last_seen),
+         points = s.points + excluded.points, ordered = s.ordered OR excluded.ordered
+       RETURNING asin
+     ), product AS (
+       INSERT INTO amazon_products AS p (asin, first_seen, last_seen, points, ordered)
+       SELECT asin, min(created), max(created), count(*), bool_or(ordered) FROM fresh GROUP BY asin
+       ON CONFLICT (asin) DO UPDATE SET
+         first_seen = least(p.first_seen, excluded.first_seen), last_seen = greatest(p.last_seen, excluded.last_seen),
+         points = p.points + excluded.points, ordered = p.ordered OR excluded.ordered, updated_at = now()
+       RETURNING asin, (xmax = 0) AS inserted
+     )
+     SELECT (SELECT count(*) FROM fresh)::int AS sightings,
+            (SELECT count(*) FROM product WHERE inserted)::int AS new_products,
+            (SELECT array_agg(asin) FROM product) AS asins`,
+    [
+      sightings.map((s) => s.asin), sightings.map((s) => s.created), sightings.map((s) => s.contentHash),
+      sightings.map((s) => s.source), sightings.map((s) => s.generatorId), sightings.map((s) => s.ordered),
+    ],
+  );
+  const touched: string[] = rows[0].asins ?? [];
+  if (touched.length > 0) {
+    // A later statement sees the sightings the CTE above wrote.
+    await client.query(
+      `UPDATE amazon_products p SET sources = c.sources
+       FROM (SELECT asin, count(DISTINCT source)::int AS sources FROM amazon_product_sightings WHERE asin = ANY($1::text[]) GROUP BY asin) c
+       WHERE p.asin = c.asin`,
+      [touched],
+    );
+  }
+  return { sightings: rows[0].sightings, newProducts: rows[0].new_products };
+}
+
+/** The stored Keepa metadata of one product; `enriched` false when it has none yet. */
+export async function productMetadata(pool: Pool, asin: string): Promise<{ exists: boolean; metadata: unknown }> {
+  const { rows } = await pool.query('SELECT metadata FROM amazon_products WHERE asin = $1', [asin]);
+  return { exists: rows.length > 0, metadata: rows[0]?.metadata ?? null };
+}
+
+export interface ProductSummary {
+  asin: string;
+  title: string | null;
+  categoryTree: string | null;
+  brand: string | null;
+  addedAt: Date;
+}
+
+/** One page of every product, oldest first (the original's /support/asins.json). */
+export async function productPage(pool: Pool, page: number, size: number): Promise<ProductSummary[]> {
+  const { rows } = await pool.query(
+    'SELECT asin, title, category_tree, brand, added_at FROM amazon_products ORDER BY added_at, asin LIMIT $1 OFFSET $2',
+    [size, page * size],
+  );
+  return rows.map((r) => ({ asin: r.asin, title: r.title, categoryTree: r.category_tree, brand: r.brand, addedAt: r.added_at }));
+}
+
+/**
+ * Products due for Keepa: never asked, or missed and due again. Ordered products first (what a
+ * participant bought matters most), then the longest waiting.
+ */
+export async function dueForKeepa(pool: Pool, limit: number): Promise<string[]> {
+  const { rows } = await pool.query(
+    `SELECT asin FROM amazon_products
+     WHERE keepa_state <> 'enriched' AND (keepa_next_attempt IS NULL OR keepa_next_attempt <= now())
+     ORDER BY ordered DESC, keepa_next_attempt NULLS FIRST, asin LIMIT $1`,
+    [limit],
+  );
+  return rows.map((row) => row.asin as string);
+}
+
+export interface DerivedColumns {
+  title: string | null;
+  brand: string | null;
+  manufacturer: string | null;
+  type: string | null;
+  size: string | null;
+  rootCategory: number | null;
+  categoryTree: string | null;
+  categoryTreeIds: string | null;
+  seller: string | null;
+}
+
+export async function storeEnriched(pool: Pool, asin: string, metadata: unknown, fields: DerivedColumns): Promise<void> {
+  await pool.query(
+    `UPDATE amazon_products SET keepa_state = 'enriched', keepa_attempts = keepa_attempts + 1, keepa_next_attempt = NULL,
+       enriched_at = now(), updated_at = now(), metadata = $2, title = $3, brand = $4, manufacturer = $5, product_type = $6,
+       size = $7, root_category = $8, category_tree = $9, category_tree_ids = $10, seller = $11
+     WHERE asin = $1`,
+    [asin, JSON.stringify(metadata), fields.title, fields.brand, fields.manufacturer, fields.type, fields.size, fields.rootCategory,
+      fields.categoryTree, fields.categoryTreeIds, fields.seller],
+  );
+}
+
+/** Keepa does not know these (yet): asked again after 1 h, 2 h, 4 h, … up to 30 days. */
+export async function storeMissed(pool: Pool, asins: readonly string[]): Promise<void> {
+  if (asins.length === 0) return;
+  await pool.query(
+    `UPDATE amazon_products SET keepa_state = 'missed', keepa_attempts = keepa_attempts + 1, updated_at = now(),
+       keepa_next_attempt = now() + least(interval '30 days', interval '1 hour' * power(2, keepa_attempts))
+     WHERE asin = ANY($1::text[])`,
+    [asins],
+  );
+}
+
+export interface KeepaQueue {
+  pending: number;
+  missed: number;
+  enriched: number;
+  due: number;
+  nextRetry: Date | null;
+}
+
+export async function keepaQueue(pool: Pool): Promise<KeepaQueue> {
+  const { rows } = await pool.query(
+    `SELECT count(*) FILTER (WHERE keepa_state = 'pending')::int AS pending, count(*) FILTER (WHERE keepa_state = 'missed')::int AS missed,
+            count(*) FILTER (WHERE keepa_state = 'enriched')::int AS enriched,
+            count(*) FILTER (WHERE keepa_state <> 'enriched' AND (keepa_next_attempt IS NULL OR keepa_next_attempt <= now()))::int AS due,
+            min(keepa_next_attempt) FILTER (WHERE keepa_state = 'missed' AND keepa_next_attempt > now()) AS next_retry
+     FROM amazon_products`,
+  );
+  const r = rows[0];
+  return { pending: r.pending, missed: r.missed, enriched: r.enriched, due: r.due, nextRetry: r.next_retry };
+}

@@ -1,0 +1,60 @@
+/**
+ * The original's product endpoints (webmunk-server.md §7.1), for peer servers and analysts:
+ * `GET /support/asin/<ASIN>.json` (the stored Keepa metadata; 404 "Item not yet populated" until
+ * enriched, which peers read as a miss) and `GET /support/asins.json?page=N` (1,000 a page). They
+ * show what a study's participants looked at, so they are not public by default: under /support
+ * a bearer token from ASIN_PEER_TOKENS is needed (unless ASIN_ENDPOINTS_PUBLIC=true); the
+ * dashboard serves the same under /data/support to logged-in staff.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Config } from '../config.ts';
+import type { Pool } from '../db/database.ts';
+import { DcsError } from '../errors.ts';
+import { normalizeAsin } from './extract-asins.ts';
+import { productMetadata, productPage } from './products.repository.ts';
+
+const PAGE_SIZE = 1000;
+
+function hasPeerToken(request: FastifyRequest, tokens: readonly string[]): boolean {
+  const match = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '');
+  if (!match) return false;
+  const given = Buffer.from(match[1].trim());
+  return tokens.some((token) => {
+    const expected = Buffer.from(token);
+    return expected.length === given.length && timingSafeEqual(expected, given);
+  });
+}
+
+/** The two routes on `scope`; `guard` says who may call them there. */
+export function registerAsinRoutes(scope: FastifyInstance, pool: Pool, guard?: (request: FastifyRequest) => void): void {
+  scope.get('/support/asin/:file', async (request, reply) => {
+    guard?.(request);
+    const file = (request.params as { file: string }).file;
+    const asin = file.toLowerCase().endsWith('.json') ? normalizeAsin(file.slice(0, -5)) : undefined;
+    if (!asin) throw new DcsError('DCS_ERR_NOT_FOUND', 'Not an ASIN: use /support/asin/<10-character ASIN>.json.');
+    const { exists, metadata } = await productMetadata(pool, asin);
+    if (!exists) throw new DcsError('DCS_ERR_NOT_FOUND', 'No such product.');
+    if (metadata === null) return reply.code(404).type('text/plain; charset=utf-8').send('Item not yet populated');
+    return reply.type('application/json').send(JSON.stringify(metadata, null, 2));
+  });
+
+  scope.get('/support/asins.json', async (request, reply) => {
+    guard?.(request);
+    const text = (request.query as Record<string, string | undefined>).page ?? '0';
+    const page = Number(text);
+    if (!Number.isSafeInteger(page) || page < 0) throw new DcsError('DCS_ERR_BAD_REQUEST', `page must be a whole number from 0 (got "${text}").`);
+    const products = await productPage(pool, page, PAGE_SIZE);
+    const body = products.map((p) => ({ asin: p.asin, product_name: p.title, product_type: p.categoryTree, product_brand: p.brand, added: p.addedAt.toISOString() }));
+    return reply.type('application/json').send(JSON.stringify(body));
+  });
+}
+
+/** At the root, for peers: a token from ASIN_PEER_TOKENS, or open with ASIN_ENDPOINTS_PUBLIC. */
+export function registerPeerAsinRoutes(app: FastifyInstance, deps: { pool: Pool; config: Config }): void {
+  const { config } = deps;
+  registerAsinRoutes(app, deps.pool, (request) => {
+    if (config.asinEndpointsPublic || hasPeerToken(request, config.asinPeerTokens)) return;
+    throw new DcsError('DCS_ERR_UNAUTHORIZED', 'Send a bearer token from ASIN_PEER_TOKENS, or log in to the dashboard and use /data/support/.');
+  });
+}
