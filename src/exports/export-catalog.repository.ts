@@ -5,6 +5,7 @@
  */
 import type { Pool } from '../db/database.ts';
 import type { SourceSelection } from './report-jobs.repository.ts';
+import { ASIN_DETAILS_TYPE } from './asin-details.ts';
 import { VIRTUAL_TYPES } from './columns/index.ts';
 
 export const NOT_IN_GROUP = '(Not in group)';
@@ -57,6 +58,9 @@ export async function exportableTypes(pool: Pool): Promise<ExportableType[]> {
     const points = types.filter((t) => virtual.generators.includes(t.identifier)).reduce((sum, t) => sum + t.points, 0);
     if (points > 0) types.push({ identifier: virtual.id, label: virtual.label, points });
   }
+  // webmunk-asin-details counts products, not points
+  const { rows: products } = await pool.query('SELECT count(*)::int8 AS n FROM amazon_products');
+  if (Number(products[0].n) > 0) types.push({ identifier: ASIN_DETAILS_TYPE, label: 'Webmunk: ASIN Details', points: Number(products[0].n) });
   return types;
 }
 
@@ -65,6 +69,7 @@ export async function typeLabels(pool: Pool): Promise<Map<string, string>> {
   const { rows } = await pool.query('SELECT identifier, label FROM data_types');
   const labels = new Map<string, string>(rows.map((row) => [row.identifier, row.label]));
   for (const virtual of VIRTUAL_TYPES) labels.set(virtual.id, virtual.label);
+  labels.set(ASIN_DETAILS_TYPE, 'Webmunk: ASIN Details');
   return labels;
 }
 

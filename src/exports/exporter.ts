@@ -35,6 +35,8 @@ export interface Exporter<Item = undefined> {
   /** One line for README.txt, e.g. "one row per order item". */
   rowsAre: string;
   rows(point: ExportPoint): Iterable<ExportRow<Item>>;
+  /** What README.txt counts: points (the default), or products. */
+  unit?: string;
   /** Top-level keys it never reads, left in the database rather than sent (element-click's whole page). */
   skipKeys?: readonly string[];
   columns: readonly Column<Item>[];

@@ -6,20 +6,22 @@
  * missed while the server was down are queued on its next run.
  */
 import type { Config } from '../config.ts';
+import { ASIN_DETAILS_TYPE } from './asin-details.ts';
 import type { Pool } from '../db/database.ts';
 import { nightlySources } from './export-catalog.repository.ts';
 import { insertReportJob, latestNightlyDay, type ReportJob } from './report-jobs.repository.ts';
 import { isoInZone } from './zoned-time.ts';
 
 /**
- * The original's list and order (webmunk-server.md §4.7), without pdk-external-amazon-item:
- * Amazon items come with the Keepa enrichment.
+ * The original's list and order (webmunk-server.md §4.7), without pdk-external-amazon-item (the
+ * order-history import of Passive Data Kit External Data, not part of this server), and with
+ * webmunk-asin-details: the products participants saw, with their Keepa data.
  */
 export const NIGHTLY_TYPES = [
   'webmunk-extension-class-added', 'webmunk-extension-element-click', 'webmunk-extension-matched-rule',
   'webmunk-extension-element-show', 'webmunk-extension-element-hide', 'webmunk-extension-log-elements',
   'webmunk-extension-scroll-position', 'webmunk-visibility-export', 'webmunk-extension-action',
-  'webmunk-amazon-order', 'webmunk-local-tasks',
+  'webmunk-amazon-order', 'webmunk-local-tasks', 'webmunk-asin-details',
 ];
 
 /** Catch-up never queues more than this many missed days at once. */
@@ -55,7 +57,9 @@ export async function queueNightlyDay(pool: Pool, config: Config, day: string, o
   for (let i = 0; i < chunks; i++) {
     const chunk = descending.slice(i * config.sourcesPerReportJob, (i + 1) * config.sourcesPerReportJob).reverse();
     const job = await insertReportJob(pool, {
-      requestedBy: 'nightly', batch, sequence: i + 1, selection: { all: true }, sources: chunk, types: NIGHTLY_TYPES,
+      requestedBy: 'nightly', batch, sequence: i + 1, selection: { all: true }, sources: chunk,
+      // the product list is not per source: once a night, in the first archive
+      types: i === 0 ? NIGHTLY_TYPES : NIGHTLY_TYPES.filter((type) => type !== ASIN_DETAILS_TYPE),
       from: day, to: day, dateType: 'recorded', format: 'tsv', nameFolder: `${day}/`, namePrefix: `${host}_${day}`,
       destinations: config.exportS3Bucket ? ['folder', 's3'] : ['folder'],
     });

@@ -38,7 +38,7 @@ export function readmeText({ request, counts, timeZone, serverVersion }: ReadmeI
   lines.push('Points per type and source', '--------------------------', '');
   for (const [type, { exporter, perSource }] of counts) {
     const sum = [...perSource.values()].reduce((a, b) => a + b, 0);
-    lines.push(`${type} (${exporter.label}): ${sum} points`);
+    lines.push(`${type} (${exporter.label}): ${sum} ${exporter.unit ?? 'points'}`);
     for (const [source, points] of [...perSource].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) lines.push(`  ${source}\t${points}`);
   }
   lines.push('', 'Files and columns', '-----------------', '');

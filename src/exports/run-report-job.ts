@@ -49,7 +49,7 @@ export async function runReportJob(deps: RunDeps, job: ReportJob): Promise<'done
   const heartbeat = setInterval(beat, HEARTBEAT_MS);
   try {
     const counts = await writeExport(
-      { pool, timeZone: config.timeZone, serverSecretKey: config.serverSecretKey, labels: await typeLabels(pool), serverVersion: SERVER_VERSION },
+      { pool, timeZone: config.timeZone, serverSecretKey: config.serverSecretKey, labels: await typeLabels(pool), serverVersion: SERVER_VERSION, publicUrl: config.publicUrl },
       { sources: job.sources, types: job.types, from: job.from ?? undefined, to: job.to ?? undefined, dateType: job.dateType, format: job.format },
       partial,
       (progress) => {

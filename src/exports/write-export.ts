@@ -6,6 +6,7 @@
 import fs from 'node:fs/promises';
 import type { Pool } from '../db/database.ts';
 import { ArchiveWriter, type EntryWriter } from './archive.ts';
+import { ASIN_DETAILS_TYPE, asinDetailsExporter, writeAsinDetails } from './asin-details.ts';
 import { exporterFor } from './columns/index.ts';
 import { ExportPoint, type StoredPoint } from './export-point.ts';
 import type { AnyExporter, Column } from './exporter.ts';
@@ -46,6 +47,8 @@ export interface ExportDeps {
   /** data type → label, for README.txt and the generic exporter */
   labels: ReadonlyMap<string, string>;
   serverVersion: string;
+  /** PUBLIC_URL, for the product data URLs of webmunk-asin-details */
+  publicUrl: string;
 }
 
 type Progress = (progress: ExportProgress) => void;
@@ -57,10 +60,20 @@ export async function writeExport(deps: ExportDeps, request: ExportRequest, file
   const parquetFiles: string[] = [];
   try {
     for (const type of request.types) {
+      state.sourcesDone = 0;
+      if (type === ASIN_DETAILS_TYPE) {
+        // products, not points: every product, whatever the sources and days
+        const parquetPath = `${filePath}.${type}.parquet.tmp`;
+        parquetFiles.push(parquetPath);
+        const products = await writeAsinDetails(archive, { pool: deps.pool, publicUrl: deps.publicUrl, timeZone: deps.timeZone }, request.format, parquetPath);
+        counts.set(type, { exporter: asinDetailsExporter(deps.timeZone), perSource: new Map([['(products)', products]]) });
+        state.typesDone += 1;
+        onProgress({ ...state });
+        continue;
+      }
       const exporter = exporterFor(type, deps.labels.get(type) ?? type, deps.timeZone);
       const perSource = new Map<string, number>();
       counts.set(type, { exporter, perSource });
-      state.sourcesDone = 0;
       const window: PointWindow = {
         generators: exporter.generators, sources: request.sources, dateType: request.dateType,
         from: request.from, to: request.to, timeZone: deps.timeZone,

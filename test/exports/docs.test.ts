@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { WEBMUNK_EXPORTERS } from '../../src/exports/columns/index.ts';
 import { genericExporter } from '../../src/exports/columns/generic.ts';
+import { asinDetailsExporter } from '../../src/exports/asin-details.ts';
 import type { Column } from '../../src/exports/exporter.ts';
 
 const docs = readFileSync(new URL('../../docs/exports.md', import.meta.url), 'utf8');
@@ -17,7 +18,7 @@ function documentedColumns(id: string): string[] {
 }
 
 describe('docs/exports.md', () => {
-  for (const exporter of [...WEBMUNK_EXPORTERS, genericExporter('<data type>', '', 'UTC')]) {
+  for (const exporter of [...WEBMUNK_EXPORTERS, asinDetailsExporter('UTC'), genericExporter('<data type>', '', 'UTC')]) {
     it(`documents ${exporter.id}'s columns in order`, () => {
       expect(documentedColumns(exporter.id)).toEqual((exporter.columns as readonly Column<unknown>[]).map((c) => c.header));
     });

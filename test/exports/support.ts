@@ -57,7 +57,7 @@ export function tsvRows(data: Buffer): string[][] {
 export async function exportArchive(server: TestServer, request: Partial<ExportRequest> & { types: string[]; sources: string[] }, env: { serverSecretKey?: Uint8Array; timeZone?: string } = {}): Promise<Map<string, ZipEntry>> {
   const file = path.join(tempDir(), 'export.zip');
   await writeExport(
-    { pool: server.db.pool, timeZone: env.timeZone ?? server.config.timeZone, serverSecretKey: env.serverSecretKey, labels: new Map(), serverVersion: 'test' },
+    { pool: server.db.pool, timeZone: env.timeZone ?? server.config.timeZone, serverSecretKey: env.serverSecretKey, labels: new Map(), serverVersion: 'test', publicUrl: server.config.publicUrl },
     { dateType: 'created', format: 'tsv', ...request },
     file,
   );

@@ -4,6 +4,7 @@
  * queued for the report-jobs job, which runs every minute. Works without a script.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ASIN_DETAILS_TYPE } from '../../exports/asin-details.ts';
 import { exportableTypes, NOT_IN_GROUP } from '../../exports/export-catalog.repository.ts';
 import { WEBMUNK_EXPORTERS } from '../../exports/columns/index.ts';
 import { listReportJobs, type SourceSelection } from '../../exports/report-jobs.repository.ts';
@@ -28,7 +29,7 @@ interface FormState {
 }
 
 const EMPTY: FormState = { selection: 'all', groups: [], sources: '', types: [], from: '', to: '', dateType: 'created', format: 'tsv' };
-const WEBMUNK_TYPES = new Set(WEBMUNK_EXPORTERS.map((e) => e.id));
+const WEBMUNK_TYPES = new Set([...WEBMUNK_EXPORTERS.map((e) => e.id), ASIN_DETAILS_TYPE]);
 
 function values(fields: FormFields, name: string): string[] {
   const value = fields[name];

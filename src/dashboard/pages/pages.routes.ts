@@ -5,6 +5,8 @@ import type { DashboardDeps } from '../dashboard.plugin.ts';
 import { registerExportJobRoutes } from './export-jobs.routes.ts';
 import { registerExportPage } from './export.page.ts';
 import { registerHomePage } from './home.page.ts';
+import { registerProductPage } from './product.page.ts';
+import { registerProductsPage } from './products.page.ts';
 import { registerSourceActions } from './source-actions.routes.ts';
 import { registerSourceListRoutes } from './source-list.routes.ts';
 import { registerSourcePage } from './source.page.ts';
@@ -18,6 +20,8 @@ export function registerPages(scope: FastifyInstance, deps: DashboardDeps): void
   registerSourcePage(scope, deps);
   registerSystemHealthPage(scope, deps);
   registerUserAgentsPage(scope, deps);
+  registerProductsPage(scope, deps);
+  registerProductPage(scope, deps);
   registerExportPage(scope, deps);
   registerExportJobRoutes(scope, deps);
   // the product endpoints for logged-in staff (the dashboard's login guards them here)
