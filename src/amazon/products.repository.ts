@@ -154,3 +154,8 @@ export async function keepaQueue(pool: Pool): Promise<KeepaQueue> {
   const r = rows[0];
   return { pending: r.pending, missed: r.missed, enriched: r.enriched, due: r.due, nextRetry: r.next_retry };
 }
+
+export async function harvestPosition(pool: Pool): Promise<{ lastPointId: number; pointsScanned: number; rejected: number; updatedAt: Date | null }> {
+  const { rows } = await pool.query('SELECT last_point_id, points_scanned, rejected, updated_at FROM amazon_harvest_state');
+  return { lastPointId: Number(rows[0].last_point_id), pointsScanned: Number(rows[0].points_scanned), rejected: Number(rows[0].rejected), updatedAt: rows[0].updated_at };
+}

@@ -11,6 +11,7 @@ import { readStatus } from '../monitoring/status.ts';
 import { processBatch, processUntilEmpty, type BatchResult } from '../processing/process-bundles.ts';
 import { queueReprocess } from '../processing/reprocess.ts';
 import { exportCommand } from './export.command.ts';
+import { keepaCommand } from './keepa.command.ts';
 import { jobsCommand, runJobCommand } from './jobs.command.ts';
 import { usersCommand } from './users.command.ts';
 
@@ -37,6 +38,7 @@ Commands:
          [--date-type created|recorded] [--format tsv|raw|parquet] --out FILE.zip
                             write an export archive (progress on stderr; exit 1 on failure)
   export nightly --date DAY re-run the nightly export that ran on DAY (it exports the day before)
+  keepa status [--json]     Keepa tokens, the enrichment queue and the ASIN harvest's position
 
 Configuration comes from environment variables; see README.md.`;
 
@@ -81,7 +83,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
-  if (![...SERVER_COMMANDS, 'migrate', 'process-bundles', 'reprocess', 'status', 'jobs', 'run-job', 'users', 'export'].includes(command)) {
+  if (![...SERVER_COMMANDS, 'migrate', 'process-bundles', 'reprocess', 'status', 'jobs', 'run-job', 'users', 'export', 'keepa'].includes(command)) {
     // Before the configuration and the database: a typo must not start an embedded PostgreSQL.
     console.error(`Unknown command "${command}".\n\n${USAGE}`);
     return 1;
@@ -118,7 +120,7 @@ export async function main(argv: string[]): Promise<number> {
   let positionals: string[] = [];
   try {
     if (command !== 'export') ({ values, positionals } = parseOptions(rest));
-    if (positionals.length > 0 && !['run-job', 'users'].includes(command)) throw new Error(`Unexpected argument "${positionals[0]}"`);
+    if (positionals.length > 0 && !['run-job', 'users', 'keepa'].includes(command)) throw new Error(`Unexpected argument "${positionals[0]}"`);
   } catch (error) {
     console.error(`${(error as Error).message}\n\n${USAGE}`);
     return 1;
@@ -171,6 +173,8 @@ export async function main(argv: string[]): Promise<number> {
         return await usersCommand(db.pool, positionals, values.admin);
       case 'export':
         return await exportCommand(deps, rest);
+      case 'keepa':
+        return await keepaCommand(db.pool, config, positionals, values.json);
       default:
         console.error(`Unknown command "${command}".\n\n${USAGE}`);
         return 1;
