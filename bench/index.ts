@@ -1,14 +1,16 @@
 /**
- * `npm run bench [-- ingest|dashboard|export]`: every benchmark case, or one. Figures go to BENCHMARKS.md.
+ * `npm run bench [-- ingest|dashboard|export|harvest]`: every benchmark case, or one. Figures go to BENCHMARKS.md.
  *   ingest     uploads accepted and points processed against the decode limit (bench/ingest-bench.ts)
  *   dashboard  dashboard pages and source-statistics at 10,000 sources / 5 M points (bench/dashboard-bench.ts)
+ *   harvest    ASIN harvest points/s on HTML-bearing points (bench/harvest-bench.ts)
  *   export     export points/s and peak RSS: 2 M element-show points, a mixed nightly day (bench/export-bench.ts)
  */
 import { benchDashboard } from './dashboard-bench.ts';
 import { benchExport } from './export-bench.ts';
+import { benchHarvest } from './harvest-bench.ts';
 import { benchIngest } from './ingest-bench.ts';
 
-const CASES: Record<string, () => Promise<void>> = { ingest: benchIngest, dashboard: benchDashboard, export: benchExport };
+const CASES: Record<string, () => Promise<void>> = { ingest: benchIngest, dashboard: benchDashboard, export: benchExport, harvest: benchHarvest };
 const chosen = process.argv.slice(2);
 for (const name of chosen) {
   if (!CASES[name]) {

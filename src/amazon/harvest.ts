@@ -10,7 +10,7 @@ import { ASIN_TYPES, extractAsins } from './extract-asins.ts';
 import { recordSightings, type Sighting } from './products.repository.ts';
 
 /** Ids scanned per transaction: the position moves after each. */
-const CHUNK_IDS = 20_000;
+const CHUNK_IDS = 5_000;
 
 export interface HarvestResult {
   points: number;
@@ -37,19 +37,33 @@ export async function harvestAsins(pool: Pool, config: Pick<Config, 'serverSecre
   const { rows } = await pool.query('SELECT last_point_id FROM amazon_harvest_state');
   let position = Number(rows[0].last_point_id);
   const end = await committedMaxId(pool);
+  // A chunk's write overlaps the next chunk's scan (PostgreSQL and this process each have a
+  // core); writes stay in order, each with the position it reaches.
+  let writing: Promise<void> = Promise.resolve();
   while (position < end && total.points < (options.maxPoints ?? Infinity)) {
     const upTo = Math.min(end, position + CHUNK_IDS);
-    const chunk = await harvestRange(pool, config, position, upTo);
-    total.points += chunk.points;
-    total.sightings += chunk.sightings;
-    total.newProducts += chunk.newProducts;
-    total.rejected += chunk.rejected;
+    const scanned = await scanRange(pool, config, position, upTo);
+    total.points += scanned.points;
+    total.rejected += scanned.rejected;
+    await writing;
+    writing = recordRange(pool, scanned, upTo).then((written) => {
+      total.sightings += written.sightings;
+      total.newProducts += written.newProducts;
+    });
+    writing.catch(() => undefined); // awaited below or in the next round
     position = upTo;
   }
+  await writing;
   return total;
 }
 
-async function harvestRange(pool: Pool, config: Pick<Config, 'serverSecretKey'>, after: number, upTo: number): Promise<HarvestResult> {
+interface Scanned {
+  sightings: Sighting[];
+  points: number;
+  rejected: number;
+}
+
+async function scanRange(pool: Pool, config: Pick<Config, 'serverSecretKey'>, after: number, upTo: number): Promise<Scanned> {
   const sightings: Sighting[] = [];
   let points = 0;
   let rejected = 0;
@@ -71,12 +85,17 @@ async function harvestRange(pool: Pool, config: Pick<Config, 'serverSecretKey'>,
   } finally {
     client.release(!finished);
   }
+  return { sightings, points, rejected };
+}
+
+/** The sightings of a range and the position after it, in one transaction. */
+function recordRange(pool: Pool, scanned: Scanned, upTo: number): Promise<{ sightings: number; newProducts: number }> {
   return withTransaction(pool, async (tx) => {
-    const recorded = await recordSightings(tx, sightings);
+    const recorded = await recordSightings(tx, scanned.sightings);
     await tx.query(
       `UPDATE amazon_harvest_state SET last_point_id = $1, points_scanned = points_scanned + $2, rejected = rejected + $3, updated_at = now()`,
-      [upTo, points, rejected],
+      [upTo, scanned.points, scanned.rejected],
     );
-    return { points, sightings: recorded.sightings, newProducts: recorded.newProducts, rejected };
+    return recorded;
   });
 }

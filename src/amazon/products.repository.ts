@@ -1,5 +1,5 @@
 /**
- * Amazon products (tables amazon_products, amazon_product_points, amazon_product_sightings):
+ * Amazon products (tables amazon_products, amazon_harvested_points, amazon_product_sightings):
  * what the harvest records and what the Products page, the endpoints and the export read.
  */
 import type { Pool, PoolClient } from '../db/database.ts';
@@ -17,50 +17,49 @@ export interface Sighting {
 }
 
 /**
- * Records sightings; a (product, point) pair already recorded is skipped, so only new pairs move
- * the counts. Returns the new pairs and the products seen for the first time.
+ * Records sightings; the sightings of a point already counted are skipped, so only new points
+ * move the counts. Returns the new (product, point) pairs and the products seen for the first time.
  */
 export async function recordSightings(client: PoolClient, sightings: readonly Sighting[]): Promise<{ sightings: number; newProducts: number }> {
   if (sightings.length === 0) return { sightings: 0, newProducts: 0 };
+  // One statement: every part sees the tables as they were before it, so `new_sources` finds
+  // the (product, source) pairs not sighted before this batch.
   const { rows } = await client.query(
-    `WITH fresh AS (
-       INSERT INTO amazon_product_points (asin, created, content_hash, source, generator_id, ordered)
+    `WITH given AS (
        SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::int8[], $4::text[], $5::text[], $6::bool[])
+         AS g (asin, created, content_hash, source, generator_id, ordered)
+     ), new_points AS (
+       INSERT INTO amazon_harvested_points (created, content_hash)
+       SELECT DISTINCT created, content_hash FROM given
        ON CONFLICT DO NOTHING
-       RETURNING *
+       RETURNING created, content_hash
+     ), fresh AS (
+       SELECT g.* FROM given g JOIN new_points USING (created, content_hash)
+     ), new_sources AS (
+       SELECT asin, count(DISTINCT source)::int AS sources FROM fresh f
+       WHERE NOT EXISTS (SELECT 1 FROM amazon_product_sightings s WHERE s.asin = f.asin AND s.source = f.source)
+       GROUP BY asin
      ), sighted AS (
        INSERT INTO amazon_product_sightings AS s (asin, source, generator_id, first_seen, last_seen, points, ordered)
        SELECT asin, source, generator_id, min(created), max(created), count(*), bool_or(ordered) FROM fresh GROUP BY 1, 2, 3
        ON CONFLICT (asin, source, generator_id) DO UPDATE SET
          first_seen = least(s.first_seen, excluded.first_seen), last_seen = greatest(s.last_seen, excluded.last_seen),
          points = s.points + excluded.points, ordered = s.ordered OR excluded.ordered
-       RETURNING asin
      ), product AS (
-       INSERT INTO amazon_products AS p (asin, first_seen, last_seen, points, ordered)
-       SELECT asin, min(created), max(created), count(*), bool_or(ordered) FROM fresh GROUP BY asin
+       INSERT INTO amazon_products AS p (asin, first_seen, last_seen, points, sources, ordered)
+       SELECT f.asin, min(f.created), max(f.created), count(*), coalesce(max(n.sources), 0), bool_or(f.ordered)
+       FROM fresh f LEFT JOIN new_sources n ON n.asin = f.asin GROUP BY f.asin
        ON CONFLICT (asin) DO UPDATE SET
          first_seen = least(p.first_seen, excluded.first_seen), last_seen = greatest(p.last_seen, excluded.last_seen),
-         points = p.points + excluded.points, ordered = p.ordered OR excluded.ordered, updated_at = now()
-       RETURNING asin, (xmax = 0) AS inserted
+         points = p.points + excluded.points, sources = p.sources + excluded.sources, ordered = p.ordered OR excluded.ordered, updated_at = now()
+       RETURNING (xmax = 0) AS inserted
      )
-     SELECT (SELECT count(*) FROM fresh)::int AS sightings,
-            (SELECT count(*) FROM product WHERE inserted)::int AS new_products,
-            (SELECT array_agg(asin) FROM product) AS asins`,
+     SELECT (SELECT count(*) FROM fresh)::int AS sightings, (SELECT count(*) FROM product WHERE inserted)::int AS new_products`,
     [
       sightings.map((s) => s.asin), sightings.map((s) => s.created), sightings.map((s) => s.contentHash),
       sightings.map((s) => s.source), sightings.map((s) => s.generatorId), sightings.map((s) => s.ordered),
     ],
   );
-  const touched: string[] = rows[0].asins ?? [];
-  if (touched.length > 0) {
-    // A later statement sees the sightings the CTE above wrote.
-    await client.query(
-      `UPDATE amazon_products p SET sources = c.sources
-       FROM (SELECT asin, count(DISTINCT source)::int AS sources FROM amazon_product_sightings WHERE asin = ANY($1::text[]) GROUP BY asin) c
-       WHERE p.asin = c.asin`,
-      [touched],
-    );
-  }
   return { sightings: rows[0].sightings, newProducts: rows[0].new_products };
 }
 

@@ -63,9 +63,10 @@ function timeTicks(from: number, to: number): Array<[number, string]> {
  */
 export function priceChart(series: readonly Series[], to: Date, timeZone: string, price: (p: number) => string): SafeHtml {
   const times = series.flatMap((s) => s.points.map((p) => Date.parse(p.time)));
-  const from = Math.min(...times);
-  const end = Math.max(to.getTime(), ...times) + 1;
-  const maximum = niceMaximum(Math.max(0, ...series.flatMap((s) => s.points.map((p) => p.price ?? 0))));
+  // reduce, not Math.min(...): a long Keepa history has more values than a call takes arguments.
+  const from = times.reduce((a, b) => Math.min(a, b), Infinity);
+  const end = times.reduce((a, b) => Math.max(a, b), to.getTime()) + 1;
+  const maximum = niceMaximum(series.flatMap((s) => s.points).reduce((a, p) => Math.max(a, p.price ?? 0), 0));
   const plotWidth = W - LEFT - RIGHT;
   const plotHeight = H - TOP - BOTTOM;
   const x = (t: number) => (LEFT + ((t - from) / (end - from)) * plotWidth).toFixed(1);
@@ -115,7 +116,7 @@ function priceSection(product: ProductDetail, timeZone: string, price: (p: numbe
     const prices = s.points.map((p) => p.price).filter((p): p is number => p !== null);
     const latest = s.points.at(-1);
     const now = latest === undefined ? 'no history' : latest.price === null ? 'no offer now' : `now ${price(latest.price)}`;
-    const range = prices.length > 0 ? `, lowest ${price(Math.min(...prices))}, highest ${price(Math.max(...prices))}` : '';
+    const range = prices.length > 0 ? `, lowest ${price(prices.reduce((a, b) => Math.min(a, b)))}, highest ${price(prices.reduce((a, b) => Math.max(a, b)))}` : '';
     return html`<li><span class="swatch${s.key === 'new' ? ' second' : ''}"></span><strong>${s.label}</strong> <span class="muted">${now}${range}</span></li>`;
   });
   return html`<section class="panel prices"><h2>Price history</h2>
@@ -125,8 +126,20 @@ function priceSection(product: ProductDetail, timeZone: string, price: (p: numbe
   </section>`;
 }
 
+/**
+ * JSON indented by 2, with lists of plain values (Keepa's csv price series: thousands of numbers)
+ * on one line each. Only a list that opens a line is folded: a string never holds a raw newline.
+ */
+export function prettyJson(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(
+    /\[\n\s*((?:-?[\d.eE+-]+|null|true|false)(?:,\n\s*(?:-?[\d.eE+-]+|null|true|false))*)\n\s*\]/g,
+    (_list, items: string) => `[${items.replace(/,\n\s*/g, ', ')}]`,
+  );
+}
+
 function figures(product: ProductDetail, timeZone: string): SafeHtml {
-  const next = product.keepaState === 'enriched' ? '–' : product.keepaNextAttempt ? formatAge(product.keepaNextAttempt) : product.keepaState === 'pending' ? 'as soon as possible' : '–';
+  const attempts = `${formatCount(product.keepaAttempts)} attempt${product.keepaAttempts === 1 ? '' : 's'}`;
+  const next = product.keepaNextAttempt ? formatAge(product.keepaNextAttempt) : 'as soon as possible';
   const when = (date: Date | null) => html`<dd class="when" title="${formatAge(date)}">${formatDateTime(date, timeZone)}</dd>`;
   return html`<dl class="figures product-figures">
     <div><dt>Sources</dt><dd>${formatCount(product.sources)}</dd></div>
@@ -134,7 +147,7 @@ function figures(product: ProductDetail, timeZone: string): SafeHtml {
     <div><dt>First seen</dt>${when(product.firstSeen)}</div>
     <div><dt>Last seen</dt>${when(product.lastSeen)}</div>
     <div><dt>Ordered</dt><dd>${product.ordered ? 'yes' : 'no'}</dd></div>
-    <div><dt>Keepa</dt><dd class="keepa-${product.keepaState}">${product.keepaState}</dd><dd class="note">${formatCount(product.keepaAttempts)} attempt${product.keepaAttempts === 1 ? '' : 's'}; next: ${next}</dd></div>
+    <div><dt>Keepa</dt><dd class="keepa-${product.keepaState}">${product.keepaState}</dd><dd class="note">${product.keepaState === 'enriched' ? attempts : `${attempts}; next: ${next}`}</dd></div>
     <div><dt>Enriched at</dt>${when(product.enrichedAt)}</div>
   </dl>`;
 }
@@ -177,7 +190,7 @@ export function registerProductPage(scope: FastifyInstance, { pool, config }: Da
     const price = priceFormatter(config.keepaDomain);
     const metadata = product.metadata === null || product.metadata === undefined
       ? html`<p class="muted">No Keepa metadata yet.</p>`
-      : html`<details class="keepa-metadata"><summary>Keepa metadata (JSON as stored)</summary><pre class="json">${JSON.stringify(product.metadata, null, 2)}</pre></details>`;
+      : html`<details class="keepa-metadata"><summary>Keepa metadata (JSON as stored)</summary><pre class="json">${prettyJson(product.metadata)}</pre></details>`;
 
     const body = html`<p class="small"><a href="/data/products">‹ Products</a></p>
     <h1 class="product-heading">${product.title ?? html`<span class="muted">${product.keepaState === 'missed' ? 'Keepa does not know this product' : 'Not enriched yet'}</span>`}${product.ordered ? html` ${orderedBadge}` : ''}</h1>

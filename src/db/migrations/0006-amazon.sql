@@ -54,16 +54,13 @@ CREATE TABLE amazon_products (
 CREATE INDEX amazon_products_queue ON amazon_products (ordered DESC, keepa_next_attempt NULLS FIRST, asin) WHERE keepa_state <> 'enriched';
 CREATE INDEX amazon_products_sources ON amazon_products (sources DESC, asin);
 
--- One row per product and point (a point is its `created` and content hash, as in data_points):
--- counts are exact however often points are scanned again (re-runs, dcs reprocess).
-CREATE TABLE amazon_product_points (
-  asin          text NOT NULL,
+-- The points the harvest has counted (a point is its `created` and content hash, as in
+-- data_points), those with at least one ASIN: a point scanned again (re-runs, `dcs reprocess`,
+-- which gives points new ids) is found here and counted no more.
+CREATE TABLE amazon_harvested_points (
   created       timestamptz NOT NULL,
   content_hash  bigint NOT NULL,
-  source        text NOT NULL,
-  generator_id  text NOT NULL,
-  ordered       boolean NOT NULL,
-  PRIMARY KEY (asin, created, content_hash)
+  PRIMARY KEY (created, content_hash)
 );
 
 -- Where a product was seen: per source and data type (the product page; analysts).
