@@ -52,7 +52,6 @@ CREATE TABLE amazon_products (
 );
 -- The Keepa queue: ordered products first, then the longest waiting.
 CREATE INDEX amazon_products_queue ON amazon_products (ordered DESC, keepa_next_attempt NULLS FIRST, asin) WHERE keepa_state <> 'enriched';
-CREATE INDEX amazon_products_sources ON amazon_products (sources DESC, asin);
 
 -- The points the harvest has counted (a point is its `created` and content hash, as in
 -- data_points), those with at least one ASIN: a point scanned again (re-runs, `dcs reprocess`,
@@ -63,7 +62,8 @@ CREATE TABLE amazon_harvested_points (
   PRIMARY KEY (created, content_hash)
 );
 
--- Where a product was seen: per source and data type (the product page; analysts).
+-- Where a product was seen: per source and data type (the product page; analysts). Only the
+-- primary key: every index here is paid for on every sighting the harvest records.
 CREATE TABLE amazon_product_sightings (
   asin          text NOT NULL,
   source        text NOT NULL,
@@ -74,4 +74,3 @@ CREATE TABLE amazon_product_sightings (
   ordered       boolean NOT NULL,
   PRIMARY KEY (asin, source, generator_id)
 );
-CREATE INDEX amazon_product_sightings_source ON amazon_product_sightings (source);
