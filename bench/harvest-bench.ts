@@ -5,7 +5,8 @@
  * 300,000) points of 500 sources written by SQL from the real samples, each with its own ASINs:
  * 40% element-show/hide (~700 B of product-tile HTML), 20% log-elements (5 matches), 15%
  * class-added, 10% matched-rule (a URL only), 10% element-click with a 30 KB page in
- * `page-content*` (24 product tiles), 5% orders. Then `dcs run-job asin-harvest`, timed by the job
+ * `page-content*` (24 product tiles; BENCH_HARVEST_CLICKS sets the share), 5% orders.
+ * BENCH_HARVEST_PRODUCTS (default 20,000) result pages of 24 products each make the catalogue. Then `dcs run-job asin-harvest`, timed by the job
  * itself. Target: >= 20,000 points/s scanned (the original: 318).
  */
 import { spawn } from 'node:child_process';
@@ -34,8 +35,11 @@ function searchPage(): string {
 
 async function seed(db: pg.Client): Promise<void> {
   const click = { ...SAMPLES[4], 'page-content*': searchPage() };
+  // BENCH_HARVEST_CLICKS: the share of clicks (whole pages), default 0.1; the rest keep their proportions.
+  const clicks = Number(process.env.BENCH_HARVEST_CLICKS ?? 0.1);
+  const rest = (share: number) => (share * (1 - clicks)) / 0.9;
   const mix: Array<[Record<string, unknown>, number]> = [
-    [SAMPLES[2], 0.2], [SAMPLES[3], 0.2], [SAMPLES[6], 0.2], [SAMPLES[1], 0.15], [SAMPLES[0], 0.1], [click, 0.1], [SAMPLES[10], 0.05],
+    [SAMPLES[2], rest(0.2)], [SAMPLES[3], rest(0.2)], [SAMPLES[6], rest(0.2)], [SAMPLES[1], rest(0.15)], [SAMPLES[0], rest(0.1)], [click, clicks], [SAMPLES[10], rest(0.05)],
   ];
   // log-elements with 5 matches instead of 1
   const log = structuredClone(SAMPLES[6]) as Record<string, Record<string, unknown[]>>;

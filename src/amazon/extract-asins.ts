@@ -228,11 +228,18 @@ function tagDone(): void {
 }
 
 const noop = () => undefined;
+const WANTED_ATTRIBUTE_LENGTHS = new Set(['href', 'name', 'value', ...ASIN_ATTRIBUTES].map((name) => name.length));
 const tokenizer = new Tokenizer({ decodeEntities: false }, {
+  // Most tags and attributes are none of those wanted: their length says so before any slice.
   onopentagname(start, end) {
-    tag.name = html.slice(start, end).toLowerCase();
+    const length = end - start;
+    tag.name = length === 1 || length === 4 || length === 5 ? html.slice(start, end).toLowerCase() : '';
   },
   onattribname(start, end) {
+    if (!WANTED_ATTRIBUTE_LENGTHS.has(end - start)) {
+      tag.wanted = false;
+      return;
+    }
     const name = html.slice(start, end).toLowerCase();
     tag.attribute = name;
     tag.value = '';

@@ -4,63 +4,99 @@
  */
 import type { Pool, PoolClient } from '../db/database.ts';
 
-/** One product in one point. */
-export interface Sighting {
-  asin: string;
+/** A scanned point and the products found in it. */
+export interface PointSightings {
   /** the point's `created`, as PostgreSQL prints it (exact to the microsecond) */
   created: string;
+  /** the same as microseconds since the epoch, for comparisons */
+  createdMicros: number;
   /** the point's content_hash (int8 as text) */
   contentHash: string;
   source: string;
   generatorId: string;
+  /** ASIN → ordered */
+  asins: ReadonlyMap<string, boolean>;
+}
+
+interface Group {
+  asin: string;
+  source: string;
+  generatorId: string;
+  first: PointSightings;
+  last: PointSightings;
+  points: number;
   ordered: boolean;
 }
 
 /**
- * Records sightings; the sightings of a point already counted are skipped, so only new points
- * move the counts. Returns the new (product, point) pairs and the products seen for the first time.
+ * Records what the harvest found in `points`. A point counted before (scanned again after a
+ * re-run or `dcs reprocess`) is skipped, so only new points move the counts. The sightings are
+ * summed here per product, source and data type before they are sent: a study's participants
+ * see the same products again and again, and every row PostgreSQL upserts costs ~10 µs.
+ * Returns the new (product, point) pairs and the products seen for the first time.
  */
-export async function recordSightings(client: PoolClient, sightings: readonly Sighting[]): Promise<{ sightings: number; newProducts: number }> {
-  if (sightings.length === 0) return { sightings: 0, newProducts: 0 };
+export async function recordSightings(client: PoolClient, points: readonly PointSightings[]): Promise<{ sightings: number; newProducts: number }> {
+  const withAsins = points.filter((p) => p.asins.size > 0);
+  if (withAsins.length === 0) return { sightings: 0, newProducts: 0 };
+  const { rows: fresh } = await client.query(
+    `INSERT INTO amazon_harvested_points (created, content_hash)
+     SELECT * FROM unnest($1::timestamptz[], $2::int8[]) ON CONFLICT DO NOTHING
+     RETURNING created::text, content_hash::text`,
+    [withAsins.map((p) => p.created), withAsins.map((p) => p.contentHash)],
+  );
+  const isFresh = new Set(fresh.map((r) => `${r.created} ${r.content_hash}`));
+  const groups = new Map<string, Group>();
+  let pairs = 0;
+  for (const point of withAsins) {
+    if (!isFresh.has(`${point.created} ${point.contentHash}`)) continue;
+    for (const [asin, ordered] of point.asins) {
+      pairs += 1;
+      const key = `${asin}\t${point.source}\t${point.generatorId}`;
+      const group = groups.get(key);
+      if (!group) {
+        groups.set(key, { asin, source: point.source, generatorId: point.generatorId, first: point, last: point, points: 1, ordered });
+      } else {
+        group.points += 1;
+        group.ordered ||= ordered;
+        if (point.createdMicros < group.first.createdMicros) group.first = point;
+        if (point.createdMicros > group.last.createdMicros) group.last = point;
+      }
+    }
+  }
+  if (groups.size === 0) return { sightings: 0, newProducts: 0 };
+  const list = [...groups.values()];
   // One statement: every part sees the tables as they were before it, so `new_sources` finds
   // the (product, source) pairs not sighted before this batch.
   const { rows } = await client.query(
     `WITH given AS (
-       SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::int8[], $4::text[], $5::text[], $6::bool[])
-         AS g (asin, created, content_hash, source, generator_id, ordered)
-     ), new_points AS (
-       INSERT INTO amazon_harvested_points (created, content_hash)
-       SELECT DISTINCT created, content_hash FROM given
-       ON CONFLICT DO NOTHING
-       RETURNING created, content_hash
-     ), fresh AS (
-       SELECT g.* FROM given g JOIN new_points USING (created, content_hash)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::int8[], $7::bool[])
+         AS g (asin, source, generator_id, first_seen, last_seen, points, ordered)
      ), new_sources AS (
-       SELECT asin, count(DISTINCT source)::int AS sources FROM fresh f
-       WHERE NOT EXISTS (SELECT 1 FROM amazon_product_sightings s WHERE s.asin = f.asin AND s.source = f.source)
+       SELECT asin, count(DISTINCT source)::int AS sources FROM given g
+       WHERE NOT EXISTS (SELECT 1 FROM amazon_product_sightings s WHERE s.asin = g.asin AND s.source = g.source)
        GROUP BY asin
      ), sighted AS (
        INSERT INTO amazon_product_sightings AS s (asin, source, generator_id, first_seen, last_seen, points, ordered)
-       SELECT asin, source, generator_id, min(created), max(created), count(*), bool_or(ordered) FROM fresh GROUP BY 1, 2, 3
+       SELECT * FROM given
        ON CONFLICT (asin, source, generator_id) DO UPDATE SET
          first_seen = least(s.first_seen, excluded.first_seen), last_seen = greatest(s.last_seen, excluded.last_seen),
          points = s.points + excluded.points, ordered = s.ordered OR excluded.ordered
      ), product AS (
        INSERT INTO amazon_products AS p (asin, first_seen, last_seen, points, sources, ordered)
-       SELECT f.asin, min(f.created), max(f.created), count(*), coalesce(max(n.sources), 0), bool_or(f.ordered)
-       FROM fresh f LEFT JOIN new_sources n ON n.asin = f.asin GROUP BY f.asin
+       SELECT g.asin, min(g.first_seen), max(g.last_seen), sum(g.points), coalesce(max(n.sources), 0), bool_or(g.ordered)
+       FROM given g LEFT JOIN new_sources n ON n.asin = g.asin GROUP BY g.asin
        ON CONFLICT (asin) DO UPDATE SET
          first_seen = least(p.first_seen, excluded.first_seen), last_seen = greatest(p.last_seen, excluded.last_seen),
          points = p.points + excluded.points, sources = p.sources + excluded.sources, ordered = p.ordered OR excluded.ordered, updated_at = now()
        RETURNING (xmax = 0) AS inserted
      )
-     SELECT (SELECT count(*) FROM fresh)::int AS sightings, (SELECT count(*) FROM product WHERE inserted)::int AS new_products`,
+     SELECT count(*) FILTER (WHERE inserted)::int AS new_products FROM product`,
     [
-      sightings.map((s) => s.asin), sightings.map((s) => s.created), sightings.map((s) => s.contentHash),
-      sightings.map((s) => s.source), sightings.map((s) => s.generatorId), sightings.map((s) => s.ordered),
+      list.map((g) => g.asin), list.map((g) => g.source), list.map((g) => g.generatorId), list.map((g) => g.first.created),
+      list.map((g) => g.last.created), list.map((g) => g.points), list.map((g) => g.ordered),
     ],
   );
-  return { sightings: rows[0].sightings, newProducts: rows[0].new_products };
+  return { sightings: pairs, newProducts: rows[0].new_products };
 }
 
 /** The stored Keepa metadata of one product; `enriched` false when it has none yet. */
