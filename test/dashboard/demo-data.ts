@@ -85,3 +85,45 @@ export async function seedDemoStudy(server: TestServer): Promise<void> {
   );
   for (const job of [sourceStatisticsJob, statusChecksJob, serverHealthJob]) await runOk(pool, server.config, job);
 }
+
+const PRODUCTS: Array<[string, string, string, string[]]> = [
+  ['B0BXYZ1234', 'Anker USB C Charger 20W, 511 Charger (Nano), PIQ 3.0 Foldable', 'Anker', ['Electronics', 'Accessories & Supplies', 'Chargers & Adapters']],
+  ['B08L5TNJHG', 'Echo Dot (4th Gen) | Smart speaker with Alexa | Charcoal', 'Amazon', ['Amazon Devices & Accessories', 'Amazon Devices', 'Echo Smart Speakers']],
+  ['B07FZ8S74R', 'Echo Dot (3rd Gen) - Smart speaker with Alexa - Charcoal', 'Amazon', ['Amazon Devices & Accessories', 'Amazon Devices']],
+  ['B0C1H26C46', 'Stanley Quencher H2.0 FlowState Stainless Steel Vacuum Insulated Tumbler 40 oz', 'STANLEY', ['Home & Kitchen', 'Kitchen & Dining', 'Travel & To-Go Drinkware']],
+  ['B09B8V1LZ3', 'Amazon Basics Microfiber Bed Sheet Set, Queen, Dark Grey', 'Amazon Basics', ['Home & Kitchen', 'Bedding', 'Sheets & Pillowcases']],
+];
+
+/** A few Amazon products for the Products pages: seen and ordered by demo participants, most enriched. */
+export async function seedDemoProducts(server: TestServer): Promise<void> {
+  const { samples } = await import('../helpers/samples.ts');
+  const { harvestAsins } = await import('../../src/amazon/harvest.ts');
+  const points = [];
+  for (let i = 1; i <= 12; i++) {
+    for (const [k, [asin]] of PRODUCTS.entries()) {
+      if ((i + k) % 3 === 0) continue;
+      const [show] = samples(2);
+      Object.assign(show['passive-data-metadata']!, { source: `P${String(i).padStart(4, '0')}`, timestamp: Date.now() / 1000 - (i * 7 + k) * 3600 });
+      show['element-content*'] = `<div data-asin="${asin}"><a href="/dp/${asin}/ref=sr_1_${k}">item</a></div>`;
+      points.push(show);
+    }
+  }
+  const [order] = samples(10);
+  order['passive-data-metadata']!.source = 'P0003';
+  points.push(order);
+  await upload(server, points);
+  await server.process();
+  await harvestAsins(server.db.pool, server.config);
+  const minutes = (daysAgo: number) => Math.round((Date.now() - daysAgo * 86_400_000) / 60_000) - 21_564_000;
+  for (const [k, [asin, title, brand, tree]] of PRODUCTS.entries()) {
+    if (k === 4) continue; // one still pending
+    const base = [1599, 2499, 2299, 4500, 2899][k];
+    const csv = [[minutes(90), base, minutes(60), base - 300, minutes(45), -1, minutes(30), base - 100, minutes(8), base - 500, minutes(2), base]];
+    const product = { asin, title, brand, manufacturer: brand, type: 'ITEM', size: 'One size', rootCategory: 1000 + k, categoryTree: tree.map((name, i) => ({ catId: 1000 + k * 10 + i, name })), csv };
+    await server.db.pool.query(
+      `UPDATE amazon_products SET keepa_state = 'enriched', keepa_attempts = 1, enriched_at = now(), metadata = $2, title = $3, brand = $4, manufacturer = $4,
+         product_type = 'ITEM', size = 'One size', root_category = $5, category_tree = $6, category_tree_ids = $7 WHERE asin = $1`,
+      [asin, JSON.stringify({ keepa: [product] }), title, brand, 1000 + k, tree.join(' > '), tree.map((_, i) => String(1000 + k * 10 + i)).join(' > ')],
+    );
+  }
+}

@@ -14,7 +14,7 @@ import { createLogger } from '../../src/log.ts';
 import { launchBrowser, loggedInPage } from '../helpers/browser.ts';
 import { useTestServer } from '../helpers/server.ts';
 import { createStaff } from '../helpers/staff.ts';
-import { seedDemoStudy } from './demo-data.ts';
+import { seedDemoProducts, seedDemoStudy } from './demo-data.ts';
 
 const OUT = process.env.DCS_SCREENSHOTS ?? fs.mkdtempSync(path.join(os.tmpdir(), 'dcs-screenshots-'));
 
@@ -34,6 +34,7 @@ describe('dashboard screenshots', () => {
     const failed = await requestExport(server.db.pool, { ...ask, requestedBy: 'nightly', selection: { all: true }, dateType: 'recorded', destinations: ['folder', 's3'] });
     await server.db.pool.query(`UPDATE report_jobs SET state = 'failed', error = 'S3 upload of export_2.zip to s3://study-exports/2026-12-02/export_2.zip failed after 5 attempts: getaddrinfo ENOTFOUND', started_at = now() - interval '3 minutes', finished_at = now() WHERE id = $1`, [failed.id]);
     await requestExport(server.db.pool, { ...ask, format: 'parquet', selection: { all: true } });
+    await seedDemoProducts(server);
     browser = await launchBrowser();
   }, 120_000);
   afterAll(async () => {
@@ -46,6 +47,8 @@ describe('dashboard screenshots', () => {
     ['system-health', '/data/system-health', 'h1'],
     ['user-agents', '/data/user-agents', 'h1'],
     ['export', '/data/export', 'table.export-jobs'],
+    ['products', '/data/products', 'h1'],
+    ['product', '/data/products/B0BXYZ1234', 'h1'],
   ];
   for (const [name, url, selector] of pages) {
     it(`renders ${url}`, async () => {
