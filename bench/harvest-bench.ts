@@ -13,8 +13,8 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
-import { rssMb, stop, waitForLine } from './processes.ts';
+import type pg from 'pg';
+import { rssMb, startBenchServer, stop } from './processes.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const POINTS = Number(process.env.BENCH_HARVEST_POINTS ?? 300_000);
@@ -68,18 +68,8 @@ async function seed(db: pg.Client): Promise<void> {
 
 export async function benchHarvest(): Promise<void> {
   const dataDir = path.join(ROOT, '.bench', 'harvest-data');
-  fs.rmSync(dataDir, { recursive: true, force: true });
-  fs.mkdirSync(dataDir, { recursive: true });
-  const env: NodeJS.ProcessEnv = { MALLOC_ARENA_MAX: '2', ...process.env, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', JOBS_DISABLED: 'true' };
-  delete env.DATABASE_URL;
-  const server = spawn(process.execPath, [path.join(ROOT, 'bin', 'dcs.js'), 'start'], { env: { ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const { env, server, db } = await startBenchServer(ROOT, dataDir, {});
   try {
-    await waitForLine(server, /listening on http:\/\/[^:]+:(\d+)/, 120_000);
-    const password = fs.readFileSync(path.join(dataDir, 'postgres.password'), 'utf8').trim();
-    const pgPort = Number(fs.readFileSync(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[3]);
-    const db = new pg.Client({ host: '127.0.0.1', port: pgPort, user: 'postgres', password, database: 'dcs' });
-    await db.connect();
-    db.on('error', () => undefined);
     await seed(db);
     const child = spawn(process.execPath, ['--max-semi-space-size=4', path.join(ROOT, 'bin', 'dcs.js'), 'run-job', 'asin-harvest'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let peak = 0;

@@ -3,6 +3,7 @@
  * what the harvest records and what the Products page, the endpoints and the export read.
  */
 import type { Pool, PoolClient } from '../db/database.ts';
+import type { KeepaProductFields } from './keepa-product.ts';
 
 /** A scanned point and the products found in it. */
 export interface PointSightings {
@@ -136,19 +137,7 @@ export async function dueForKeepa(pool: Pool, limit: number): Promise<string[]> 
   return rows.map((row) => row.asin as string);
 }
 
-export interface DerivedColumns {
-  title: string | null;
-  brand: string | null;
-  manufacturer: string | null;
-  type: string | null;
-  size: string | null;
-  rootCategory: number | null;
-  categoryTree: string | null;
-  categoryTreeIds: string | null;
-  seller: string | null;
-}
-
-export async function storeEnriched(pool: Pool, asin: string, metadata: unknown, fields: DerivedColumns): Promise<void> {
+export async function storeEnriched(pool: Pool, asin: string, metadata: unknown, fields: KeepaProductFields): Promise<void> {
   await pool.query(
     `UPDATE amazon_products SET keepa_state = 'enriched', keepa_attempts = keepa_attempts + 1, keepa_next_attempt = NULL,
        enriched_at = now(), updated_at = now(), metadata = $2, title = $3, brand = $4, manufacturer = $5, product_type = $6,
