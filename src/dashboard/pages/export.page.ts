@@ -61,7 +61,7 @@ async function renderForm(deps: DashboardDeps, request: FastifyRequest, reply: F
   const csrf = request.session?.csrfToken ?? '';
   const groupChoices = [...groups.filter((g) => g.sources > 0).map((g) => ({ name: g.name, sources: g.sources })), { name: NOT_IN_GROUP, sources: undefined }];
   const typeRow = (t: { identifier: string; label: string; points: number }) => html`<label class="type-choice"><input type="checkbox" name="type" value="${t.identifier}"${checked(form.types.includes(t.identifier))}>
-    <span>${t.label}</span> <span class="mono small muted">${t.identifier}</span> <span class="small muted">${plural(t.points, 'point')}</span></label>`;
+    <span>${t.label}</span> <span class="mono small muted">${t.identifier}</span> <span class="small muted">${plural(t.points, t.identifier === ASIN_DETAILS_TYPE ? 'product' : 'point')}</span></label>`;
   const webmunk = types.filter((t) => WEBMUNK_TYPES.has(t.identifier));
   const others = types.filter((t) => !WEBMUNK_TYPES.has(t.identifier));
   const body = html`<h1>Export</h1>${outcomeNotice(request)}
