@@ -76,11 +76,17 @@ async function scanRange(pool: Pool, config: Pick<Config, 'serverSecretKey'>, af
     const types = ASIN_TYPES.map((t) => client.escapeLiteral(t)).join(',');
     // Only the fields extract-asins.ts reads, the text ones unescaped by PostgreSQL: a click's
     // page-content* is a whole page, and JSON-parsing it here was the harvest's largest cost.
-    const fields = TEXT_FIELDS.map((key) => `properties->>${client.escapeLiteral(key)}`).join(', ');
-    const sql = `SELECT source, generator_id, created::text, (extract(epoch FROM created) * 1000000)::int8, content_hash,
-        ${fields}, properties->'pattern-matches', properties->'items', properties#>>'{passive-data-metadata,generated-key}'
-      FROM data_points
-      WHERE id > ${Number(after)} AND id <= ${Number(upTo)} AND generator_id IN (${types})`;
+    // `properties || '{}'` (behind OFFSET 0) fetches a large point from TOAST storage once rather
+    // than once per field: half PostgreSQL's work for the scan (4.4 s -> 2.7 s of CPU on 300,000
+    // points), though not the harvest's time, which this process sets.
+    const fields = TEXT_FIELDS.map((key) => `p->>${client.escapeLiteral(key)}`).join(', ');
+    const sql = `SELECT source, generator_id, created::text, created_us, content_hash,
+        ${fields}, p->'pattern-matches', p->'items', p#>>'{passive-data-metadata,generated-key}'
+      FROM (SELECT source, generator_id, created, (extract(epoch FROM created) * 1000000)::int8 AS created_us, content_hash,
+                   properties || '{}'::jsonb AS p
+            FROM data_points
+            WHERE id > ${Number(after)} AND id <= ${Number(upTo)} AND generator_id IN (${types})
+            OFFSET 0) points`;
     for await (const row of streamBinaryRows(client, sql)) {
       const [source, generatorId, created, createdMicros, hash] = row;
       points += 1;
