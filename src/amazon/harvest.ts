@@ -35,7 +35,7 @@ async function committedMaxId(pool: Pool): Promise<number> {
   });
 }
 
-export async function harvestAsins(pool: Pool, config: Pick<Config, 'serverSecretKey'>, options: { maxPoints?: number } = {}): Promise<HarvestResult> {
+export async function harvestAsins(pool: Pool, config: Pick<Config, 'serverSecretKey'>): Promise<HarvestResult> {
   const total: HarvestResult = { points: 0, sightings: 0, newProducts: 0, rejected: 0 };
   const { rows } = await pool.query('SELECT last_point_id FROM amazon_harvest_state');
   let position = Number(rows[0].last_point_id);
@@ -43,7 +43,7 @@ export async function harvestAsins(pool: Pool, config: Pick<Config, 'serverSecre
   // A chunk's write overlaps the next chunk's scan (PostgreSQL and this process each have a
   // core); writes stay in order, each with the position it reaches.
   let writing: Promise<void> = Promise.resolve();
-  while (position < end && total.points < (options.maxPoints ?? Infinity)) {
+  while (position < end) {
     const upTo = Math.min(end, position + CHUNK_IDS);
     const scanned = await scanRange(pool, config, position, upTo);
     total.points += scanned.points;

@@ -8,10 +8,9 @@ import { streamBinaryRows } from '../db/copy-binary.ts';
 import type { Pool } from '../db/database.ts';
 import type { ArchiveWriter } from './archive.ts';
 import { column } from './columns/common.ts';
-import { ZonedTime, type Exporter } from './exporter.ts';
+import { writerValue, ZonedTime, type Exporter } from './exporter.ts';
 import { ParquetFileWriter } from './parquet-writer.ts';
 import { tsvLine } from './tsv.ts';
-import { isoInZone } from './zoned-time.ts';
 
 export const ASIN_DETAILS_TYPE = 'webmunk-asin-details';
 
@@ -93,7 +92,11 @@ async function* products(pool: Pool, publicUrl: string, withMetadata: boolean): 
   }
 }
 
-/** Writes the product files and the table; returns the number of products. */
+/**
+ * Writes the product files and the table; returns the number of products. Two reads of the
+ * products: zip entries are written one after another, and the table is small beside the
+ * Keepa data, so reading it again costs less than holding it or a temporary file.
+ */
 export async function writeAsinDetails(archive: ArchiveWriter, deps: { pool: Pool; publicUrl: string; timeZone: string }, format: 'tsv' | 'raw' | 'parquet', parquetPath: string): Promise<number> {
   const exporter = asinDetailsExporter(deps.timeZone);
   for await (const product of products(deps.pool, deps.publicUrl, true)) {
@@ -103,10 +106,7 @@ export async function writeAsinDetails(archive: ArchiveWriter, deps: { pool: Poo
     await entry.close();
   }
   let count = 0;
-  const cells = (product: ProductRow) => exporter.columns.map((c) => {
-    const value = c.value({ point: undefined as never, item: product });
-    return value instanceof ZonedTime ? (format === 'parquet' ? value.micros : isoInZone(value.micros, value.zone)) : value;
-  });
+  const cells = (product: ProductRow) => exporter.columns.map((c) => writerValue(c.value({ point: undefined as never, item: product }), format === 'parquet' ? 'parquet' : 'tsv'));
   if (format === 'parquet') {
     const writer = new ParquetFileWriter(parquetPath, exporter.columns.map((c) => ({ name: c.header, type: c.type })));
     for await (const product of products(deps.pool, deps.publicUrl, false)) {

@@ -6,10 +6,17 @@
  */
 import type { ParquetColumnType } from './parquet-writer.ts';
 import type { ExportPoint } from './export-point.ts';
+import { isoInZone } from './zoned-time.ts';
 
 /** An instant and the zone it is shown in: ISO text in a TSV, a UTC timestamp in Parquet. */
 export class ZonedTime {
   constructor(readonly micros: number, readonly zone: string) {}
+}
+
+/** A column's value as a writer takes it: times as ISO text for TSV, as UTC microseconds for Parquet. */
+export function writerValue(value: unknown, format: 'tsv' | 'parquet'): unknown {
+  if (!(value instanceof ZonedTime)) return value;
+  return format === 'parquet' ? value.micros : isoInZone(value.micros, value.zone);
 }
 
 export interface ExportRow<Item = undefined> {

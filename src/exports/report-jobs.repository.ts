@@ -4,7 +4,7 @@
  * job whose heartbeat stopped (its process died) counts as queued again.
  */
 import type { Pool } from '../db/database.ts';
-import type { DateType, ExportFormat } from './write-export.ts';
+import type { DateType, ExportFormat, ExportRequest } from './write-export.ts';
 
 /** A running job whose heartbeat is older than this was interrupted (runners beat every 30 s). */
 export const STALE_AFTER_SECONDS = 120;
@@ -12,17 +12,12 @@ export const STALE_AFTER_SECONDS = 120;
 export type SourceSelection = { all: true } | { groups: string[] } | { sources: string[] };
 export type ReportJobState = 'queued' | 'running' | 'done' | 'failed';
 
-export interface NewReportJob {
+/** What to export (ExportRequest), and who asked, how it is named and where it goes. */
+export interface NewReportJob extends ExportRequest {
   requestedBy: string;
   batch?: string;
   sequence?: number;
   selection: SourceSelection;
-  sources: readonly string[];
-  types: readonly string[];
-  from?: string;
-  to?: string;
-  dateType: DateType;
-  format: ExportFormat;
   nameFolder?: string;
   namePrefix: string;
   destinations: readonly string[];

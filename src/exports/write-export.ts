@@ -10,13 +10,13 @@ import { ASIN_DETAILS_TYPE, asinDetailsExporter, writeAsinDetails } from './asin
 import { exporterFor } from './columns/index.ts';
 import { ExportPoint, type StoredPoint } from './export-point.ts';
 import type { AnyExporter, Column } from './exporter.ts';
-import { ZonedTime } from './exporter.ts';
+import { writerValue } from './exporter.ts';
 import { rawEntryName, slugify, SourceFileNames } from './file-names.ts';
 import { ParquetFileWriter } from './parquet-writer.ts';
 import { streamPoints, type PointWindow } from './point-query.ts';
 import { readmeText, type ExportCounts } from './readme.ts';
 import { tsvLine } from './tsv.ts';
-import { dayInZone, isoInZone } from './zoned-time.ts';
+import { dayInZone } from './zoned-time.ts';
 
 export type ExportFormat = 'tsv' | 'raw' | 'parquet';
 export type DateType = 'created' | 'recorded';
@@ -114,10 +114,7 @@ async function* sourceTracking(points: AsyncIterable<StoredPoint>, perSource: Ma
 }
 
 function tsvCells(columns: readonly Column<unknown>[], row: Parameters<Column<unknown>['value']>[0]): unknown[] {
-  return columns.map((column) => {
-    const value = column.value(row);
-    return value instanceof ZonedTime ? isoInZone(value.micros, value.zone) : value;
-  });
+  return columns.map((column) => writerValue(column.value(row), 'tsv'));
 }
 
 async function writeTsv(archive: ArchiveWriter, exporter: AnyExporter, points: AsyncIterable<StoredPoint>, deps: ExportDeps): Promise<void> {
@@ -150,10 +147,7 @@ async function writeParquet(archive: ArchiveWriter, archivePath: string, exporte
   for await (const stored of points) {
     const point = new ExportPoint(stored, deps.timeZone, deps.serverSecretKey);
     for (const row of exporter.rows(point)) {
-      const values = columns.map((column) => {
-        const value = column.value(row);
-        return value instanceof ZonedTime ? value.micros : value;
-      });
+      const values = columns.map((column) => writerValue(column.value(row), 'parquet'));
       await writer.addRow(values);
     }
   }
