@@ -6,7 +6,7 @@
  * a bearer token from ASIN_PEER_TOKENS is needed (unless ASIN_ENDPOINTS_PUBLIC=true); the
  * dashboard serves the same under /data/support to logged-in staff.
  */
-import { timingSafeEqual } from 'node:crypto';
+import { hasBearerToken } from '../crypto/bearer.ts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Config } from '../config.ts';
 import type { Pool } from '../db/database.ts';
@@ -15,16 +15,6 @@ import { normalizeAsin } from './extract-asins.ts';
 import { productMetadata, productPage } from './products.repository.ts';
 
 const PAGE_SIZE = 1000;
-
-function hasPeerToken(request: FastifyRequest, tokens: readonly string[]): boolean {
-  const match = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? '');
-  if (!match) return false;
-  const given = Buffer.from(match[1].trim());
-  return tokens.some((token) => {
-    const expected = Buffer.from(token);
-    return expected.length === given.length && timingSafeEqual(expected, given);
-  });
-}
 
 /** The two routes on `scope`; `guard` says who may call them there. */
 export function registerAsinRoutes(scope: FastifyInstance, pool: Pool, guard?: (request: FastifyRequest) => void): void {
@@ -54,7 +44,7 @@ export function registerAsinRoutes(scope: FastifyInstance, pool: Pool, guard?: (
 export function registerPeerAsinRoutes(app: FastifyInstance, deps: { pool: Pool; config: Config }): void {
   const { config } = deps;
   registerAsinRoutes(app, deps.pool, (request) => {
-    if (config.asinEndpointsPublic || hasPeerToken(request, config.asinPeerTokens)) return;
+    if (config.asinEndpointsPublic || hasBearerToken(request.headers.authorization, config.asinPeerTokens)) return;
     throw new DcsError('DCS_ERR_UNAUTHORIZED', 'Send a bearer token from ASIN_PEER_TOKENS, or log in to the dashboard and use /data/support/.');
   });
 }

@@ -8,9 +8,10 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.ts';
+import { hasBearerToken } from '../crypto/bearer.ts';
 import type { Pool } from '../db/database.ts';
 import { DcsError } from '../errors.ts';
-import { PayloadError } from '../processing/bundle-codec.ts';
+import { PayloadError } from '../payload/bundle-codec.ts';
 import { insertBundle, insertErroredBundle, type Endpoint, type NewBundle } from './bundle.repository.ts';
 import { compressForStorage } from './compress-at-rest.ts';
 import type { BundleNotifier } from './bundle-notifier.ts';
@@ -40,8 +41,7 @@ function json(reply: FastifyReply, status: number, body: string): FastifyReply {
 
 function checkBearer(request: FastifyRequest, tokens: readonly string[]): void {
   if (tokens.length === 0) return;
-  const match = /^Bearer\s+(.+)$/i.exec(header(request, 'authorization') ?? '');
-  if (!match || !tokens.includes(match[1].trim())) throw new DcsError('DCS_ERR_UNAUTHORIZED');
+  if (!hasBearerToken(header(request, 'authorization'), tokens)) throw new DcsError('DCS_ERR_UNAUTHORIZED');
 }
 
 async function handleUpload(request: FastifyRequest, reply: FastifyReply, endpoint: Endpoint, deps: IngestDeps) {

@@ -26,6 +26,4 @@ export const CORS_HEADERS = {
   'access-control-allow-origin': '*',
   'access-control-allow-methods': 'CREATE, POST, PUT, HEAD, OPTIONS',
   'access-control-allow-headers': 'Content-Type, Content-Encoding, Authorization, X-PDK-IDENTIFIER',
-  // The original sets this request header on its responses; kept for fidelity.
-  'access-control-request-headers': 'Content-Type',
 } as const;

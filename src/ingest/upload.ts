@@ -5,7 +5,7 @@
  */
 import type { BoxKeys } from '../crypto/box.ts';
 import { decodeBase64 } from '../crypto/box.ts';
-import { decodePayloadAsync, parseJson, PayloadError } from '../processing/bundle-codec.ts';
+import { decodePayloadAsync, parseJson, PayloadError } from '../payload/bundle-codec.ts';
 import type { Endpoint, NewBundle, Transport } from './bundle.repository.ts';
 import { FormError, parseMultipart, parseUrlEncoded } from './form.ts';
 

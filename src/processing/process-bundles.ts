@@ -10,7 +10,7 @@ import { copyBinaryRows } from '../db/copy-binary.ts';
 import type { Pool, PoolClient } from '../db/database.ts';
 import { isDatabaseUnavailable } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { decodePayload, parseJson, PayloadError } from './bundle-codec.ts';
+import { decodePayload, parseJson, PayloadError } from '../payload/bundle-codec.ts';
 import { EXPAND_BUNDLES_SQL } from './expand.sql.ts';
 import { describePoint } from './point-fields.ts';
 
