@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
-import { rssMb, startBenchServer, stop } from './processes.ts';
+import { cpuSeconds, rssMb, startBenchServer, stop } from './processes.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const POINTS = Number(process.env.BENCH_HARVEST_POINTS ?? 300_000);
@@ -72,20 +72,28 @@ export async function benchHarvest(): Promise<void> {
   try {
     await seed(db);
     const child = spawn(process.execPath, ['--max-semi-space-size=4', path.join(ROOT, 'bin', 'dcs.js'), 'run-job', 'asin-harvest'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // CPU: the job's (sampled until it exits) and PostgreSQL's (all backends), as where the time goes
+    const postmaster = Number(fs.readFileSync(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
+    const postgresBefore = cpuSeconds(postmaster, true);
     let peak = 0;
-    const sampler = setInterval(() => (peak = Math.max(peak, rssMb(child.pid!))), 50);
+    let jobCpu = 0;
+    const sampler = setInterval(() => {
+      peak = Math.max(peak, rssMb(child.pid!));
+      jobCpu = Math.max(jobCpu, cpuSeconds(child.pid!));
+    }, 50);
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d));
     child.stderr.on('data', (d: Buffer) => (out += d));
     const code = await new Promise((resolve) => child.once('close', resolve));
     clearInterval(sampler);
+    const postgresCpu = cpuSeconds(postmaster, true) - postgresBefore;
     if (code !== 0) throw new Error(`asin-harvest failed: ${out}`);
     const seconds = Number(/succeeded in ([\d.]+) s/.exec(out)?.[1]);
     const { rows } = await db.query('SELECT (SELECT count(*) FROM amazon_products)::int AS products, (SELECT sum(points) FROM amazon_product_sightings)::int AS pairs, points_scanned::int FROM amazon_harvest_state');
     await db.end();
     console.log(`\n${out.trim()}\n`);
-    console.log('| case | time (job) | points/s | peak RSS | products | (product, point) pairs |\n| --- | --- | --- | --- | --- | --- |');
-    console.log(`| asin-harvest, ${rows[0].points_scanned.toLocaleString('en')} HTML-bearing points | ${seconds.toFixed(1)} s | ${Math.round(rows[0].points_scanned / seconds).toLocaleString('en')} | ${peak.toFixed(0)} MB | ${rows[0].products.toLocaleString('en')} | ${rows[0].pairs.toLocaleString('en')} |`);
+    console.log('| case | time (job) | points/s | peak RSS | products | (product, point) pairs | CPU: job, PostgreSQL |\n| --- | --- | --- | --- | --- | --- | --- |');
+    console.log(`| asin-harvest, ${rows[0].points_scanned.toLocaleString('en')} HTML-bearing points | ${seconds.toFixed(1)} s | ${Math.round(rows[0].points_scanned / seconds).toLocaleString('en')} | ${peak.toFixed(0)} MB | ${rows[0].products.toLocaleString('en')} | ${rows[0].pairs.toLocaleString('en')} | ${jobCpu.toFixed(1)} s, ${postgresCpu.toFixed(1)} s |`);
   } finally {
     await stop(server);
   }
