@@ -13,6 +13,7 @@ import type { BundleNotifier } from './ingest/bundle-notifier.ts';
 import { registerPeerAsinRoutes } from './amazon/support.routes.ts';
 import { registerDashboard } from './dashboard/dashboard.plugin.ts';
 import { registerIngestRoutes } from './ingest/ingest.routes.ts';
+import type { UploadStore } from './ingest/store-upload.ts';
 import { CORS_HEADERS } from './ingest/replies.ts';
 import type { Logger } from './log.ts';
 import { registerMonitoringRoutes } from './monitoring/monitoring.routes.ts';
@@ -22,6 +23,8 @@ export interface AppDeps {
   config: Config;
   log: Logger;
   notifier: BundleNotifier;
+  /** where uploads are kept: the database, or the spool when it cannot take them */
+  uploads: UploadStore;
 }
 
 function errorBody(code: ErrorCode, message: string): string {

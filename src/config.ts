@@ -24,6 +24,15 @@ export interface Config {
   readonly maxBodyBytes: number;
   /** MAX_INFLATED_BYTES: largest decompressed bundle; larger is stored errored. Default 512 MB. */
   readonly maxInflatedBytes: number;
+  /**
+   * SPOOL_DIR: where uploads are kept while the database cannot take them (docs/operations.md,
+   * "The upload spool"). Default DATA_DIR/spool. The web processes of one machine may share it.
+   */
+  readonly spoolDir: string;
+  /** SPOOL_MAX_BYTES: the spool's largest size; beyond it uploads are refused with 503 (clients keep them). Default 2 GiB. */
+  readonly spoolMaxBytes: number;
+  /** UPLOAD_DB_TIMEOUT_MS: an upload that gets no database connection within this goes to the spool. Default 2000. */
+  readonly uploadDbTimeoutMs: number;
   /** UPLOADS_DISABLED: true = answer uploads as the original's "disabled" mode and store nothing. */
   readonly uploadsDisabled: boolean;
   /** UPLOAD_TOKENS: comma-separated bearer tokens; when set, a PUT with any other token gets 401. */
@@ -206,6 +215,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     clientPublicKey: key('PDK_CLIENT_KEY'),
     maxBodyBytes: int('MAX_BODY_BYTES', 100 * 1024 * 1024, 1024),
     maxInflatedBytes: int('MAX_INFLATED_BYTES', 512 * 1024 * 1024, 1024, 2 ** 31 - 1),
+    spoolDir: path.resolve(text('SPOOL_DIR') ?? path.join(dataDir, 'spool')),
+    spoolMaxBytes: int('SPOOL_MAX_BYTES', 2 * 1024 ** 3, 0),
+    uploadDbTimeoutMs: int('UPLOAD_DB_TIMEOUT_MS', 2_000, 50, 600_000),
     uploadsDisabled: bool('UPLOADS_DISABLED'),
     uploadTokens: (text('UPLOAD_TOKENS') ?? '').split(',').map((t) => t.trim()).filter(Boolean),
     processBatchBundles: int('PROCESS_BATCH_BUNDLES', 200, 1, 10000),

@@ -33,10 +33,22 @@ export function coerceError(value: unknown): Error {
   return value instanceof Error ? value : new Error(String(value), { cause: value });
 }
 
+/**
+ * Error codes of a connection that cannot be made or was lost: refused, reset, timed out, a host
+ * or a Unix socket that is not there (ENOENT: the embedded PostgreSQL stopped and took its
+ * socket with it), and PostgreSQL's own: shutting down (57P01-03), too many connections (53300),
+ * connection exceptions (class 08).
+ */
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOENT',
+  '57P01', '57P02', '57P03', '53300',
+]);
+
 /** True when a `pg` error means the database cannot be reached (as opposed to a bad query). */
 export function isDatabaseUnavailable(error: unknown): boolean {
   const e = error as { code?: string; message?: string };
   if (!e || typeof e !== 'object') return false;
-  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', '57P01', '57P02', '57P03', '53300', '08000', '08001', '08003', '08006'].includes(e.code ?? '')) return true;
-  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|the database system is (starting up|shutting down)/i.test(e.message ?? '');
+  if (e instanceof DcsError && e.code === 'DCS_ERR_DATABASE_UNAVAILABLE') return true;
+  if (UNAVAILABLE_CODES.has(e.code ?? '') || (e.code ?? '').startsWith('08')) return true;
+  return /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Connection ended|the database system is (starting up|shutting down|in recovery mode)/i.test(e.message ?? '');
 }

@@ -5,6 +5,8 @@
 import type { FastifyInstance } from 'fastify';
 import { buildApp, startHttpServer, stopHttpServer } from './app.ts';
 import { createBundleNotifier } from './ingest/bundle-notifier.ts';
+import { Spool } from './ingest/spool.ts';
+import { createUploadStore } from './ingest/store-upload.ts';
 import type { FramingServer } from './ingest/create-method.ts';
 import type { Config } from './config.ts';
 import { openDatabase, type Database } from './db/database.ts';
@@ -45,6 +47,7 @@ export async function startServer(config: Config, log: Logger, parts: { web: boo
   let front: FramingServer | undefined;
   let worker: Worker | undefined;
   let scheduler: Scheduler | undefined;
+  let spool: Spool | undefined;
   try {
     if (parts.worker && parts.web) {
       worker = startWorkerThread(config, db.url);
@@ -54,13 +57,18 @@ export async function startServer(config: Config, log: Logger, parts: { web: boo
     if (parts.web) {
       const running = worker;
       const notifier = createBundleNotifier(db.pool, () => running?.wake());
-      app = await buildApp({ pool: db.pool, config, log, notifier });
+      spool = new Spool(config.spoolDir, config.spoolMaxBytes, log);
+      await spool.open();
+      spool.startDraining(db.pool, () => notifier.bundleStored());
+      const uploads = createUploadStore(db.pool, spool, config.uploadDbTimeoutMs, log);
+      app = await buildApp({ pool: db.pool, config, log, notifier, uploads });
       front = await startHttpServer(app, config.port, config.host);
     }
     // The scheduled jobs run in every worker process; the schedule runs each job once per tick.
     if (parts.worker && !config.jobsDisabled) scheduler = await startScheduler({ pool: db.pool, config, log }, JOBS);
   } catch (error) {
     if (app && front) await stopHttpServer(app, front).catch(() => undefined);
+    await spool?.stop();
     await scheduler?.stop().catch(() => undefined);
     await worker?.stop();
     await db.close();
@@ -82,6 +90,7 @@ export async function startServer(config: Config, log: Logger, parts: { web: boo
     stop() {
       stopping ??= (async () => {
         if (app && front) await stopHttpServer(app, front);
+        await spool?.stop(); // after the last upload: what it spooled stays for the next start
         await scheduler?.stop();
         await worker?.stop();
         await db.close();

@@ -160,7 +160,7 @@ export async function main(argv: string[]): Promise<number> {
         return 0;
       }
       case 'status': {
-        const status = await readStatus(db.pool);
+        const status = await readStatus(db.pool, config.spoolDir);
         if (values.json) console.log(JSON.stringify(status));
         else for (const [key, value] of Object.entries(status)) console.log(`${key.padEnd(24)} ${value ?? '-'}`);
         return 0;

@@ -11,7 +11,9 @@
  *  - a server left behind by a crash (kill -9 of the app) is found through postmaster.pid and
  *    adopted; a dead postmaster.pid is cleared;
  *  - one lock file serialises all of the above, so two processes never start two servers;
- *  - run as root (PostgreSQL refuses to), the server runs as the system user `postgres`.
+ *  - run as root (PostgreSQL refuses to), the server runs as the system user `postgres`;
+ *  - every process that uses it supervises it: a server that stopped (killed, crashed, stopped by
+ *    hand) is started again on the same port, with a growing delay between failed attempts.
  */
 import { execFile, type ExecFileOptions } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -225,11 +227,12 @@ function socketDirectory(p: Paths): string | undefined {
   return socket.length < 100 && /^[\w/.-]+$/.test(p.cluster) ? p.cluster : undefined;
 }
 
-async function startServer(p: Paths, user: { uid: number; gid: number } | undefined): Promise<number> {
+/** Starts the server on `port` (a restart keeps the port the connection pools know), or on a free one. */
+async function startServer(p: Paths, user: { uid: number; gid: number } | undefined, port?: number): Promise<number> {
   const { pg_ctl } = await binaries();
   // Remove a postmaster.pid whose process is gone; PostgreSQL refuses to start if a recycled pid is alive.
   await fs.rm(path.join(p.cluster, 'postmaster.pid'), { force: true });
-  const port = await freePort();
+  port ??= await freePort();
   const options = [
     `-p ${port}`,
     '-c listen_addresses=127.0.0.1',
@@ -286,6 +289,47 @@ async function ensureDatabase(url: string): Promise<void> {
   }
 }
 
+const SUPERVISE_EVERY_MS = 1_000;
+const RESTART_DELAY_MAX_MS = 60_000;
+
+/**
+ * Checks every second that the server runs and starts it again when it does not (under the lock,
+ * so of the processes sharing it one restarts it and the others find it running). Failed attempts
+ * wait 1 s, 2 s, 4 s … up to a minute. Returns the function that stops supervising.
+ */
+function superviseServer(p: Paths, user: { uid: number; gid: number } | undefined, port: number, log: Logger): () => void {
+  let stopped = false;
+  let busy = false;
+  let failures = 0;
+  let nextAttempt = 0;
+  const check = async () => {
+    if (stopped || busy || Date.now() < nextAttempt || runningServer(p.cluster)) return;
+    busy = true;
+    try {
+      await withLock(p.lock, async () => {
+        if (stopped || runningServer(p.cluster)) return;
+        log.error(`the embedded PostgreSQL (${p.cluster}) is not running; starting it again on port ${port}`);
+        await startServer(p, user, port);
+        log.warn('the embedded PostgreSQL is running again');
+      });
+      failures = 0;
+    } catch (error) {
+      failures += 1;
+      const delay = Math.min(RESTART_DELAY_MAX_MS, 1_000 * 2 ** (failures - 1));
+      nextAttempt = Date.now() + delay;
+      log.error({ err: error }, `starting the embedded PostgreSQL again failed (attempt ${failures}); next attempt in ${delay / 1000} s`);
+    } finally {
+      busy = false;
+    }
+  };
+  const timer = setInterval(() => void check(), SUPERVISE_EVERY_MS);
+  timer.unref();
+  return () => {
+    stopped = true;
+    clearInterval(timer);
+  };
+}
+
 /**
  * Starts (or joins) the embedded PostgreSQL under `dataDir` and returns its URL. Call `release()`
  * on shutdown.
@@ -319,11 +363,13 @@ export async function openEmbeddedPostgres(dataDir: string, log: Logger): Promis
   const host = socketDir && existsSync(path.join(socketDir, `.s.PGSQL.${port}`)) ? `?host=${encodeURIComponent(socketDir)}` : '';
   const url = `postgres://${SUPERUSER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${DATABASE}${host}`;
   let released = false;
+  const stopSupervising = superviseServer(p, user, port, log);
   const embedded: EmbeddedDatabase = {
     url,
     async release() {
       if (released) return;
       released = true;
+      stopSupervising();
       await withLock(p.lock, async () => {
         await fs.rm(path.join(p.users, String(process.pid)), { force: true });
         if ((await liveUsers(p)).length > 0 || !runningServer(p.cluster)) return;

@@ -1,5 +1,6 @@
 /** Writes uploads to `bundles` (and their files to `bundle_files`). */
-import type { Pool } from '../db/database.ts';
+import { DcsError } from '../errors.ts';
+import type { Pool, PoolClient } from '../db/database.ts';
 import type { UploadedFile } from './form.ts';
 
 export type Transport = 'create' | 'json' | 'form' | 'multipart' | 'put';
@@ -19,40 +20,86 @@ export interface NewBundle {
   compressedAtRest?: boolean;
 }
 
-/** Stores a decodable upload, pending processing. Returns its id. */
-export async function insertBundle(pool: Pool, bundle: NewBundle): Promise<number> {
-  const values = [bundle.endpoint, bundle.transport, bundle.contentType ?? null, bundle.compression, bundle.encrypted, bundle.nonce ?? null, bundle.body, bundle.identifier ?? null, bundle.compressedAtRest ?? false];
-  const insert = `INSERT INTO bundles (endpoint, transport, content_type, compression, encrypted, nonce, body, identifier, compressed_at_rest)
-                  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id`;
-  if (bundle.files.length === 0) {
-    return (await pool.query(insert, values)).rows[0].id;
+/** One upload as it is kept: what the `bundles` row holds, whether it goes there now or through the spool. */
+export interface ReceivedUpload {
+  /** a random UUID given on arrival: the same upload is inserted once, however often it is tried */
+  receipt: string;
+  receivedAt: Date;
+  bundle: NewBundle;
+  /** set for an upload that could not be decoded: it is stored errored, with its whole request body */
+  error?: string;
+}
+
+/** The bundle an undecodable upload is stored as: the whole request body, nothing decoded. */
+export function erroredBundle(upload: { endpoint: Endpoint; transport: Transport; contentType: string | undefined; identifier: string | undefined; rawBody: Buffer }): NewBundle {
+  return { ...upload, compression: 'none', encrypted: false, nonce: undefined, body: upload.rawBody, files: [] };
+}
+
+const INSERT = `INSERT INTO bundles (receipt, received_at, endpoint, transport, content_type, compression, encrypted, nonce, body, identifier,
+                                     compressed_at_rest, status, error, processed_at)
+                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, CASE WHEN $12 = 'errored' THEN now() END)
+                ON CONFLICT (receipt) WHERE receipt IS NOT NULL DO NOTHING
+                RETURNING id`;
+
+/**
+ * Inserts `upload` on `client` (inside the caller's transaction when it has files). Returns the
+ * new bundle id, or undefined when a bundle with this receipt is already stored.
+ */
+export async function insertUpload(client: PoolClient, upload: ReceivedUpload): Promise<number | undefined> {
+  const { bundle } = upload;
+  const { rows } = await client.query(INSERT, [
+    upload.receipt, upload.receivedAt, bundle.endpoint, bundle.transport, bundle.contentType ?? null, bundle.compression, bundle.encrypted,
+    bundle.nonce ?? null, bundle.body, bundle.identifier ?? null, bundle.compressedAtRest ?? false,
+    upload.error === undefined ? 'pending' : 'errored', upload.error ?? null,
+  ]);
+  const id: number | undefined = rows[0]?.id;
+  if (id === undefined) return undefined;
+  for (const file of bundle.files) {
+    await client.query(
+      `INSERT INTO bundle_files (bundle_id, field_name, filename, content_type, size, content) VALUES ($1, $2, $3, $4, $5, $6)`,
+      [id, file.fieldName, file.filename ?? null, file.contentType ?? null, file.content.length, file.content],
+    );
   }
-  const client = await pool.connect();
+  return id;
+}
+
+/**
+ * A client of `pool` within `timeoutMs`, or DCS_ERR_DATABASE_UNAVAILABLE. An upload must not wait
+ * for a database that does not answer: it goes to the spool instead. A connection that arrives
+ * after the deadline goes straight back to the pool.
+ */
+export async function connectWithin(pool: Pool, timeoutMs: number): Promise<PoolClient> {
+  const connecting = pool.connect();
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_resolve, reject) => {
+    timer = setTimeout(() => reject(new DcsError('DCS_ERR_DATABASE_UNAVAILABLE', `no database connection within ${timeoutMs} ms`)), timeoutMs);
+  });
   try {
-    await client.query('BEGIN');
-    const id: number = (await client.query(insert, values)).rows[0].id;
-    for (const file of bundle.files) {
-      await client.query(
-        `INSERT INTO bundle_files (bundle_id, field_name, filename, content_type, size, content) VALUES ($1, $2, $3, $4, $5, $6)`,
-        [id, file.fieldName, file.filename ?? null, file.contentType ?? null, file.content.length, file.content],
-      );
-    }
-    await client.query('COMMIT');
-    return id;
+    return await Promise.race([connecting, deadline]);
   } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    connecting.then((client) => client.release(), () => undefined);
     throw error;
   } finally {
-    client.release();
+    clearTimeout(timer);
   }
 }
 
-/** Stores an upload that could not be decoded: the whole request body, marked errored with the reason. */
-export async function insertErroredBundle(pool: Pool, bundle: { endpoint: Endpoint; transport: Transport; contentType: string | undefined; identifier: string | undefined; rawBody: Buffer; error: string }): Promise<number> {
-  const { rows } = await pool.query(
-    `INSERT INTO bundles (endpoint, transport, content_type, body, identifier, status, error, processed_at)
-     VALUES ($1, $2, $3, $4, $5, 'errored', $6, now()) RETURNING id`,
-    [bundle.endpoint, bundle.transport, bundle.contentType ?? null, bundle.rawBody, bundle.identifier ?? null, bundle.error],
-  );
-  return rows[0].id;
+/** Stores one upload in its own transaction. Returns its bundle id (undefined: stored before). */
+export async function storeUpload(pool: Pool, upload: ReceivedUpload, connectTimeoutMs: number): Promise<number | undefined> {
+  const client = await connectWithin(pool, connectTimeoutMs);
+  let broken = false;
+  try {
+    if (upload.bundle.files.length === 0) return await insertUpload(client, upload);
+    await client.query('BEGIN');
+    const id = await insertUpload(client, upload);
+    await client.query('COMMIT');
+    return id;
+  } catch (error) {
+    broken = true;
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    // after a failure the connection may be dead: do not hand it to the next upload
+    client.release(broken);
+  }
 }

@@ -9,21 +9,23 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.ts';
 import { hasBearerToken } from '../crypto/bearer.ts';
-import type { Pool } from '../db/database.ts';
 import { DcsError } from '../errors.ts';
 import { PayloadError } from '../payload/bundle-codec.ts';
-import { insertBundle, insertErroredBundle, type Endpoint, type NewBundle } from './bundle.repository.ts';
+import { randomUUID } from 'node:crypto';
+import { erroredBundle, type Endpoint, type NewBundle } from './bundle.repository.ts';
 import { compressForStorage } from './compress-at-rest.ts';
 import type { BundleNotifier } from './bundle-notifier.ts';
 import { CREATE_CARRIER } from './create-method.ts';
 import { FormError } from './form.ts';
-import { REPLIES } from './replies.ts';
+import { refusal, REPLIES } from './replies.ts';
+import type { UploadStore } from './store-upload.ts';
 import { readUpload, transportOf, validateBundle, type IncomingUpload } from './upload.ts';
 
 export interface IngestDeps {
-  pool: Pool;
   config: Config;
   notifier: BundleNotifier;
+  /** the database, or the spool when the database cannot take an upload */
+  uploads: UploadStore;
 }
 
 const ALLOWED = 'CREATE, POST, PUT, HEAD, OPTIONS';
@@ -45,7 +47,9 @@ function checkBearer(request: FastifyRequest, tokens: readonly string[]): void {
 }
 
 async function handleUpload(request: FastifyRequest, reply: FastifyReply, endpoint: Endpoint, deps: IngestDeps) {
-  const { config, pool } = deps;
+  const { config } = deps;
+  const receivedAt = new Date();
+  const receipt = randomUUID();
   const method = request.method === CREATE_CARRIER ? 'CREATE' : request.method;
   if (config.uploadsDisabled) {
     return json(reply, 201, endpoint === 'bundle' ? REPLIES.bundleDisabled : REPLIES.pointDisabled);
@@ -79,22 +83,27 @@ async function handleUpload(request: FastifyRequest, reply: FastifyReply, endpoi
     await validateBundle(bundle, keys, config.maxInflatedBytes);
   } catch (error) {
     if (!(error instanceof FormError) && !(error instanceof PayloadError)) throw error;
-    const id = await insertErroredBundle(pool, {
-      endpoint,
-      transport: transportOf(upload),
-      contentType: upload.contentType,
-      identifier: upload.identifier,
-      rawBody: upload.rawBody,
+    const kept = await deps.uploads.keep({
+      receipt,
+      receivedAt,
       error: error.message,
+      bundle: erroredBundle({ endpoint, transport: transportOf(upload), contentType: upload.contentType, identifier: upload.identifier, rawBody: upload.rawBody }),
     });
-    request.log.warn({ bundleId: id, reason: error.message }, 'stored an undecodable upload as an errored bundle');
+    if (kept === 'refused') return refuse(reply, upload);
+    request.log.warn({ receipt, reason: error.message }, 'stored an undecodable upload as an errored bundle');
     reply.header('x-dcs-error', error.message.slice(0, 200).replace(/[^\x20-\x7e]/g, '?'));
     return json(reply, 400, endpoint === 'bundle' ? REPLIES.unparsableBundle : REPLIES.unparsablePoint);
   }
-  await insertBundle(pool, await stored);
-  deps.notifier.bundleStored();
+  const kept = await deps.uploads.keep({ receipt, receivedAt, bundle: await stored });
+  if (kept === 'refused') return refuse(reply, upload);
+  if (kept === 'stored') deps.notifier.bundleStored();
   if (endpoint === 'point') return json(reply, 201, REPLIES.pointAdded);
   return json(reply, 201, method === 'CREATE' ? REPLIES.bundleAddedPretty : REPLIES.bundleAdded);
+}
+
+function refuse(reply: FastifyReply, upload: IncomingUpload): FastifyReply {
+  const { contentType, body } = refusal(upload.identifier !== undefined);
+  return reply.code(503).header('content-type', contentType).header('retry-after', '60').send(Buffer.from(body));
 }
 
 export function registerIngestRoutes(app: FastifyInstance, deps: IngestDeps): void {

@@ -21,6 +21,18 @@ export const REPLIES = {
   unparsablePoint: compact([['message', '"Unable to parse data point."']]),
 } as const;
 
+/**
+ * The reply when neither the database nor the spool can keep an upload (503). Clients must keep
+ * the points and resend them (webmunk-clients.md §1.3): those that send X-PDK-IDENTIFIER (2026
+ * and later) resend after a non-2xx reply with a JSON body, and hang on a body that is not JSON;
+ * the older ones count any JSON body as success and drop the points, so they get plain text.
+ */
+export function refusal(sendsIdentifier: boolean): { contentType: string; body: string } {
+  return sendsIdentifier
+    ? { contentType: 'application/json', body: compact([['message', '"The server cannot store uploads right now; please retry later."'], ['added', 'false']]) }
+    : { contentType: 'text/plain', body: 'The server cannot store uploads right now; please retry later.\n' };
+}
+
 /** On every reply: extensions without host permissions preflight, and must be let through. */
 export const CORS_HEADERS = {
   'access-control-allow-origin': '*',

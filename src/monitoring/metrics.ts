@@ -4,6 +4,7 @@
  */
 import { Counter, Gauge, Registry } from 'prom-client';
 import type { Pool } from '../db/database.ts';
+import { spoolStats } from '../ingest/spool.ts';
 import { JOBS } from '../jobs/job-list.ts';
 
 interface JobValues {
@@ -21,11 +22,13 @@ export interface MetricValues {
   bundlesErrored: number;
   pointsStored: number;
   processingLagSeconds: number;
+  spooled: number;
+  spoolBytes: number;
   jobs: JobValues[];
 }
 
 /** The numbers behind /metrics, read now. */
-export async function readMetricValues(pool: Pool): Promise<MetricValues> {
+export async function readMetricValues(pool: Pool, spoolDir: string): Promise<MetricValues> {
   // count(*) of bundles: exact, and cheap enough per scrape because bodies are stored out of line
   // (see server-health.job.ts). Pending and errored use their partial indexes.
   const totals = pool.query(`
@@ -52,23 +55,25 @@ export async function readMetricValues(pool: Pool): Promise<MetricValues> {
      ORDER BY n.job`,
     [JOBS.map((job) => job.name)],
   );
-  const [{ rows: [t] }, { rows: jobRows }] = await Promise.all([totals, jobs]);
+  const [{ rows: [t] }, { rows: jobRows }, spool] = await Promise.all([totals, jobs, spoolStats(spoolDir)]);
   return {
     bundlesReceived: t.received,
     bundlesPending: t.pending,
     bundlesErrored: t.errored,
     pointsStored: t.points,
     processingLagSeconds: Math.max(0, t.lag),
+    spooled: spool.files,
+    spoolBytes: spool.bytes,
     jobs: jobRows.map((r) => ({ job: r.job, runs: r.runs, failures: r.failures, seconds: r.seconds, lastSeconds: r.last_seconds, lastSuccess: r.last_success })),
   };
 }
 
 /** A registry with the dcs_* metrics, collected from `pool` at each scrape. */
-export function createMetricsRegistry(pool: Pool): Registry {
+export function createMetricsRegistry(pool: Pool, spoolDir: string): Registry {
   const registry = new Registry();
   // All the metrics of one scrape collect at once; they share one read.
   let reading: Promise<MetricValues> | undefined;
-  const read = () => (reading ??= readMetricValues(pool).finally(() => { reading = undefined; }));
+  const read = () => (reading ??= readMetricValues(pool, spoolDir).finally(() => { reading = undefined; }));
 
   const counter = (name: string, help: string, value: (v: MetricValues) => number) =>
     new Counter({ name, help, registers: [registry], async collect() { const v = await read(); this.reset(); this.inc(value(v)); } });
@@ -97,6 +102,8 @@ export function createMetricsRegistry(pool: Pool): Registry {
   gauge('dcs_bundles_pending', 'Bundles waiting to be processed.', (v) => v.bundlesPending);
   counter('dcs_points_stored_total', 'Data points stored (sum of the per-source counts).', (v) => v.pointsStored);
   gauge('dcs_processing_lag_seconds', 'Age of the oldest pending bundle, 0 when none is pending.', (v) => v.processingLagSeconds);
+  gauge('dcs_spooled_uploads', 'Uploads kept in the spool (SPOOL_DIR) until the database takes them.', (v) => v.spooled);
+  gauge('dcs_spool_bytes', 'Size of the uploads in the spool.', (v) => v.spoolBytes);
   jobCounter('dcs_job_runs_total', 'Finished runs of each scheduled job.', (j) => j.runs);
   jobCounter('dcs_job_failures_total', 'Failed runs of each scheduled job.', (j) => j.failures);
   jobCounter('dcs_job_duration_seconds_total', 'Time spent in runs of each scheduled job.', (j) => j.seconds);

@@ -2,9 +2,9 @@
  * GET /metrics (Prometheus text, from the database at scrape time; METRICS_TOKEN protects it
  * when set) and GET /healthz (load-balancer probe: answers within about 2 seconds, always).
  */
-import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.ts';
+import { hasBearerToken } from '../crypto/bearer.ts';
 import type { Pool } from '../db/database.ts';
 import { DcsError } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -12,15 +12,6 @@ import { createMetricsRegistry } from './metrics.ts';
 
 /** How long /healthz waits for the database before answering 503. */
 export const HEALTH_TIMEOUT_MS = 2_000;
-
-function bearerMatches(request: FastifyRequest, token: string): boolean {
-  const header = request.headers.authorization ?? '';
-  const match = /^Bearer\s+(.+)$/i.exec(header.slice(0, 1024));
-  if (!match) return false;
-  // Compare digests: equal lengths for timingSafeEqual, and no timing hint about the token.
-  const digest = (text: string) => createHash('sha256').update(text).digest();
-  return timingSafeEqual(digest(match[1].trim()), digest(token));
-}
 
 /** True when the database answers `SELECT 1` within `timeoutMs` (never throws, never waits longer). */
 export async function isDatabaseReachable(pool: Pool, timeoutMs = HEALTH_TIMEOUT_MS): Promise<boolean> {
@@ -37,10 +28,10 @@ export async function isDatabaseReachable(pool: Pool, timeoutMs = HEALTH_TIMEOUT
 
 export function registerMonitoringRoutes(app: FastifyInstance, deps: { pool: Pool; config: Config; log: Logger }): void {
   const { pool, config } = deps;
-  const registry = createMetricsRegistry(pool);
+  const registry = createMetricsRegistry(pool, config.spoolDir);
 
   app.get('/metrics', async (request, reply) => {
-    if (config.metricsToken && !bearerMatches(request, config.metricsToken)) {
+    if (config.metricsToken && !hasBearerToken(request.headers.authorization?.slice(0, 1024), [config.metricsToken])) {
       throw new DcsError('DCS_ERR_UNAUTHORIZED', 'Missing or wrong bearer token for /metrics (METRICS_TOKEN).');
     }
     const text = await registry.metrics();

@@ -1,5 +1,6 @@
-/** The numbers `dcs status` prints: queue state, points and participants. */
+/** The numbers `dcs status` prints: queue state, the upload spool, points and participants. */
 import type { Pool } from '../db/database.ts';
+import { spoolStats } from '../ingest/spool.ts';
 
 export interface ServerStatus {
   bundles: number;
@@ -7,13 +8,17 @@ export interface ServerStatus {
   bundlesErrored: number;
   bundlesProcessed: number;
   oldestPendingReceivedAt: string | null;
+  /** uploads kept in this machine's spool (SPOOL_DIR) until the database takes them */
+  spooled: number;
+  spoolBytes: number;
   points: number;
   pointsRejected: number;
   sources: number;
   latestPointRecordedAt: string | null;
 }
 
-export async function readStatus(pool: Pool): Promise<ServerStatus> {
+export async function readStatus(pool: Pool, spoolDir: string): Promise<ServerStatus> {
+  const spool = await spoolStats(spoolDir);
   const { rows } = await pool.query(`
     SELECT
       (SELECT count(*) FROM bundles) AS bundles,
@@ -31,6 +36,8 @@ export async function readStatus(pool: Pool): Promise<ServerStatus> {
     bundlesErrored: r.errored,
     bundlesProcessed: r.bundles - r.pending - r.errored,
     oldestPendingReceivedAt: r.oldest_pending?.toISOString() ?? null,
+    spooled: spool.files,
+    spoolBytes: spool.bytes,
     points: Number(r.points),
     pointsRejected: Number(r.rejected),
     sources: r.sources,

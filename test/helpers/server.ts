@@ -1,4 +1,7 @@
 /** The real server (HTTP front, Fastify, PostgreSQL) on a free port, for one test file. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { createLogger } from '../../src/log.ts';
@@ -19,7 +22,9 @@ export interface TestServer {
 
 export async function startTestServer(env: Record<string, string> = {}, options: { worker?: boolean; db?: TestDatabase } = {}): Promise<TestServer> {
   const db = options.db ?? (await createTestDatabase());
-  const config = loadConfig({ DATABASE_URL: db.url, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', DB_POOL_SIZE: '4', ...env });
+  // a DATA_DIR of its own (the spool, exports): test files run in parallel
+  const dataDir = env.DATA_DIR ?? fs.mkdtempSync(path.join(os.tmpdir(), 'dcs-test-'));
+  const config = loadConfig({ DATABASE_URL: db.url, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', DB_POOL_SIZE: '4', DATA_DIR: dataDir, ...env });
   const log = createLogger(config.logLevel);
   const running = await startServer(config, log, { web: true, worker: options.worker ?? false });
   const port = running.port!;
@@ -33,6 +38,7 @@ export async function startTestServer(env: Record<string, string> = {}, options:
     async stop() {
       await running.stop();
       if (!options.db) await db.drop();
+      if (!env.DATA_DIR) fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

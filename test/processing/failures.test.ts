@@ -101,7 +101,7 @@ describe('poison bundles', () => {
 
     // Errored bundles are left alone from now on.
     expect(await bounded(server.process())).toEqual({ bundles: 0, points: 0, added: 0, rejected: 0, failed: 0 });
-    const status = await readStatus(server.db.pool);
+    const status = await readStatus(server.db.pool, server.config.spoolDir);
     expect(status).toMatchObject({ bundlesPending: 0, bundlesErrored: badCount, bundlesProcessed: goods.length, points: stored });
   });
 

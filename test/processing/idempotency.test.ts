@@ -27,7 +27,7 @@ function reversedKeys(value: unknown): unknown {
 }
 
 async function expectConsistentStatus(): Promise<void> {
-  const status = await readStatus(server.db.pool);
+  const status = await readStatus(server.db.pool, server.config.spoolDir);
   const total = await count(server, 'data_points');
   expect(status.points).toBe(total);
   expect(status.sources).toBe(await count(server, '(SELECT DISTINCT source FROM data_points) s'));

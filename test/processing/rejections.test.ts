@@ -53,7 +53,7 @@ describe('rejected points', () => {
     ].map(key).sort());
     // The array nested as an element is not unpacked.
     expect(await count(server, `data_points WHERE generator_id = $1`, [meta(samples(4)[0])['generator-id']])).toBe(0);
-    const status = await readStatus(server.db.pool);
+    const status = await readStatus(server.db.pool, server.config.spoolDir);
     expect(status.pointsRejected).toBe(9);
     expect(status.points).toBe(await count(server, 'data_points'));
   });

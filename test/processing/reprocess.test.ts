@@ -62,7 +62,7 @@ const keys = (rows: Fingerprint[]) => rows.map((r) => r.key);
 
 async function expectTruthfulCounters(): Promise<void> {
   expect(await recordedCounts(server)).toEqual(await realCounts(server));
-  expect((await readStatus(server.db.pool)).points).toBe(await count(server, 'data_points'));
+  expect((await readStatus(server.db.pool, server.config.spoolDir)).points).toBe(await count(server, 'data_points'));
   expect(await count(server, 'bundles WHERE status = $1', ['pending'])).toBe(0);
 }
 

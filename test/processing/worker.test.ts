@@ -59,7 +59,7 @@ describe('processing worker', () => {
     expect(await recordedCounts(s)).toEqual(real);
     const { rows } = await s.db.pool.query(`SELECT sum(points_added)::int AS added FROM bundles WHERE id = ANY($1)`, [ids]);
     expect(rows[0].added).toBe(batches.flat().length);
-    expect((await readStatus(s.db.pool)).points).toBe(await count(s, 'data_points'));
+    expect((await readStatus(s.db.pool, s.config.spoolDir)).points).toBe(await count(s, 'data_points'));
   });
 
   it('stops even when asked while it is still connecting', async () => {

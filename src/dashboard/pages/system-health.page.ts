@@ -12,7 +12,7 @@ import { readStatus, type ServerStatus } from '../../monitoring/status.ts';
 import { csrfField } from '../auth/csrf.ts';
 import { barChart, type Bar } from '../charts.ts';
 import type { DashboardDeps } from '../dashboard.plugin.ts';
-import { formatAge, formatCount, formatDateTime, formatDuration } from '../format.ts';
+import { formatAge, formatBytes, formatCount, formatDateTime, formatDuration } from '../format.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { countRetryableErrored, listErroredBundles, listHealthSnapshots, type ErroredBundle, type SnapshotRow } from '../system-health.repository.ts';
 import { queryParam, sendPage } from './page.ts';
@@ -36,6 +36,7 @@ function figures(status: ServerStatus, now: Date): SafeHtml {
     ${figure('Processed', formatCount(status.bundlesProcessed))}
     ${figure('Points stored', formatCount(status.points), status.pointsRejected > 0 ? `${formatCount(status.pointsRejected)} rejected` : undefined)}
     ${figure('Processing lag', lag, oldest ? 'age of the oldest pending bundle' : 'nothing waiting')}
+    ${figure('Spooled uploads', formatCount(status.spooled), status.spooled > 0 ? `${formatBytes(status.spoolBytes)} waiting for the database` : 'none waiting')}
   </dl>`;
 }
 
@@ -198,7 +199,7 @@ export function registerSystemHealthPage(scope: FastifyInstance, deps: Dashboard
     const now = new Date();
     const since = new Date(Math.floor(now.getTime() / BUCKET_MS) * BUCKET_MS + BUCKET_MS - DAY_MS);
     const [status, snapshots, errored, retryable, latest, totals, runs] = await Promise.all([
-      readStatus(pool),
+      readStatus(pool, config.spoolDir),
       listHealthSnapshots(pool, since),
       listErroredBundles(pool, ERRORED_SHOWN),
       countRetryableErrored(pool),

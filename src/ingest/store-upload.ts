@@ -1,0 +1,53 @@
+/**
+ * Where an upload is kept: in `bundles` when the database takes it within UPLOAD_DB_TIMEOUT_MS,
+ * otherwise in the local spool (spool.ts), which drains into `bundles` when the database is back.
+ * Only when the spool cannot take it either is the upload refused, and then so that the client
+ * keeps it (replies.ts, `refusal`).
+ */
+import type { Pool } from '../db/database.ts';
+import type { Logger } from '../log.ts';
+import { storeUpload, type ReceivedUpload } from './bundle.repository.ts';
+import type { Spool } from './spool.ts';
+
+export type StoreOutcome = 'stored' | 'spooled' | 'refused';
+
+export interface UploadStore {
+  keep(upload: ReceivedUpload): Promise<StoreOutcome>;
+}
+
+/** How often the "spooling" and "refusing" warnings repeat while the condition lasts. */
+const WARN_EVERY_MS = 60_000;
+
+export function createUploadStore(pool: Pool, spool: Spool, connectTimeoutMs: number, log: Logger): UploadStore {
+  const warned = { spooled: 0, refused: 0 };
+  const counts = { spooled: 0, refused: 0 };
+  const report = (kind: 'spooled' | 'refused', detail: object, message: string) => {
+    counts[kind] += 1;
+    if (Date.now() - warned[kind] < WARN_EVERY_MS) return;
+    warned[kind] = Date.now();
+    const fields = { ...detail, [`${kind}SinceLastWarning`]: counts[kind] };
+    if (kind === 'refused') log.error(fields, message);
+    else log.warn(fields, message);
+    counts[kind] = 0;
+  };
+  return {
+    async keep(upload) {
+      let dbError: unknown;
+      try {
+        await storeUpload(pool, upload, connectTimeoutMs);
+        return 'stored';
+      } catch (error) {
+        // Whatever the reason (down, slow, full, a failing statement), the upload is not lost.
+        dbError = error;
+      }
+      try {
+        await spool.write(upload);
+        report('spooled', { err: dbError }, `the database cannot take uploads; keeping them in the spool ${spool.dir}`);
+        return 'spooled';
+      } catch (spoolError) {
+        report('refused', { err: spoolError, dbError }, 'neither the database nor the spool can take uploads; refusing them (clients keep and resend them)');
+        return 'refused';
+      }
+    },
+  };
+}
