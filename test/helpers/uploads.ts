@@ -42,7 +42,7 @@ export function testUpload(marker: number, transport: (typeof TRANSPORTS)[number
       return { transport, path: 'add-bundle.json', init: form({ compression: 'gzip', payload: gzipped() }) };
     case 'multipart': {
       const { body, contentType } = multipart({ compression: 'gzip', payload: gzipped() });
-      return { transport, path: 'add-bundle.json', init: { method: "POST", headers: { "content-type": contentType, ...extra }, body: Buffer.from(body) } };
+      return { transport, path: 'add-bundle.json', init: { method: 'POST', headers: { 'content-type': contentType, ...extra }, body } };
     }
     case 'create':
       return { transport, path: 'add-bundle.json', init: { method: 'CREATE', headers: { 'content-type': 'application/json', ...extra }, body: Buffer.from(json) } };
