@@ -42,12 +42,19 @@ const INSERT = `INSERT INTO bundles (receipt, received_at, endpoint, transport, 
                 RETURNING id`;
 
 /**
+ * How long an upload's insert may take before it goes to the spool instead: a database that
+ * accepted the connection and then stopped answering (a network partition, a stalled server)
+ * must not hold the client. Its outcome is then unknown, which the receipt makes harmless.
+ */
+const INSERT_TIMEOUT_MS = 15_000;
+
+/**
  * Inserts `upload` on `client` (inside the caller's transaction when it has files). Returns the
  * new bundle id, or undefined when a bundle with this receipt is already stored.
  */
 export async function insertUpload(client: PoolClient, upload: ReceivedUpload): Promise<number | undefined> {
   const { bundle } = upload;
-  const { rows } = await client.query(INSERT, [
+  const { rows } = await client.query({ text: INSERT, query_timeout: INSERT_TIMEOUT_MS } as { text: string }, [
     upload.receipt, upload.receivedAt, bundle.endpoint, bundle.transport, bundle.contentType ?? null, bundle.compression, bundle.encrypted,
     bundle.nonce ?? null, bundle.body, bundle.identifier ?? null, bundle.compressedAtRest ?? false,
     upload.error === undefined ? 'pending' : 'errored', upload.error ?? null,

@@ -22,13 +22,11 @@ export interface MetricValues {
   bundlesErrored: number;
   pointsStored: number;
   processingLagSeconds: number;
-  spooled: number;
-  spoolBytes: number;
   jobs: JobValues[];
 }
 
 /** The numbers behind /metrics, read now. */
-export async function readMetricValues(pool: Pool, spoolDir: string): Promise<MetricValues> {
+export async function readMetricValues(pool: Pool): Promise<MetricValues> {
   // count(*) of bundles: exact, and cheap enough per scrape because bodies are stored out of line
   // (see server-health.job.ts). Pending and errored use their partial indexes.
   const totals = pool.query(`
@@ -55,25 +53,23 @@ export async function readMetricValues(pool: Pool, spoolDir: string): Promise<Me
      ORDER BY n.job`,
     [JOBS.map((job) => job.name)],
   );
-  const [{ rows: [t] }, { rows: jobRows }, spool] = await Promise.all([totals, jobs, spoolStats(spoolDir)]);
+  const [{ rows: [t] }, { rows: jobRows }] = await Promise.all([totals, jobs]);
   return {
     bundlesReceived: t.received,
     bundlesPending: t.pending,
     bundlesErrored: t.errored,
     pointsStored: t.points,
     processingLagSeconds: Math.max(0, t.lag),
-    spooled: spool.files,
-    spoolBytes: spool.bytes,
     jobs: jobRows.map((r) => ({ job: r.job, runs: r.runs, failures: r.failures, seconds: r.seconds, lastSeconds: r.last_seconds, lastSuccess: r.last_success })),
   };
 }
 
 /** A registry with the dcs_* metrics, collected from `pool` at each scrape. */
-export function createMetricsRegistry(pool: Pool, spoolDir: string): Registry {
+export function createMetricsRegistry(pool: Pool): Registry {
   const registry = new Registry();
   // All the metrics of one scrape collect at once; they share one read.
   let reading: Promise<MetricValues> | undefined;
-  const read = () => (reading ??= readMetricValues(pool, spoolDir).finally(() => { reading = undefined; }));
+  const read = () => (reading ??= readMetricValues(pool).finally(() => { reading = undefined; }));
 
   const counter = (name: string, help: string, value: (v: MetricValues) => number) =>
     new Counter({ name, help, registers: [registry], async collect() { const v = await read(); this.reset(); this.inc(value(v)); } });
@@ -102,12 +98,24 @@ export function createMetricsRegistry(pool: Pool, spoolDir: string): Registry {
   gauge('dcs_bundles_pending', 'Bundles waiting to be processed.', (v) => v.bundlesPending);
   counter('dcs_points_stored_total', 'Data points stored (sum of the per-source counts).', (v) => v.pointsStored);
   gauge('dcs_processing_lag_seconds', 'Age of the oldest pending bundle, 0 when none is pending.', (v) => v.processingLagSeconds);
-  gauge('dcs_spooled_uploads', 'Uploads kept in the spool (SPOOL_DIR) until the database takes them.', (v) => v.spooled);
-  gauge('dcs_spool_bytes', 'Size of the uploads in the spool.', (v) => v.spoolBytes);
   jobCounter('dcs_job_runs_total', 'Finished runs of each scheduled job.', (j) => j.runs);
   jobCounter('dcs_job_failures_total', 'Failed runs of each scheduled job.', (j) => j.failures);
   jobCounter('dcs_job_duration_seconds_total', 'Time spent in runs of each scheduled job.', (j) => j.seconds);
   jobGauge('dcs_job_last_duration_seconds', 'Duration of the latest finished run of each job.', (j) => j.lastSeconds);
   jobGauge('dcs_job_last_success_timestamp_seconds', 'When the latest successful run of each job finished (Unix time).', (j) => j.lastSuccess);
+  return registry;
+}
+
+/**
+ * The metrics that do not need the database, so /metrics still answers during an outage: whether
+ * the database answered this scrape, and the upload spool that fills meanwhile.
+ */
+export function createLocalMetricsRegistry(spoolDir: string, databaseUp: () => boolean): Registry {
+  const registry = new Registry();
+  let reading: Promise<{ files: number; bytes: number }> | undefined;
+  const read = () => (reading ??= spoolStats(spoolDir).finally(() => { reading = undefined; }));
+  new Gauge({ name: 'dcs_database_up', help: '1 when the database answered this scrape, 0 when it could not be reached.', registers: [registry], collect() { this.set(databaseUp() ? 1 : 0); } });
+  new Gauge({ name: 'dcs_spooled_uploads', help: 'Uploads kept in the spool (SPOOL_DIR) until the database takes them.', registers: [registry], async collect() { this.set((await read()).files); } });
+  new Gauge({ name: 'dcs_spool_bytes', help: 'Size of the uploads in the spool.', registers: [registry], async collect() { this.set((await read()).bytes); } });
   return registry;
 }

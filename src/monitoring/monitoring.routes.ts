@@ -6,9 +6,9 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from '../config.ts';
 import { hasBearerToken } from '../crypto/bearer.ts';
 import type { Pool } from '../db/database.ts';
-import { DcsError } from '../errors.ts';
+import { DcsError, isDatabaseUnavailable } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { createMetricsRegistry } from './metrics.ts';
+import { createLocalMetricsRegistry, createMetricsRegistry } from './metrics.ts';
 
 /** How long /healthz waits for the database before answering 503. */
 export const HEALTH_TIMEOUT_MS = 2_000;
@@ -28,13 +28,24 @@ export async function isDatabaseReachable(pool: Pool, timeoutMs = HEALTH_TIMEOUT
 
 export function registerMonitoringRoutes(app: FastifyInstance, deps: { pool: Pool; config: Config; log: Logger }): void {
   const { pool, config } = deps;
-  const registry = createMetricsRegistry(pool, config.spoolDir);
+  const registry = createMetricsRegistry(pool);
+  let databaseUp = true;
+  const local = createLocalMetricsRegistry(config.spoolDir, () => databaseUp);
 
   app.get('/metrics', async (request, reply) => {
     if (config.metricsToken && !hasBearerToken(request.headers.authorization?.slice(0, 1024), [config.metricsToken])) {
       throw new DcsError('DCS_ERR_UNAUTHORIZED', 'Missing or wrong bearer token for /metrics (METRICS_TOKEN).');
     }
-    const text = await registry.metrics();
+    let text = '';
+    try {
+      text = await registry.metrics();
+      databaseUp = true;
+    } catch (error) {
+      // During an outage the scrape still answers: the database is down, the spool fills.
+      if (!isDatabaseUnavailable(error)) throw error;
+      databaseUp = false;
+    }
+    text += await local.metrics();
     return reply.header('content-type', registry.contentType).header('cache-control', 'no-store').send(text);
   });
 

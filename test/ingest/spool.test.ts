@@ -69,6 +69,11 @@ describe('database unavailable', () => {
       const spooled = await spoolStats(server.config.spoolDir);
       expect(spooled.files).toBe(TRANSPORTS.length + 1);
       expect(spooled.bytes).toBeGreaterThan(0);
+      // /metrics still answers: the database is down, the spool fills
+      const metrics = await (await fetch(`${server.baseUrl}/metrics`)).text();
+      expect(metrics).toMatch(/^dcs_database_up 0$/m);
+      expect(metrics).toContain(`\ndcs_spooled_uploads ${spooled.files}\n`);
+      expect(metrics).toContain(`\ndcs_spool_bytes ${spooled.bytes}\n`);
 
       await proxy.start(); // same port: the database is back
       await waitFor('the spool has drained', async () => (await spoolStats(server.config.spoolDir)).files === 0);

@@ -66,6 +66,9 @@ describe('GET /metrics', () => {
     expect(m.get('dcs_bundles_pending')).toBe(1);
     expect(m.get('dcs_points_stored_total')).toBe(5);
     expect(m.get('dcs_processing_lag_seconds')).toBeGreaterThan(0);
+    expect(m.get('dcs_database_up')).toBe(1);
+    expect(m.get('dcs_spooled_uploads')).toBe(0);
+    expect(m.get('dcs_spool_bytes')).toBe(0);
 
     const { rows: [stats] } = await server.db.pool.query(
       `SELECT t.seconds, extract(epoch FROM r.finished_at - r.started_at)::float8 AS last, extract(epoch FROM r.finished_at)::float8 AS finished
