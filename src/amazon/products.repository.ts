@@ -30,15 +30,17 @@ interface Group {
 }
 
 /**
- * Records what the harvest found in `points`. A point counted before (scanned again after a
- * re-run or `dcs reprocess`) is skipped, so only new points move the counts. The sightings are
- * summed here per product, source and data type before they are sent: a study's participants
- * see the same products again and again, and every row PostgreSQL upserts costs ~10 µs.
- * Returns the new (product, point) pairs and the products seen for the first time.
+ * Records what the harvest found in `points` in `amazon_product_sightings`. A point counted
+ * before (scanned again after a re-run or `dcs reprocess`) is skipped, so only new points move
+ * the counts. The sightings are summed here per product, source and data type before they are
+ * sent: a study's participants see the same products again and again, and every row PostgreSQL
+ * upserts costs ~10 µs. Returns the new (product, point) pairs and the products they touched,
+ * whose `amazon_products` rows `refreshProducts` brings up to date.
  */
-export async function recordSightings(client: PoolClient, points: readonly PointSightings[]): Promise<{ sightings: number; newProducts: number }> {
+export async function recordSightings(client: PoolClient, points: readonly PointSightings[]): Promise<{ sightings: number; touched: Set<string> }> {
+  const touched = new Set<string>();
   const withAsins = points.filter((p) => p.asins.size > 0);
-  if (withAsins.length === 0) return { sightings: 0, newProducts: 0 };
+  if (withAsins.length === 0) return { sightings: 0, touched };
   const { rows: fresh } = await client.query(
     `INSERT INTO amazon_harvested_points (created, content_hash)
      SELECT * FROM unnest($1::timestamptz[], $2::int8[]) ON CONFLICT DO NOTHING
@@ -52,6 +54,7 @@ export async function recordSightings(client: PoolClient, points: readonly Point
     if (!isFresh.has(`${point.created} ${point.contentHash}`)) continue;
     for (const [asin, ordered] of point.asins) {
       pairs += 1;
+      touched.add(asin);
       const key = `${asin}\t${point.source}\t${point.generatorId}`;
       const group = groups.get(key);
       if (!group) {
@@ -64,40 +67,45 @@ export async function recordSightings(client: PoolClient, points: readonly Point
       }
     }
   }
-  if (groups.size === 0) return { sightings: 0, newProducts: 0 };
+  if (groups.size === 0) return { sightings: 0, touched };
   const list = [...groups.values()];
-  // One statement: every part sees the tables as they were before it, so `new_sources` finds
-  // the (product, source) pairs not sighted before this batch.
-  const { rows } = await client.query(
-    `WITH given AS (
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::int8[], $7::bool[])
-         AS g (asin, source, generator_id, first_seen, last_seen, points, ordered)
-     ), new_sources AS (
-       SELECT asin, count(DISTINCT source)::int AS sources FROM given g
-       WHERE NOT EXISTS (SELECT 1 FROM amazon_product_sightings s WHERE s.asin = g.asin AND s.source = g.source)
-       GROUP BY asin
-     ), sighted AS (
-       INSERT INTO amazon_product_sightings AS s (asin, source, generator_id, first_seen, last_seen, points, ordered)
-       SELECT * FROM given
-       ON CONFLICT (asin, source, generator_id) DO UPDATE SET
-         first_seen = least(s.first_seen, excluded.first_seen), last_seen = greatest(s.last_seen, excluded.last_seen),
-         points = s.points + excluded.points, ordered = s.ordered OR excluded.ordered
-     ), product AS (
-       INSERT INTO amazon_products AS p (asin, first_seen, last_seen, points, sources, ordered)
-       SELECT g.asin, min(g.first_seen), max(g.last_seen), sum(g.points), coalesce(max(n.sources), 0), bool_or(g.ordered)
-       FROM given g LEFT JOIN new_sources n ON n.asin = g.asin GROUP BY g.asin
-       ON CONFLICT (asin) DO UPDATE SET
-         first_seen = least(p.first_seen, excluded.first_seen), last_seen = greatest(p.last_seen, excluded.last_seen),
-         points = p.points + excluded.points, sources = p.sources + excluded.sources, ordered = p.ordered OR excluded.ordered, updated_at = now()
-       RETURNING (xmax = 0) AS inserted
-     )
-     SELECT count(*) FILTER (WHERE inserted)::int AS new_products FROM product`,
+  await client.query(
+    `INSERT INTO amazon_product_sightings AS s (asin, source, generator_id, first_seen, last_seen, points, ordered)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::int8[], $7::bool[])
+     ON CONFLICT (asin, source, generator_id) DO UPDATE SET
+       first_seen = least(s.first_seen, excluded.first_seen), last_seen = greatest(s.last_seen, excluded.last_seen),
+       points = s.points + excluded.points, ordered = s.ordered OR excluded.ordered`,
     [
       list.map((g) => g.asin), list.map((g) => g.source), list.map((g) => g.generatorId), list.map((g) => g.first.created),
       list.map((g) => g.last.created), list.map((g) => g.points), list.map((g) => g.ordered),
     ],
   );
-  return { sightings: pairs, newProducts: rows[0].new_products };
+  return { sightings: pairs, touched };
+}
+
+/**
+ * Sets the counts of `asins` in `amazon_products` (first and last seen, points, sources, ordered)
+ * from their sightings: whole values, not increments, so a refresh can be repeated, and each
+ * product's row is written once however many of its sightings changed. Returns how many of them
+ * are new products.
+ */
+export async function refreshProducts(client: PoolClient, asins: ReadonlySet<string>): Promise<number> {
+  if (asins.size === 0) return 0;
+  const { rows } = await client.query(
+    `WITH product AS (
+       INSERT INTO amazon_products AS p (asin, first_seen, last_seen, points, sources, ordered)
+       SELECT s.asin, min(s.first_seen), max(s.last_seen), sum(s.points), count(DISTINCT s.source), bool_or(s.ordered)
+       FROM unnest($1::text[]) AS t (asin) JOIN amazon_product_sightings s ON s.asin = t.asin
+       GROUP BY s.asin
+       ON CONFLICT (asin) DO UPDATE SET
+         first_seen = excluded.first_seen, last_seen = excluded.last_seen, points = excluded.points,
+         sources = excluded.sources, ordered = excluded.ordered, updated_at = now()
+       RETURNING (xmax = 0) AS inserted
+     )
+     SELECT count(*) FILTER (WHERE inserted)::int AS new_products FROM product`,
+    [[...asins]],
+  );
+  return rows[0].new_products;
 }
 
 /** The stored Keepa metadata of one product; `enriched` false when it has none yet. */

@@ -67,4 +67,24 @@ describe('asin harvest', () => {
     const { rows } = await server.db.pool.query(`SELECT asin FROM amazon_products WHERE asin !~ '^[A-Z0-9]{10}$'`);
     expect(rows).toEqual([]);
   });
+
+  it('scans a long id range with two scanners (the scan thread and this one), each chunk once and in order', async () => {
+    const point = (asin: string, second: number) => {
+      const [p] = samples(2);
+      p['passive-data-metadata']!.timestamp = 1700000000 + second;
+      p['element-content*'] = `<div data-asin="${asin}"></div>`;
+      return p;
+    };
+    // five points, each in a chunk of its own (5,000 ids): ids skipped between them
+    for (let k = 0; k < 5; k++) {
+      await server.db.pool.query(`SELECT setval(pg_get_serial_sequence('data_points', 'id'), (SELECT max(id) FROM data_points) + 12000)`);
+      await uploadPoints(server, [point(`B0THREAD0${k}`, k)]);
+    }
+    const result = await harvestAsins(server.db.pool, server.config, { threadMinIds: 0 });
+    expect(result).toMatchObject({ points: 5, sightings: 5, newProducts: 5 });
+    const found = (await products()).map((p) => p.asin).filter((a) => a.startsWith('B0THREAD'));
+    expect(found).toEqual(['B0THREAD00', 'B0THREAD01', 'B0THREAD02', 'B0THREAD03', 'B0THREAD04']);
+    const { rows } = await server.db.pool.query('SELECT last_point_id = (SELECT max(id) FROM data_points) AS at_end FROM amazon_harvest_state');
+    expect(rows[0].at_end).toBe(true);
+  });
 });

@@ -1,0 +1,88 @@
+/**
+ * A second scanner for the harvest, on its own thread with its own connection: finding ASINs in
+ * page HTML keeps one core busy (htmlparser2's tokenizer reads ~70 MB/s of product markup), so on
+ * a machine with a core to spare the harvest scans two chunks at once, one here and one on the
+ * job's thread. Only what was found comes back (the points' sightings), not the points.
+ */
+import { Worker as Thread, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { createPool } from '../db/database.ts';
+import { createLogger } from '../log.ts';
+import { scanRange, type Scanned } from './scan-range.ts';
+
+interface ThreadData {
+  harvestScanThread: true;
+  databaseUrl: string;
+  serverSecretKey: Uint8Array | undefined;
+}
+
+interface Request {
+  id: number;
+  after: number;
+  upTo: number;
+}
+
+type Reply = { id: number; scanned: Scanned } | { id: number; error: string };
+
+export interface ScanThread {
+  scan(after: number, upTo: number): Promise<Scanned>;
+  stop(): Promise<void>;
+}
+
+export function startScanThread(databaseUrl: string, serverSecretKey: Uint8Array | undefined): ScanThread {
+  const entry = new URL(import.meta.url).href;
+  // Worker threads do not inherit the tsx loader on every Node version: register it first.
+  const thread = new Thread(
+    `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`,
+    { eval: true, workerData: { harvestScanThread: true, databaseUrl, serverSecretKey } satisfies ThreadData },
+  );
+  const waiting = new Map<number, { resolve(s: Scanned): void; reject(e: Error): void }>();
+  let next = 0;
+  const failAll = (error: Error) => {
+    for (const w of waiting.values()) w.reject(error);
+    waiting.clear();
+  };
+  thread.on('message', (reply: Reply) => {
+    const w = waiting.get(reply.id);
+    waiting.delete(reply.id);
+    if ('error' in reply) w?.reject(new Error(reply.error));
+    else w?.resolve(reply.scanned);
+  });
+  thread.on('error', failAll);
+  const exited = new Promise<void>((resolve) => thread.once('exit', () => {
+    failAll(new Error('the harvest scan thread exited'));
+    resolve();
+  }));
+  return {
+    scan(after, upTo) {
+      const id = next++;
+      return new Promise<Scanned>((resolve, reject) => {
+        waiting.set(id, { resolve, reject });
+        thread.postMessage({ id, after, upTo } satisfies Request);
+      });
+    },
+    async stop() {
+      thread.postMessage('stop');
+      await exited;
+    },
+  };
+}
+
+async function runInThread(): Promise<void> {
+  const { databaseUrl, serverSecretKey } = workerData as ThreadData;
+  const pool = createPool(databaseUrl, 1, createLogger('warn').child({ thread: 'harvest-scan' }));
+  parentPort!.on('message', async (message: Request | 'stop') => {
+    if (message === 'stop') {
+      await pool.end();
+      parentPort!.close();
+      return;
+    }
+    try {
+      const scanned = await scanRange(pool, { serverSecretKey }, message.after, message.upTo);
+      parentPort!.postMessage({ id: message.id, scanned } satisfies Reply);
+    } catch (error) {
+      parentPort!.postMessage({ id: message.id, error: (error as Error).message } satisfies Reply);
+    }
+  });
+}
+
+if (!isMainThread && (workerData as Partial<ThreadData> | undefined)?.harvestScanThread) await runInThread();
