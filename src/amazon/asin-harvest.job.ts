@@ -4,7 +4,7 @@ import { harvestAsins } from './harvest.ts';
 
 export const asinHarvestJob: JobDefinition = {
   name: 'asin-harvest',
-  description: 'finds the Amazon products (ASINs) in new points: orders, product links, data-asin markup',
+  description: 'Finds the Amazon products (ASINs) in new points: orders, product links, data-asin markup.',
   schedule: { everyMinutes: 5 },
   timeoutMinutes: 60,
   async run({ pool, config }) {

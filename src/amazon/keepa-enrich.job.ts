@@ -4,7 +4,7 @@ import { enrichProducts } from './enrich.ts';
 
 export const keepaEnrichJob: JobDefinition = {
   name: 'keepa-enrich',
-  description: 'enriches harvested products through peer servers and Keepa (needs KEEPA_API_KEY)',
+  description: 'Enriches harvested products through peer servers and Keepa (needs KEEPA_API_KEY).',
   schedule: { everyMinutes: 1 },
   enabled: (config) => Boolean(config.keepaApiKey),
   async run({ pool, config, log }) {

@@ -9,7 +9,7 @@ import { queueDueNightlyExports } from './nightly.ts';
 
 export const nightlyExportJob: JobDefinition = {
   name: 'nightly-export',
-  description: 'queues the previous day\'s export (by receipt time) after NIGHTLY_EXPORT_TIME, catching up missed days',
+  description: 'Queues the previous day\'s export (by receipt time) after NIGHTLY_EXPORT_TIME, catching up missed days.',
   schedule: { everyMinutes: 15 },
   enabled: (config) => config.nightlyExport,
   async run({ pool, config }) {

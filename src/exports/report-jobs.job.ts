@@ -9,7 +9,7 @@ import { runReportJob } from './run-report-job.ts';
 
 export const reportJobsJob: JobDefinition = {
   name: 'report-jobs',
-  description: 'writes queued export archives (dashboard requests, nightly export) and stores them',
+  description: 'Writes queued export archives (dashboard requests, nightly export) and stores them.',
   schedule: { everyMinutes: 1 },
   // pg-boss's longest expiry is 24 hours; a run still going then keeps its lock, so the queue's
   // next ticks find it busy and wait.
