@@ -83,7 +83,7 @@ async function seed(db: pg.Client): Promise<void> {
             (SELECT id FROM source_groups ORDER BY id OFFSET (substring(source FROM 2)::int % 21) LIMIT 1)
      FROM data_points GROUP BY source`,
   );
-  // What processing appends for each batch (expand.sql.ts), for the whole seed at once.
+  // What processing appends for each batch (record-batch.sql.ts), for the whole seed at once.
   await db.query(
     `INSERT INTO source_point_deltas (source, generator_id, user_agent, bucket, points, first_created, last_created, received_at, recorded)
      SELECT source, generator_id, user_agent, date_bin('10 minutes', created, timestamptz '2000-01-01 00:00:00+00'),

@@ -43,6 +43,21 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
   return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
+/** User agents of recent generators: a participant's points repeat the same generator text. */
+const userAgents = new Map<string, string>();
+
+/** The original trims spaces around the text after the first colon (or around the whole string). */
+function userAgentOf(generator: string): string {
+  let userAgent = userAgents.get(generator);
+  if (userAgent === undefined) {
+    const colon = generator.indexOf(':');
+    userAgent = (colon >= 0 ? generator.slice(colon + 1) : generator).replace(/^ +| +$/g, '');
+    if (userAgents.size >= 1024) userAgents.clear();
+    userAgents.set(generator, userAgent);
+  }
+  return userAgent;
+}
+
 export function describePoint(point: unknown): PointFields | Rejection {
   if (!isPlainObject(point)) return 'not-an-object';
   const meta = point['passive-data-metadata'];
@@ -54,15 +69,13 @@ export function describePoint(point: unknown): PointFields | Rejection {
   const generator = rawGenerator !== null && typeof rawGenerator === 'object'
     ? JSON.stringify(rawGenerator)
     : (scalarText(rawGenerator) ?? '');
-  const colon = generator.indexOf(':');
   const byTimestamp = epoch(meta.timestamp, 1);
   const byDate = byTimestamp === null ? epoch(point.date, 1000) : null;
   return {
     source: scalarText(meta.source) || 'missing-source',
     generatorId: (typeof meta['generator-id'] === 'string' && meta['generator-id']) || 'unknown-generator',
     generator,
-    // The original trims spaces around the text after the first colon (or around the whole string).
-    userAgent: (colon >= 0 ? generator.slice(colon + 1) : generator).replace(/^ +| +$/g, ''),
+    userAgent: userAgentOf(generator),
     epochSeconds: byTimestamp ?? byDate,
     epochFrom: byTimestamp !== null ? 'timestamp' : byDate !== null ? 'date' : null,
     dateText: byTimestamp === null && byDate === null && typeof point.date === 'string' ? point.date : null,

@@ -6,7 +6,12 @@
  *
  * Uploads come first: while this process is receiving uploads, only the first loop processes, so
  * replies to clients are not slowed by a full processing load on the same machine; the other loops
- * join as soon as uploads pause (UPLOAD_QUIET_MS), and the backlog is cleared at full speed.
+ * join as soon as uploads pause (UPLOAD_QUIET_MS), and the backlog is cleared at full speed. The
+ * first loop, too, rests after each batch for as long as the batch took while uploads arrive:
+ * processing's WAL delays every upload's commit, which nice values cannot help (measured: uploads
+ * accepted during processing rose from 0.54 to 0.71-0.91 of the accept limit, BENCHMARKS.md). It
+ * stops resting once MAX_RESTING_BACKLOG bundles wait, so that a steady stream of uploads with no
+ * pause never leaves processing behind for good.
  */
 import pg from 'pg';
 import { isDatabaseUnavailable } from '../errors.ts';
@@ -15,6 +20,8 @@ import { processBatch, type ProcessingDeps } from './process-bundles.ts';
 const POLL_MS = 5_000;
 const RETRY_MS = 2_000;
 const UPLOAD_QUIET_MS = 300;
+/** Pending bundles beyond which the first loop no longer rests while uploads arrive. */
+const MAX_RESTING_BACKLOG = 2_000;
 
 export interface Worker {
   /** An upload to this process stored new bundles: stop sleeping. */
@@ -73,17 +80,28 @@ export function startWorker(deps: ProcessingDeps & { databaseUrl: string; concur
   };
 
   let lastUploadAt = 0;
+  const uploading = () => Date.now() - lastUploadAt < UPLOAD_QUIET_MS;
+  /** True while few bundles wait (counting stops at the bound, through the pending index). */
+  const backlogIsSmall = async () => {
+    const { rows } = await deps.pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM (SELECT 1 FROM bundles WHERE status = 'pending' LIMIT ${MAX_RESTING_BACKLOG + 1}) p`,
+    );
+    return rows[0].n <= MAX_RESTING_BACKLOG;
+  };
   const loop = async (n: number) => {
     while (!stopped) {
-      if (n > 0 && Date.now() - lastUploadAt < UPLOAD_QUIET_MS) {
+      if (n > 0 && uploading()) {
         await new Promise((resolve) => setTimeout(resolve, UPLOAD_QUIET_MS / 3));
         continue;
       }
       try {
         const wakeupsBefore = wakeups;
+        const started = Date.now();
         const result = await processBatch(deps);
         if (result.bundles > 0 || result.failed > 0) {
           log.debug({ loop: n, ...result }, 'processed bundles');
+          // Not sleep(): the next upload's wake-up would end the rest at once.
+          if (uploading() && !stopped && (await backlogIsSmall())) await new Promise((resolve) => setTimeout(resolve, Date.now() - started));
           continue;
         }
         if (wakeups === wakeupsBefore) await sleep(POLL_MS);

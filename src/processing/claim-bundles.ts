@@ -1,0 +1,80 @@
+/**
+ * Claiming pending bundles for a batch (FOR UPDATE SKIP LOCKED, so several loops and workers share
+ * the queue), reading them, and recording failed attempts.
+ */
+import { copyBinaryRows } from '../db/copy-binary.ts';
+import type { Pool, PoolClient } from '../db/database.ts';
+import { POSTGRES_EPOCH_SECONDS } from './micros.ts';
+
+export interface ClaimedBundle {
+  id: number;
+  /** received_at, in microseconds since 2000 (micros.ts): the last fallback for `created`. */
+  receivedMicros: number;
+  compression: string;
+  encrypted: boolean;
+  nonce: Buffer | null;
+  body: Buffer;
+  hasFiles: boolean;
+}
+
+/**
+ * JSON bytes per batch, estimated from the stored size (gzip: about 4×): bounds the memory a
+ * batch needs (parsed, it is several times larger again). A bundle larger than this is a batch alone.
+ * 2 MB rather than 1: each batch has fixed costs (its statements, its transaction) and measured,
+ * processing took about 10% less CPU per point for the same peak memory (BENCHMARKS.md).
+ */
+const MAX_BATCH_JSON_BYTES = 2 * 1024 * 1024;
+const GZIP_RATIO_ESTIMATE = 4;
+
+/**
+ * Estimated JSON bytes of recent bundles. Rows are locked before their sizes are known, and every
+ * row locked but left out of the batch stays locked (and unavailable to the other loops) until it
+ * commits: so lock about as many as fit, not PROCESS_BATCH_BUNDLES every time.
+ */
+let averageBundleBytes = 256 * 1024;
+
+const int8 = (field: Buffer | null) => Number(field!.readBigInt64BE(0));
+
+/**
+ * Locks and reads the oldest pending bundles (or those of `onlyIds`), at most ~1 MB of JSON, in
+ * one statement: a binary COPY, so bodies come as bytes, not hex text (src/db/copy-binary.ts), and
+ * receipt times as exact microseconds.
+ */
+export async function claimBundles(client: PoolClient, limit: number, onlyIds?: number[]): Promise<ClaimedBundle[]> {
+  const lock = onlyIds ? onlyIds.length : Math.min(limit, Math.ceil(MAX_BATCH_JSON_BYTES / averageBundleBytes) + 1);
+  const rows = await copyBinaryRows(client, `
+    WITH locked AS MATERIALIZED (
+      SELECT id, octet_length(body) * CASE WHEN compression = 'gzip' THEN ${GZIP_RATIO_ESTIMATE} ELSE 1 END AS size FROM bundles
+      WHERE status = 'pending' ${onlyIds ? `AND id IN (${onlyIds.map(Number).join(',')})` : ''}
+      ORDER BY id LIMIT ${Number(lock)} FOR UPDATE SKIP LOCKED
+    ),
+    chosen AS (
+      SELECT id, size FROM (SELECT id, size, sum(size) OVER (ORDER BY id) AS upto, row_number() OVER (ORDER BY id) AS n FROM locked) s
+      WHERE n = 1 OR upto <= ${MAX_BATCH_JSON_BYTES}
+    )
+    SELECT b.id, (extract(epoch FROM b.received_at) * 1000000 - ${POSTGRES_EPOCH_SECONDS}000000)::int8, b.compression, b.encrypted,
+           b.nonce, b.body, EXISTS (SELECT 1 FROM bundle_files f WHERE f.bundle_id = b.id), c.size::int8
+    FROM bundles b JOIN chosen c USING (id) ORDER BY b.id`);
+  if (rows.length === 0) return [];
+  averageBundleBytes = Math.max(1, rows.reduce((sum, row) => sum + int8(row[7]), 0) / rows.length);
+  return rows.map(([id, received, compression, encrypted, nonce, body, hasFiles]) => ({
+    id: int8(id),
+    receivedMicros: int8(received),
+    compression: compression!.toString('utf8'),
+    encrypted: encrypted![0] === 1,
+    nonce,
+    body: body!,
+    hasFiles: hasFiles![0] === 1,
+  }));
+}
+
+/** Records a failed attempt; the bundle is errored once it has failed `maxAttempts` times. */
+export async function recordFailure(db: Pool | PoolClient, id: number, message: string, maxAttempts: number): Promise<void> {
+  await db.query(
+    `UPDATE bundles SET attempts = attempts + 1, error = $2,
+       status = CASE WHEN attempts + 1 >= $3 THEN 'errored' ELSE 'pending' END,
+       processed_at = CASE WHEN attempts + 1 >= $3 THEN now() END
+     WHERE id = $1`,
+    [id, message.slice(0, 2000), maxAttempts],
+  );
+}

@@ -1,0 +1,36 @@
+/**
+ * Times as PostgreSQL holds a timestamptz: integer microseconds since 2000-01-01 00:00 UTC. A JS
+ * Date has only milliseconds, and `created` is half of each point's unique key, so processing
+ * keeps times in this form from the database (or from the point) to the COPY.
+ */
+
+export const POSTGRES_EPOCH_SECONDS = 946_684_800;
+
+/** C's rint(): to the nearest integer, halves to even (JS's Math.round sends halves up). */
+function rint(x: number): number {
+  const r = Math.round(x);
+  return r - x === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/**
+ * `to_timestamp(seconds)` exactly as PostgreSQL computes it (float8_timestamptz: subtract the
+ * 2000 epoch, multiply by 10^6, rint), so a point's `created` is the microsecond it always was.
+ */
+export function epochSecondsToMicros(seconds: number): number {
+  return rint((seconds - POSTGRES_EPOCH_SECONDS) * 1e6);
+}
+
+/**
+ * SQL for the timestamptz of an int8 of microseconds. Exact: the interval product of an integer
+ * below 2^53 is that many microseconds (test/processing/stored-like-before.test.ts checks it against the
+ * text form), and it costs PostgreSQL and this process less than timestamp text.
+ */
+export const timestampFromMicros = (int8: string) => `(timestamptz '2000-01-01 00:00:00+00' + ${int8} * interval '1 microsecond')`;
+
+/** An int8[] (or int4[]) parameter as one array literal: cheaper than an array of many values. */
+export function integerArray(values: number[]): string {
+  return `{${values.join(',')}}`;
+}
+
+/** SQL for the int8 content hash from its halves as int4 (content-hash.ts). */
+export const hashFromHalves = (high: string, low: string) => `((${high}::int8 << 32) | (${low}::int8 & 4294967295))`;

@@ -1,0 +1,127 @@
+/**
+ * From decoded bundles to the rows they would add, in Node: each point's metadata
+ * (point-fields.ts), secondary identifier (secondary.ts), `created` in microseconds, content hash
+ * (content-hash.ts) and place in the bundle text (point-text.ts), plus what each bundle rejected.
+ * What cannot be computed here exactly is marked for PostgreSQL (store-points.ts asks it in one
+ * query): the hash of a point with an inexact number, a secondary identifier that is a number or
+ * object, and a `date` text to read as an ISO time.
+ */
+import type { ClaimedBundle } from './claim-bundles.ts';
+import { jsonbHash } from './content-hash.ts';
+import { epochSecondsToMicros } from './micros.ts';
+import { describePoint } from './point-fields.ts';
+import { scanBundle } from './point-text.ts';
+import { secondaryIdentifier, SQL_SECONDARY, type SecondaryRuleRow } from './secondary.ts';
+
+export interface DecodedBundle {
+  bundle: ClaimedBundle;
+  /** The bundle's JSON text: an array of points. */
+  text: string;
+}
+
+export interface PlannedPoint {
+  /** Index in the batch's bundles. */
+  bundle: number;
+  source: string;
+  generatorId: string;
+  generator: string;
+  userAgent: string;
+  secondary: string | null | typeof SQL_SECONDARY;
+  /** Microseconds since 2000; undefined until PostgreSQL has read `dateText`. */
+  created: number | undefined;
+  createdFrom: string;
+  dateText: string | null;
+  /** undefined: PostgreSQL hashes the point's text. */
+  hash: { high: number; low: number } | undefined;
+  /** Where the point's text is in its bundle's (point-text.ts). */
+  start: number;
+  metadataEnd: number;
+  end: number;
+  /** The `@` keys naming uploaded files (only for bundles that have files). */
+  files: { k: string; f: string }[] | undefined;
+  /** Set by store-points.ts for the first copy of a point not yet stored. */
+  isNew?: boolean;
+}
+
+export interface BundlePlan {
+  total: number;
+  rejected: number;
+  rejections: Record<string, number>;
+  sources: Set<string>;
+}
+
+export interface BatchPlan {
+  decoded: DecodedBundle[];
+  points: PlannedPoint[];
+  bundles: BundlePlan[];
+  /** Some point needs PostgreSQL for its hash, secondary identifier or time. */
+  needsSql: boolean;
+}
+
+/** Keys ending in `@` name uploaded files (pdk-server.md §2.4); collect them, at any depth. */
+function attachmentRefs(value: unknown, out: { k: string; f: string }[]): void {
+  if (Array.isArray(value)) {
+    for (const item of value) attachmentRefs(item, out);
+  } else if (value !== null && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value)) {
+      if (key.endsWith('@')) {
+        for (const name of Array.isArray(item) ? item : [item]) if (typeof name === 'string') out.push({ k: key, f: name });
+      } else {
+        attachmentRefs(item, out);
+      }
+    }
+  }
+}
+
+export function emptyPlan(): BatchPlan {
+  return { decoded: [], points: [], bundles: [], needsSql: false };
+}
+
+/**
+ * Adds a decoded bundle to `plan`; `values` is its text parsed, which the plan does not keep (a
+ * batch's parsed points then die young, instead of filling the old generation until it commits).
+ * `rules` are the data types with a secondary identifier; `hashInNode` false sends every hash to
+ * PostgreSQL (hash-check.ts found this database hashing otherwise).
+ */
+export function planBundle(plan: BatchPlan, decoded: DecodedBundle, values: unknown[], rules: Map<string, SecondaryRuleRow>, hashInNode: boolean): void {
+  const { bundle, text } = decoded;
+  const index = plan.decoded.length;
+  const spans = scanBundle(text);
+  if (spans.length !== values.length) throw new Error(`bundle ${bundle.id}: ${spans.length} elements found in the text, ${values.length} parsed`);
+  const stats: BundlePlan = { total: values.length, rejected: 0, rejections: {}, sources: new Set() };
+  plan.decoded.push(decoded);
+  plan.bundles.push(stats);
+  values.forEach((value, i) => {
+    const fields = describePoint(value);
+    if (typeof fields === 'string') {
+      stats.rejections[fields] = (stats.rejections[fields] ?? 0) + 1;
+      stats.rejected += 1;
+      return;
+    }
+    const span = spans[i];
+    if (span.metadataEnd < 0) throw new Error(`bundle ${bundle.id}: no passive-data-metadata object found in the text of point ${i}`);
+    stats.sources.add(fields.source);
+    const hash = hashInNode && !span.inexactNumber ? jsonbHash(value) : undefined;
+    const secondary = secondaryIdentifier(value, rules.get(fields.generatorId));
+    const created = fields.epochSeconds !== null ? epochSecondsToMicros(fields.epochSeconds) : fields.dateText === null ? bundle.receivedMicros : undefined;
+    if (!hash || secondary === SQL_SECONDARY || created === undefined) plan.needsSql = true;
+    let files: { k: string; f: string }[] | undefined;
+    if (bundle.hasFiles) attachmentRefs(value, (files = []));
+    plan.points.push({
+      bundle: index,
+      source: fields.source,
+      generatorId: fields.generatorId,
+      generator: fields.generator,
+      userAgent: fields.userAgent,
+      secondary,
+      created,
+      createdFrom: fields.epochFrom ?? 'received',
+      dateText: fields.dateText,
+      hash,
+      start: span.start,
+      metadataEnd: span.metadataEnd,
+      end: span.end,
+      files,
+    });
+  });
+}

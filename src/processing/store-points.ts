@@ -1,0 +1,212 @@
+/**
+ * Stores a planned batch (plan-points.ts) on `client`, inside its transaction:
+ *  1. asks PostgreSQL, in one query, for what Node could not compute exactly (rare);
+ *  2. keeps the first copy of each point (same `created`, same content hash) and asks which of
+ *     them data_points already holds (its unique key, an index lookup each);
+ *  3. COPYs the new ones, their properties being their own text plus `encrypted_transmission`
+ *     (added as the last key of their metadata: the last of duplicate keys is the one jsonb keeps);
+ *  4. links points to their files, counts them for their sources and marks the bundles processed.
+ * Another transaction may store one of the same points between 2 and 3: the COPY then fails on the
+ * unique key (isUniqueViolation) and the caller runs the batch again, which then finds that point.
+ */
+import type { PoolClient } from '../db/database.ts';
+import { copyIn } from './copy-in.ts';
+import { BinaryCopyWriter } from './copy-writer.ts';
+import { hashFromText } from './content-hash.ts';
+import { hashFromHalves, integerArray, POSTGRES_EPOCH_SECONDS, timestampFromMicros } from './micros.ts';
+import type { BatchPlan, PlannedPoint } from './plan-points.ts';
+import { RECORD_BATCH_SQL } from './record-batch.sql.ts';
+import { applyRule, SQL_SECONDARY, type SecondaryRuleRow } from './secondary.ts';
+
+const COPY_POINTS_SQL = `COPY data_points (source, generator_id, generator, secondary_identifier, user_agent, created, created_from,
+  recorded, bundle_id, content_hash, properties) FROM STDIN (FORMAT binary)`;
+/** 10 minutes in microseconds: source_point_deltas' buckets (from 2000-01-01, microsecond 0). */
+const BUCKET_MICROS = 600_000_000;
+
+export interface StoredBundle {
+  id: number;
+  total: number;
+  added: number;
+  rejected: number;
+}
+
+/** True for the error a COPY gets when another transaction stored one of its points first. */
+export function isUniqueViolation(error: unknown): boolean {
+  return (error as { code?: string }).code === '23505';
+}
+
+const pointText = (plan: BatchPlan, p: PlannedPoint) => plan.decoded[p.bundle].text.slice(p.start, p.end);
+
+/** Step 1: hashes, secondary identifiers and `date` times from PostgreSQL, for the points that need them. */
+async function resolveInSql(client: PoolClient, plan: BatchPlan, rules: Map<string, SecondaryRuleRow>): Promise<void> {
+  const asked = plan.points.filter((p) => !p.hash || p.secondary === SQL_SECONDARY || p.created === undefined);
+  const { rows } = await client.query<{ hash: string | null; secondary: string | null; created: string | null }>(
+    `SELECT CASE WHEN u.need_hash THEN jsonb_hash_extended(j.point, 0)::text END AS hash,
+            CASE WHEN u.path IS NOT NULL THEN j.point #>> ARRAY(SELECT jsonb_array_elements_text(u.path::jsonb)) END AS secondary,
+            (extract(epoch FROM dcs_text_timestamp(u.date_text)) * 1000000 - ${POSTGRES_EPOCH_SECONDS}000000)::int8::text AS created
+     FROM unnest($1::text[], $2::boolean[], $3::text[], $4::text[]) WITH ORDINALITY AS u (point, need_hash, path, date_text, i)
+     CROSS JOIN LATERAL (SELECT u.point::jsonb AS point) j
+     ORDER BY u.i`,
+    [
+      asked.map((p) => (!p.hash || p.secondary === SQL_SECONDARY ? pointText(plan, p) : null)),
+      asked.map((p) => !p.hash),
+      asked.map((p) => (p.secondary === SQL_SECONDARY ? JSON.stringify(rules.get(p.generatorId)!.secondary_path) : null)),
+      asked.map((p) => (p.created === undefined ? p.dateText : null)),
+    ],
+  );
+  asked.forEach((p, i) => {
+    const row = rows[i];
+    if (!p.hash) p.hash = hashFromText(row.hash!);
+    if (p.secondary === SQL_SECONDARY) p.secondary = applyRule(rules.get(p.generatorId)!.secondary_kind!, row.secondary ?? undefined);
+    if (p.created === undefined) {
+      if (row.created !== null) {
+        p.created = Number(row.created);
+        p.createdFrom = 'date-text';
+      } else {
+        p.created = plan.decoded[p.bundle].bundle.receivedMicros;
+      }
+    }
+  });
+}
+
+/** The first copy of each point in the batch: same `created`, same hash (keyed by the hash's low half). */
+function firstCopies(plan: BatchPlan): PlannedPoint[] {
+  const byLow = new Map<number, PlannedPoint[]>();
+  const first: PlannedPoint[] = [];
+  for (const p of plan.points) {
+    const same = byLow.get(p.hash!.low);
+    if (!same) byLow.set(p.hash!.low, [p]);
+    else if (same.some((q) => q.created === p.created && q.hash!.high === p.hash!.high)) continue;
+    else same.push(p);
+    first.push(p);
+  }
+  return first;
+}
+
+/** Step 2: marks `isNew` on the first copy of each point that data_points does not hold. */
+async function markNew(client: PoolClient, plan: BatchPlan): Promise<void> {
+  const unique = firstCopies(plan);
+  if (unique.length === 0) return;
+  const { rows } = await client.query<{ i: string }>(
+    `SELECT k.i FROM unnest($1::int8[], $2::int4[], $3::int4[]) WITH ORDINALITY AS k (created, high, low, i)
+     WHERE EXISTS (SELECT 1 FROM data_points p
+                   WHERE p.created = ${timestampFromMicros('k.created')} AND p.content_hash = ${hashFromHalves('k.high', 'k.low')})`,
+    [integerArray(unique.map((p) => p.created!)), integerArray(unique.map((p) => p.hash!.high)), integerArray(unique.map((p) => p.hash!.low))],
+  );
+  for (const p of unique) p.isNew = true;
+  for (const row of rows) unique[Number(row.i) - 1].isNew = false;
+}
+
+const FLAG = { true: Buffer.from(',"encrypted_transmission":true'), false: Buffer.from(',"encrypted_transmission":false') };
+
+/**
+ * Step 3: the COPY of the new points. A bundle text that is all ASCII (most are) is encoded once
+ * and its points copied from it as bytes (offsets in the text are then offsets in the bytes).
+ */
+async function copyNew(client: PoolClient, plan: BatchPlan, recordedMicros: number): Promise<void> {
+  const writer = new BinaryCopyWriter();
+  const encoded: (Buffer | undefined | null)[] = plan.decoded.map(() => undefined);
+  let rows = 0;
+  for (const p of plan.points) {
+    if (!p.isNew) continue;
+    const { bundle, text } = plan.decoded[p.bundle];
+    let bytes = encoded[p.bundle];
+    if (bytes === undefined) {
+      bytes = encoded[p.bundle] = Buffer.byteLength(text, 'utf8') === text.length ? Buffer.from(text, 'latin1') : null;
+    }
+    writer.row(11);
+    writer.textOften(p.source);
+    writer.textOften(p.generatorId);
+    writer.textOften(p.generator);
+    writer.text(p.secondary as string | null);
+    writer.textOften(p.userAgent);
+    writer.int64(p.created!);
+    writer.textOften(p.createdFrom);
+    writer.int64(recordedMicros);
+    writer.int64(bundle.id);
+    writer.int64Words(p.hash!.high, p.hash!.low);
+    const flag = FLAG[bundle.encrypted ? 'true' : 'false'];
+    if (bytes) writer.jsonbBytes([bytes, flag, bytes], [p.start, p.metadataEnd, 0, flag.length, p.metadataEnd, p.end]);
+    else writer.jsonb(text.slice(p.start, p.metadataEnd), flag.toString('latin1'), text.slice(p.metadataEnd, p.end));
+    rows += 1;
+  }
+  if (rows > 0) await copyIn(client, COPY_POINTS_SQL, writer.finish());
+}
+
+/** Step 4a: every copy's `@` keys, linked to its own bundle's files (also for points stored before). */
+async function linkFiles(client: PoolClient, plan: BatchPlan): Promise<void> {
+  const links = plan.points.flatMap((p) => (p.files ?? []).map((file) => ({ p, ...file })));
+  if (links.length === 0) return;
+  await client.query(
+    `INSERT INTO data_point_files (point_created, point_hash, file_id, key)
+     SELECT ${timestampFromMicros('l.created')}, ${hashFromHalves('l.high', 'l.low')}, f.id, l.k
+     FROM unnest($1::int8[], $2::int4[], $3::int4[], $4::bigint[], $5::text[], $6::text[]) AS l (created, high, low, bundle_id, k, f)
+     JOIN bundle_files f ON f.bundle_id = l.bundle_id AND f.field_name = l.f
+     ON CONFLICT DO NOTHING`,
+    [
+      integerArray(links.map((l) => l.p.created!)),
+      integerArray(links.map((l) => l.p.hash!.high)),
+      integerArray(links.map((l) => l.p.hash!.low)),
+      links.map((l) => plan.decoded[l.p.bundle].bundle.id),
+      links.map((l) => l.k),
+      links.map((l) => l.f),
+    ],
+  );
+}
+
+/** Step 4b: the counts for data_sources, source_point_deltas and the bundles. */
+async function recordBatch(client: PoolClient, plan: BatchPlan): Promise<StoredBundle[]> {
+  const sources = new Map<string, { latest: number; userAgent: string; n: number }>();
+  const deltas = new Map<string, { source: string; generatorId: string; userAgent: string; n: number; first: number; last: number; received: number }>();
+  const added = plan.bundles.map(() => 0);
+  // Points come in runs of one source, type and user agent: their group key is built once a run.
+  let last: PlannedPoint | undefined;
+  let group = '';
+  for (const p of plan.points) {
+    if (!p.isNew) continue;
+    const created = p.created!;
+    added[p.bundle] += 1;
+    const source = sources.get(p.source);
+    if (!source) sources.set(p.source, { latest: created, userAgent: p.userAgent, n: 1 });
+    else {
+      source.n += 1;
+      if (created > source.latest) Object.assign(source, { latest: created, userAgent: p.userAgent });
+    }
+    if (!last || last.source !== p.source || last.generatorId !== p.generatorId || last.userAgent !== p.userAgent) {
+      group = `${p.source}\u0000${p.generatorId}\u0000${p.userAgent}\u0000`;
+    }
+    last = p;
+    // Before 2000 each point is its own group: date_bin then decides its bucket alone.
+    const key = group + (created >= 0 ? Math.floor(created / BUCKET_MICROS) : `-${created}`);
+    const received = plan.decoded[p.bundle].bundle.receivedMicros;
+    const delta = deltas.get(key);
+    if (!delta) deltas.set(key, { source: p.source, generatorId: p.generatorId, userAgent: p.userAgent, n: 1, first: created, last: created, received });
+    else {
+      delta.n += 1;
+      delta.first = Math.min(delta.first, created);
+      delta.last = Math.max(delta.last, created);
+      delta.received = Math.max(delta.received, received);
+    }
+  }
+  const s = [...sources.entries()];
+  const d = [...deltas.values()];
+  await client.query({ name: 'dcs-record-batch', text: RECORD_BATCH_SQL, values: [
+    s.map(([source]) => source), integerArray(s.map(([, v]) => v.latest)), s.map(([, v]) => v.userAgent), integerArray(s.map(([, v]) => v.n)),
+    d.map((v) => v.source), d.map((v) => v.generatorId), d.map((v) => v.userAgent), integerArray(d.map((v) => v.n)),
+    integerArray(d.map((v) => v.first)), integerArray(d.map((v) => v.last)), integerArray(d.map((v) => v.received)),
+    plan.decoded.map((x) => x.bundle.id),
+    plan.bundles.map((b) => b.total), added, plan.bundles.map((b) => b.rejected),
+    plan.bundles.map((b) => (b.rejected > 0 ? JSON.stringify(b.rejections) : null)),
+    plan.bundles.map((b) => (b.sources.size > 0 ? JSON.stringify([...b.sources].sort()) : null)),
+  ] });
+  return plan.decoded.map((x, i) => ({ id: x.bundle.id, total: plan.bundles[i].total, added: added[i], rejected: plan.bundles[i].rejected }));
+}
+
+/** Stores `plan` (see above); `recordedMicros` is the transaction's now(). */
+export async function storeBatch(client: PoolClient, plan: BatchPlan, rules: Map<string, SecondaryRuleRow>, recordedMicros: number): Promise<StoredBundle[]> {
+  if (plan.needsSql) await resolveInSql(client, plan, rules);
+  await markNew(client, plan);
+  await copyNew(client, plan, recordedMicros);
+  await linkFiles(client, plan);
+  return recordBatch(client, plan);
+}
