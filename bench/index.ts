@@ -1,6 +1,7 @@
 /**
- * `npm run bench [-- ingest|dashboard|export|harvest]`: every benchmark case, or one. Figures go to BENCHMARKS.md.
- *   ingest     uploads accepted and points processed against the decode limit (bench/ingest-bench.ts)
+ * `npm run bench [-- ingest|dashboard|export|harvest|all]`: the default case (ingest), one case, or
+ * every case. Figures go to BENCHMARKS.md.
+ *   ingest     uploads accepted and points processed against the accept and storage limits (bench/ingest-bench.ts)
  *   dashboard  dashboard pages and source-statistics at 10,000 sources / 5 M points (bench/dashboard-bench.ts)
  *   harvest    ASIN harvest points/s on HTML-bearing points (bench/harvest-bench.ts)
  *   export     export points/s and peak RSS: 2 M element-show points, a mixed nightly day (bench/export-bench.ts)
@@ -11,14 +12,15 @@ import { benchHarvest } from './harvest-bench.ts';
 import { benchIngest } from './ingest-bench.ts';
 
 const CASES: Record<string, () => Promise<void>> = { ingest: benchIngest, dashboard: benchDashboard, export: benchExport, harvest: benchHarvest };
-const chosen = process.argv.slice(2);
+const args = process.argv.slice(2);
+const chosen = args.length === 0 ? ['ingest'] : args.includes('all') ? Object.keys(CASES) : args;
 for (const name of chosen) {
   if (!CASES[name]) {
-    console.error(`Unknown benchmark "${name}"; cases: ${Object.keys(CASES).join(', ')}`);
+    console.error(`Unknown benchmark "${name}"; cases: ${Object.keys(CASES).join(', ')}, all`);
     process.exit(1);
   }
 }
-for (const name of chosen.length > 0 ? chosen : Object.keys(CASES)) {
+for (const name of chosen) {
   console.log(`\n## ${name}\n`);
   await CASES[name]();
 }
