@@ -1,7 +1,9 @@
 #!/usr/bin/env -S MALLOC_ARENA_MAX=2 node --max-semi-space-size=4
-// The `dcs` command. TypeScript runs through tsx, so `npm install && npm start` needs no build step.
+// The `dcs` command. `npm install` compiles src/ to dist/ (scripts/build.js, the `prepare`
+// script), and dist/ runs while it matches src/; after an edit to src/ the TypeScript runs as it
+// is, through tsx, until `npm run build` (tsx costs each process ~40 MB: scripts/build.js).
 import v8 from 'node:v8';
-import { register } from 'tsx/esm/api';
+import { isCurrentBuild } from '../scripts/build.js';
 
 // A small young generation (4 MB semi-spaces): uploads make short-lived garbage in bursts, and V8
 // otherwise grows new space, and so resident memory, far past what the server needs (BENCHMARKS.md).
@@ -18,6 +20,10 @@ process.stdout.on('error', (error) => {
   if (error.code === 'EPIPE') process.exit(0);
   throw error;
 });
-register();
-const { main } = await import('../src/cli/cli.ts');
+let cli = '../dist/cli/cli.js';
+if (!isCurrentBuild()) {
+  (await import('tsx/esm/api')).register();
+  cli = '../src/cli/cli.ts';
+}
+const { main } = await import(cli);
 process.exitCode = await main(process.argv.slice(2));

@@ -4,9 +4,10 @@
  * a machine with a core to spare the harvest scans two chunks at once, one here and one on the
  * job's thread. Only what was found comes back (the points' sightings), not the points.
  */
-import { Worker as Thread, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { createPool } from '../db/database.ts';
 import { createLogger } from '../log.ts';
+import { startModuleThread } from '../threads.ts';
 import { scanRange, type Scanned } from './scan-range.ts';
 
 interface ThreadData {
@@ -29,12 +30,7 @@ export interface ScanThread {
 }
 
 export function startScanThread(databaseUrl: string, serverSecretKey: Uint8Array | undefined): ScanThread {
-  const entry = new URL(import.meta.url).href;
-  // Worker threads do not inherit the tsx loader on every Node version: register it first.
-  const thread = new Thread(
-    `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`,
-    { eval: true, workerData: { harvestScanThread: true, databaseUrl, serverSecretKey } satisfies ThreadData },
-  );
+  const thread = startModuleThread(import.meta.url, { workerData: { harvestScanThread: true, databaseUrl, serverSecretKey } satisfies ThreadData });
   const waiting = new Map<number, { resolve(s: Scanned): void; reject(e: Error): void }>();
   let next = 0;
   const failAll = (error: Error) => {

@@ -4,10 +4,11 @@
  * The thread has its own connection pool and a lower scheduling priority (priority.ts); it stops
  * when the main thread posts 'stop'.
  */
-import { Worker as Thread, isMainThread, parentPort, workerData } from 'node:worker_threads';
+import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type { Config } from '../config.ts';
 import { createPool } from '../db/database.ts';
 import { createLogger } from '../log.ts';
+import { startModuleThread } from '../threads.ts';
 import { lowerBackendPriority, lowerThisThreadPriority } from './priority.ts';
 import { startWorker, type Worker } from './worker.ts';
 
@@ -18,12 +19,7 @@ interface ThreadData {
 
 /** Starts the worker in a new thread. */
 export function startWorkerThread(config: Config, databaseUrl: string): Worker {
-  const entry = new URL(import.meta.url).href;
-  // Worker threads do not inherit the tsx loader on every Node version: register it first.
-  const thread = new Thread(
-    `import('tsx/esm/api').then(({ register }) => { register(); return import(${JSON.stringify(entry)}); })`,
-    { eval: true, workerData: { config, databaseUrl } satisfies ThreadData },
-  );
+  const thread = startModuleThread(import.meta.url, { workerData: { config, databaseUrl } satisfies ThreadData });
   let wakePosted = false;
   const exited = new Promise<void>((resolve) => thread.once('exit', () => resolve()));
   thread.on('message', () => {
