@@ -50,7 +50,7 @@ export async function startServer(config: Config, log: Logger, parts: { web: boo
   let spool: Spool | undefined;
   try {
     if (parts.worker && parts.web) {
-      worker = startWorkerThread(config, db.url);
+      worker = startWorkerThread(config, db.url, log);
     } else if (parts.worker) {
       worker = startWorker({ pool: db.pool, config, log, databaseUrl: db.url, concurrency: config.workerConcurrency });
     }

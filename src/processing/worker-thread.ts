@@ -7,8 +7,8 @@
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import type { Config } from '../config.ts';
 import { createPool } from '../db/database.ts';
-import { createLogger } from '../log.ts';
-import { startModuleThread } from '../threads.ts';
+import { createLogger, type Logger } from '../log.ts';
+import { startModuleThread, superviseThread } from '../threads.ts';
 import { lowerBackendPriority, lowerThisThreadPriority } from './priority.ts';
 import { startWorker, type Worker } from './worker.ts';
 
@@ -17,28 +17,29 @@ interface ThreadData {
   databaseUrl: string;
 }
 
-/** Starts the worker in a new thread. */
-export function startWorkerThread(config: Config, databaseUrl: string): Worker {
-  const thread = startModuleThread(import.meta.url, { workerData: { config, databaseUrl } satisfies ThreadData });
+/** Starts the worker in a new thread, started again if it ever stops unasked (threads.ts). */
+export function startWorkerThread(config: Config, databaseUrl: string, log: Logger): Worker {
   let wakePosted = false;
-  const exited = new Promise<void>((resolve) => thread.once('exit', () => resolve()));
-  thread.on('message', () => {
-    wakePosted = false;
-  });
-  thread.on('error', (error) => {
-    createLogger(config.logLevel).error({ err: error }, 'processing thread failed');
-  });
+  const thread = superviseThread(
+    'processing',
+    () => startModuleThread(import.meta.url, { workerData: { config, databaseUrl } satisfies ThreadData }),
+    (started) => {
+      // A new thread has had no wake-up yet; and it looks for pending bundles when it starts.
+      wakePosted = false;
+      started.on('message', () => {
+        wakePosted = false;
+      });
+    },
+    log,
+  );
   return {
     wake() {
       // One message per wake-up is enough; the thread clears the flag by asking for more.
       if (wakePosted) return;
       wakePosted = true;
-      thread.postMessage('wake');
+      thread.current().postMessage('wake');
     },
-    async stop() {
-      thread.postMessage('stop');
-      await exited;
-    },
+    stop: () => thread.stop((current) => current.postMessage('stop')),
   };
 }
 
