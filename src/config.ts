@@ -37,7 +37,7 @@ export interface Config {
   readonly uploadsDisabled: boolean;
   /** UPLOAD_TOKENS: comma-separated bearer tokens; when set, a PUT with any other token gets 401. */
   readonly uploadTokens: readonly string[];
-  /** PROCESS_BATCH_BUNDLES: bundles claimed per processing transaction. Default 200. */
+  /** PROCESS_BATCH_BUNDLES: most bundles claimed per processing transaction (a batch also stops at ~2 MB of JSON, claim-bundles.ts). Default 200. */
   readonly processBatchBundles: number;
   /** PROCESS_MAX_ATTEMPTS: failed processing attempts before a bundle is marked errored. Default 3. */
   readonly processMaxAttempts: number;
