@@ -19,7 +19,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import pg from 'pg';
-import { rssMb, stop, waitForLine } from './processes.ts';
+import { samplePeakRss, stop, waitForLine } from './processes.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SOURCES = Number(process.env.BENCH_SOURCES ?? 10_000);
@@ -157,8 +157,7 @@ export async function benchDashboard(): Promise<void> {
   const env: NodeJS.ProcessEnv = { MALLOC_ARENA_MAX: '2', ...process.env, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', JOBS_DISABLED: 'true' };
   delete env.DATABASE_URL;
   const child = spawn(process.execPath, ['--max-semi-space-size=4', path.join(ROOT, 'bin', 'dcs.js'), 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let peakRss = 0;
-  const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssMb(child.pid!))), 100);
+  const rss = samplePeakRss(child.pid!);
   try {
     const port = Number((await waitForLine(child, /listening on http:\/\/[^:]+:(\d+)/, 120_000))[1]);
     const baseUrl = `http://127.0.0.1:${port}`;
@@ -220,10 +219,10 @@ export async function benchDashboard(): Promise<void> {
       `| source-statistics, first run over all ${POINTS.toLocaleString('en')} points | ${firstFold.seconds.toFixed(1)} | |`,
       `| status-checks, ${SOURCES.toLocaleString('en')} sources | ${checks.seconds.toFixed(1)} | |`,
       '',
-      `server peak RSS ${peakRss.toFixed(0)} MB; machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
+      `server peak RSS ${rss.stop().toFixed(0)} MB; machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`,
     ].join('\n'));
   } finally {
-    clearInterval(sampler);
+    rss.stop();
     await stop(child);
   }
 }

@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { cpuSeconds, rssMb, stop, waitForLine } from './processes.ts';
+import { cpuSeconds, samplePeakRss, stop, waitForLine } from './processes.ts';
 import { drive, type Upload } from './uploads.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -47,6 +47,17 @@ async function startDcs(root: string, dataDir: string, command: 'start' | 'serve
   return { child, port, postmaster, url, db };
 }
 
+/** CPU used by the server's Node process and by its PostgreSQL from now, in µs per point. */
+function cpuMeter(server: Started): { perPoint(points: number): { node: number; postgres: number } } {
+  const before = { node: cpuSeconds(server.child.pid!), postgres: cpuSeconds(server.postmaster, true) };
+  return {
+    perPoint: (points) => ({
+      node: ((cpuSeconds(server.child.pid!) - before.node) / points) * 1e6,
+      postgres: ((cpuSeconds(server.postmaster, true) - before.postgres) / points) * 1e6,
+    }),
+  };
+}
+
 async function storedCounts(db: pg.Client): Promise<{ points: number; errored: number }> {
   const { rows } = await db.query(`SELECT (SELECT count(*)::int FROM data_points) AS points,
     (SELECT count(*)::int FROM bundles WHERE status = 'errored') AS errored`);
@@ -68,13 +79,10 @@ export interface ServerRun {
 
 export async function measureServer(root: string, uploads: Upload[], totalPoints: number): Promise<ServerRun> {
   const server = await startDcs(root, path.join(root, '.bench', 'data'), 'start');
-  let peakRss = 0;
-  const sampler = setInterval(() => {
-    peakRss = Math.max(peakRss, rssMb(server.child.pid!));
-  }, 100);
+  const rss = samplePeakRss(server.child.pid!);
   try {
     // CPU per point: far steadier than throughput on a shared machine (startup excluded).
-    const cpuBefore = { node: cpuSeconds(server.child.pid!), postgres: cpuSeconds(server.postmaster, true) };
+    const cpu = cpuMeter(server);
     const run = await drive(server.port, uploads);
     for (;;) {
       const { rows } = await server.db.query(`SELECT count(*)::int AS pending FROM bundles WHERE status = 'pending'`);
@@ -82,10 +90,7 @@ export async function measureServer(root: string, uploads: Upload[], totalPoints
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     const processedSeconds = (Date.now() - run.firstAt) / 1000;
-    const cpuMicrosPerPoint = {
-      node: ((cpuSeconds(server.child.pid!) - cpuBefore.node) / totalPoints) * 1e6,
-      postgres: ((cpuSeconds(server.postmaster, true) - cpuBefore.postgres) / totalPoints) * 1e6,
-    };
+    const cpuMicrosPerPoint = cpu.perPoint(totalPoints);
     const counts = await storedCounts(server.db);
     await server.db.end();
     return {
@@ -97,11 +102,11 @@ export async function measureServer(root: string, uploads: Upload[], totalPoints
       failures: run.failures,
       storedPoints: counts.points,
       erroredBundles: counts.errored,
-      peakRssMb: peakRss,
+      peakRssMb: rss.stop(),
       cpuMicrosPerPoint,
     };
   } finally {
-    clearInterval(sampler);
+    rss.stop();
     await stop(server.child);
   }
 }
@@ -138,28 +143,18 @@ async function processAlone(url: string, postmaster: number, totalPoints: number
 
 export async function measureStages(root: string, uploads: Upload[], totalPoints: number): Promise<StageRun> {
   const server = await startDcs(root, path.join(root, '.bench', 'stages'), 'serve');
-  let peakRss = 0;
-  const sampler = setInterval(() => {
-    peakRss = Math.max(peakRss, rssMb(server.child.pid!));
-  }, 100);
+  const rss = samplePeakRss(server.child.pid!);
   try {
-    const before = { node: cpuSeconds(server.child.pid!), postgres: cpuSeconds(server.postmaster, true) };
+    const cpu = cpuMeter(server);
     const run = await drive(server.port, uploads);
-    clearInterval(sampler);
-    const storeRaw = {
-      node: ((cpuSeconds(server.child.pid!) - before.node) / totalPoints) * 1e6,
-      postgres: ((cpuSeconds(server.postmaster, true) - before.postgres) / totalPoints) * 1e6,
-      uploadsPerSecond: uploads.length / run.seconds,
-      failures: run.failures,
-      peakRssMb: peakRss,
-    };
+    const storeRaw = { ...cpu.perPoint(totalPoints), uploadsPerSecond: uploads.length / run.seconds, failures: run.failures, peakRssMb: rss.stop() };
     await server.db.query('CHECKPOINT');
     const processing = await processAlone(server.url, server.postmaster, totalPoints);
     processing.storedPoints = (await storedCounts(server.db)).points;
     await server.db.end();
     return { storeRaw, processing };
   } finally {
-    clearInterval(sampler);
+    rss.stop();
     await stop(server.child);
   }
 }

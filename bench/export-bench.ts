@@ -15,7 +15,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
-import { rssMb, startBenchServer, stop } from './processes.ts';
+import { samplePeakRss, startBenchServer, stop } from './processes.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SHOW_POINTS = Number(process.env.BENCH_EXPORT_POINTS ?? 2_000_000);
@@ -29,15 +29,14 @@ const MIXED = [1, 4, 0, 2, 3, 6, 5, 7, 10, 8];
 function timedDcs(args: string[], env: NodeJS.ProcessEnv): Promise<{ seconds: number; peakRssMb: number; stdout: string; stderr: string; code: number | null }> {
   const started = performance.now();
   const child = spawn(process.execPath, ['--max-semi-space-size=4', path.join(ROOT, 'bin', 'dcs.js'), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let peak = 0;
-  const sampler = setInterval(() => (peak = Math.max(peak, rssMb(child.pid!))), 50);
+  const rss = samplePeakRss(child.pid!, 50);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (d: Buffer) => (stdout += d));
   child.stderr.on('data', (d: Buffer) => (stderr += d));
   return new Promise((resolve) => child.once('close', (code) => {
-    clearInterval(sampler);
-    resolve({ seconds: (performance.now() - started) / 1000, peakRssMb: peak, stdout, stderr, code });
+    const peakRssMb = rss.stop();
+    resolve({ seconds: (performance.now() - started) / 1000, peakRssMb, stdout, stderr, code });
   }));
 }
 

@@ -25,6 +25,18 @@ function statFields(pid: number): string[] | undefined {
   }
 }
 
+/** Samples the RSS of `pid` every `everyMs`; stop() ends sampling and returns the peak, in MB. */
+export function samplePeakRss(pid: number, everyMs = 100): { stop(): number } {
+  let peak = 0;
+  const sampler = setInterval(() => (peak = Math.max(peak, rssMb(pid))), everyMs);
+  return {
+    stop() {
+      clearInterval(sampler);
+      return peak;
+    },
+  };
+}
+
 /**
  * CPU seconds used so far by `pid` (all its threads). With `children`: also by its child processes,
  * live ones read directly and exited ones through the parent's cutime/cstime (PostgreSQL's
