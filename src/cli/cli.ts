@@ -5,7 +5,9 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.ts';
 import { generateKeyPair } from '../crypto/box.ts';
-import { createLogger } from '../log.ts';
+import { completePointDigests } from '../db/point-digests.ts';
+import type { Pool } from '../db/database.ts';
+import { createLogger, type Logger } from '../log.ts';
 import { openRuntime, startServer, stopOnSignals } from '../main.ts';
 import { readStatus } from '../monitoring/status.ts';
 import { processBatch, processUntilEmpty, type BatchResult } from '../processing/process-bundles.ts';
@@ -21,7 +23,7 @@ Commands:
   start                     web server and processing worker in one process (what npm start runs)
   serve                     web server only
   worker                    processing worker only
-  migrate                   apply database migrations, then exit
+  migrate                   apply database migrations (with their slow steps, progress on stderr), then exit
   process-bundles           process one batch of pending bundles
       --until-empty         ... keep going until none is pending
   reprocess                 rebuild data points from the stored bundles, then process them
@@ -48,6 +50,17 @@ function progressLine(total: BatchResult, startedAt: number): string {
 }
 
 const SERVER_COMMANDS = ['start', 'serve', 'worker'];
+
+/**
+ * Migration 0009's rewrite of stored points (db/point-digests.ts), in the foreground with its
+ * progress, or waiting for the process doing it: commands that process bundles need it done.
+ */
+async function completeDigests(pool: Pool, log: Logger): Promise<void> {
+  const report = (line: string) => console.error(line);
+  if (await completePointDigests(pool, log, { report })) return;
+  console.error('another process is computing the content digests of stored points (migration 0009); waiting for it to finish');
+  await completePointDigests(pool, log, { report, wait: true });
+}
 
 function parseOptions(args: string[]) {
   return parseArgs({
@@ -137,10 +150,12 @@ export async function main(argv: string[]): Promise<number> {
     const deps = { pool: db.pool, config, log };
     switch (command) {
       case 'migrate':
+        await completeDigests(db.pool, log);
         console.log('database is up to date');
         return 0;
       case 'process-bundles':
       case 'reprocess': {
+        await completeDigests(db.pool, log);
         const startedAt = Date.now();
         if (command === 'reprocess') {
           const time = (name: 'since' | 'until') => {
