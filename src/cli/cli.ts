@@ -30,6 +30,8 @@ Commands:
       --source ID           only bundles with points of this participant
       --since ISO-TIME      only bundles received at or after this time
       --until ISO-TIME      only bundles received before this time
+      --duplicates          only bundles with points taken for duplicates (after migration
+                            0009: brings back the points the former key dropped)
   keys generate             print a new server key pair for encrypted uploads
   status [--json]           bundles, queue, points and participants
   jobs [--json]             scheduled jobs, their last runs and the run history
@@ -71,6 +73,7 @@ function parseOptions(args: string[]) {
       source: { type: 'string' },
       since: { type: 'string' },
       until: { type: 'string' },
+      duplicates: { type: 'boolean', default: false },
       admin: { type: 'boolean', default: false },
     },
     strict: true,
@@ -165,7 +168,7 @@ export async function main(argv: string[]): Promise<number> {
             if (Number.isNaN(date.getTime())) throw new Error(`--${name} must be an ISO time (got "${text}")`);
             return date;
           };
-          const queued = await queueReprocess(db.pool, { source: values.source, since: time('since'), until: time('until') });
+          const queued = await queueReprocess(db.pool, { source: values.source, since: time('since'), until: time('until'), duplicates: values.duplicates });
           console.error(`queued ${queued} bundles for reprocessing`);
         }
         const total = command === 'reprocess' || values['until-empty']

@@ -146,8 +146,10 @@ describe('migration 0009 on points stored with the former key', () => {
     expect(await pointDigestsReady(db.pool)).toBe(true);
   });
 
-  it('dcs reprocess brings back the dropped point and duplicates nothing; the harvest counts it once', async () => {
-    expect(await queueReprocess(db.pool, {})).toBe(3);
+  it('dcs reprocess --duplicates brings back the dropped point and duplicates nothing; the harvest counts it once', async () => {
+    const { rows: chosen } = await db.pool.query(`SELECT id FROM bundles WHERE points_added < point_count ORDER BY id`);
+    expect(chosen).toHaveLength(1); // the bundle with the dropped point (and a true duplicate)
+    expect(await queueReprocess(db.pool, { duplicates: true })).toBe(1);
     await server.process();
     const stored = await identities();
     expect(stored).toHaveLength(SENT.length + 1);
@@ -162,14 +164,24 @@ describe('migration 0009 on points stored with the former key', () => {
     expect(links[0].n).toBe(1);
 
     const harvest = await harvestAsins(db.pool, server.config);
-    expect(harvest.sightings).toBe(1); // the restored point; the one counted before is known by its digest
+    expect(harvest.sightings).toBe(1); // the restored point
     expect(await sightings()).toBe(2);
-    expect((await harvestAsins(db.pool, server.config)).sightings).toBe(0);
+
+    // Reprocessing everything changes nothing more; the point harvested before the migration is
+    // known by its digest, so its new row is not counted again.
+    expect(await queueReprocess(db.pool, {})).toBe(3);
+    await server.process();
+    expect((await identities()).map((r) => `${r.created} ${r.digest}`).sort()).toEqual(stored.map((r) => `${r.created} ${r.digest}`).sort());
+    expect(await recordedCounts(server)).toEqual(await realCounts(server));
+    const again = await harvestAsins(db.pool, server.config);
+    expect(again.points).toBe(3); // the points of page types, all with new ids
+    expect(again.sightings).toBe(0);
+    expect(await sightings()).toBe(2);
   });
 });
 
-describe('dcs migrate', () => {
-  it('gives stored points their digests in the foreground, with its progress on stderr', async () => {
+describe('dcs migrate, then dcs reprocess --duplicates', () => {
+  it('gives stored points their digests in the foreground, with its progress on stderr; then brings back the dropped point', async () => {
     const old = await createTestDatabase({ before: 9 });
     try {
       await storeTheFormerWay(old.pool);
@@ -179,6 +191,13 @@ describe('dcs migrate', () => {
       expect(result.stderr).toMatch(/^content digests \(migration 0009\): computing them for the ~\d+ stored points; processing waits until this is done, uploads are stored meanwhile\ncontent digests: done in \d+ s; every point is identified by \(created, content_digest\)\n$/);
       expect(await pointDigestsReady(old.pool)).toBe(true);
       expect((await old.pool.query('SELECT count(*)::int AS n FROM data_points WHERE content_digest = dcs_point_digest(properties)')).rows[0].n).toBe(3);
+
+      const reprocess = await runDcs(['reprocess', '--duplicates'], { databaseUrl: old.url });
+      expect(reprocess.code, reprocess.stderr).toBe(0);
+      expect(reprocess.stderr).toMatch(/^queued 1 bundles for reprocessing\n/);
+      expect(reprocess.stdout).toMatch(/^processed 1 bundles, 1 points added \(2 seen, 0 rejected, 0 failed\)/);
+      const { rows } = await old.pool.query(`SELECT properties -> 'offset' AS offset FROM data_points WHERE source = 'mig-a' AND properties ? 'offset' ORDER BY id`);
+      expect(rows).toEqual([{ offset: positive.offset }, { offset: negative.offset }]);
     } finally {
       await old.drop();
     }
