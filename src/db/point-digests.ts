@@ -63,6 +63,19 @@ async function reporting<T>(work: Promise<T>, tick: () => Promise<void>): Promis
   }
 }
 
+/** Runs `work` in a transaction on `client` (the one holding the advisory lock). */
+async function inTransaction<T>(client: PoolClient, work: () => Promise<T>): Promise<T> {
+  await client.query('BEGIN');
+  try {
+    const result = await work();
+    await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  }
+}
+
 interface State {
   total_blocks: number | null;
   next_block: number;
@@ -76,12 +89,10 @@ async function backfill(client: PoolClient, report: Report, signal: AbortSignal 
   if (state.total_blocks === null) {
     // Under a SHARE lock no write is in progress: every committed row lies in these blocks and
     // has an id up to the sequence's last value. Rows added later are done at the end.
-    await client.query('BEGIN');
-    await client.query('LOCK TABLE data_points IN SHARE MODE');
-    await client.query(`UPDATE point_digest_backfill SET started_at = now(),
-      total_blocks = pg_relation_size('data_points') / current_setting('block_size')::int,
-      max_id = coalesce(pg_sequence_last_value(pg_get_serial_sequence('data_points', 'id')::regclass), 0)`);
-    await client.query('COMMIT');
+    await inTransaction(client, () => client.query(`LOCK TABLE data_points IN SHARE MODE;
+      UPDATE point_digest_backfill SET started_at = now(),
+        total_blocks = pg_relation_size('data_points') / current_setting('block_size')::int,
+        max_id = coalesce(pg_sequence_last_value(pg_get_serial_sequence('data_points', 'id')::regclass), 0)`));
     state = await read();
   }
   const total = state.total_blocks!;
@@ -104,17 +115,19 @@ async function backfill(client: PoolClient, report: Report, signal: AbortSignal 
     if (signal?.aborted) return false;
     const upTo = Math.min(total, next + step);
     const batchStarted = performance.now();
-    await client.query('BEGIN; SET LOCAL synchronous_commit = off');
-    const { rowCount } = await client.query(
-      `UPDATE data_points SET content_digest = dcs_point_digest(properties)
-       WHERE ctid >= $1::tid AND ctid < $2::tid AND content_digest IS NULL`,
-      [`(${next},0)`, `(${upTo},0)`],
-    );
-    await client.query('UPDATE point_digest_backfill SET next_block = $1, points_done = points_done + $2', [upTo, rowCount ?? 0]);
-    await client.query('COMMIT');
+    const rows = await inTransaction(client, async () => {
+      await client.query('SET LOCAL synchronous_commit = off');
+      const { rowCount } = await client.query(
+        `UPDATE data_points SET content_digest = dcs_point_digest(properties)
+         WHERE ctid >= $1::tid AND ctid < $2::tid AND content_digest IS NULL`,
+        [`(${next},0)`, `(${upTo},0)`],
+      );
+      await client.query('UPDATE point_digest_backfill SET next_block = $1, points_done = points_done + $2', [upTo, rowCount ?? 0]);
+      return rowCount ?? 0;
+    });
     step = Math.max(100, Math.min(100_000, Math.round((step * BATCH_MS) / Math.max(performance.now() - batchStarted, 1))));
     next = upTo;
-    done += rowCount ?? 0;
+    done += rows;
     if (next - vacuumedAt >= Math.max(1_000, total * VACUUM_EVERY)) {
       await client.query('VACUUM (INDEX_CLEANUP OFF) data_points');
       vacuumedAt = next;
@@ -137,13 +150,9 @@ async function backfill(client: PoolClient, report: Report, signal: AbortSignal 
  * harvested points (found through the former key, still unique here), then content_hash goes.
  */
 async function moveKeys(client: PoolClient, pool: Pool | undefined, report: Report): Promise<void> {
-  await client.query('BEGIN');
-  try {
+  await inTransaction(client, async () => {
     const { rows } = await client.query('SELECT max_id, finished_at FROM point_digest_backfill FOR UPDATE');
-    if (rows[0].finished_at) {
-      await client.query('COMMIT');
-      return;
-    }
+    if (rows[0].finished_at) return;
     await client.query(`LOCK TABLE data_points IN SHARE MODE; SET LOCAL maintenance_work_mem = '256MB'`);
     await client.query('UPDATE data_points SET content_digest = dcs_point_digest(properties) WHERE id > $1 AND content_digest IS NULL', [rows[0].max_id ?? 0]);
     const pid = (await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
@@ -177,26 +186,27 @@ async function moveKeys(client: PoolClient, pool: Pool | undefined, report: Repo
         ADD CONSTRAINT data_points_identity UNIQUE USING INDEX data_points_digest,
         ADD CONSTRAINT data_points_digest_present CHECK (content_digest IS NOT NULL) NOT VALID;
       UPDATE point_digest_backfill SET finished_at = now();`);
-    await client.query('COMMIT');
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  }
+  });
 }
 
 /**
  * Completes migration 0009 (see above), once per database: by one process at a time (an
  * advisory lock); true when done, false when another process is doing it (unless `wait`) or
- * `signal` stopped it first.
+ * `signal` stopped it first (the statement running then is canceled: a stopping worker does not
+ * wait for a batch, a lock or the index build).
  */
 export async function completePointDigests(pool: Pool, log: Logger, options: CompleteOptions = {}): Promise<boolean> {
   if (await pointDigestsReady(pool)) return true;
+  if (options.signal?.aborted) return false;
   const report = options.report ?? ((message: string) => log.info(message));
   const client = await pool.connect();
   let broken = false;
   try {
     const { rows } = await client.query(options.wait ? 'SELECT pg_advisory_lock($1) IS NOT NULL AS locked' : 'SELECT pg_try_advisory_lock($1) AS locked', [LOCK]);
     if (!rows[0].locked) return false;
+    const pid = (await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+    const cancel = () => void pool.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => undefined);
+    options.signal?.addEventListener('abort', cancel);
     try {
       if (await pointDigestsReady(pool)) return true; // done by the process that held the lock
       const started = performance.now();
@@ -205,7 +215,11 @@ export async function completePointDigests(pool: Pool, log: Logger, options: Com
       ready.add(pool);
       report(`content digests: done in ${duration((performance.now() - started) / 1000)}; every point is identified by (created, content_digest)`);
       return true;
+    } catch (error) {
+      if (options.signal?.aborted) return false; // canceled: the next run resumes
+      throw error;
     } finally {
+      options.signal?.removeEventListener('abort', cancel);
       await client.query('SELECT pg_advisory_unlock($1)', [LOCK]).catch(() => {
         broken = true;
       });

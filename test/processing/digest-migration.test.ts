@@ -91,6 +91,16 @@ async function identities(): Promise<{ created: string; digest: string; properti
   return rows;
 }
 
+/** Until some backend of this database waits for a lock (bounded: 10 s). */
+async function waitForLockWait(): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const { rows } = await db.pool.query(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'`);
+    if (rows[0].n > 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('nothing waited for the lock');
+}
+
 const nodeDigest = (point: Point) => digestOf(printJsonb(JSON.stringify(point), 0).jsonb!);
 const sightings = async () => (await db.pool.query(`SELECT points::int FROM amazon_product_sightings WHERE asin = 'B0BXYZ1234'`)).rows[0].points;
 
@@ -116,9 +126,24 @@ describe('migration 0009 on points stored with the former key', () => {
       holder.release();
     }
     expect((await harvestAsins(db.pool, server.config)).points).toBe(0);
-    // A stopping worker leaves it for the next start.
+    // A stopping worker leaves it for the next start, also while it waits for a lock (here the
+    // one it takes to start, behind a write in progress: an older process's batch).
     expect(await completePointDigests(db.pool, log, { signal: AbortSignal.abort() })).toBe(false);
     expect(await count(server, 'data_points WHERE content_digest IS NULL')).toBe(3);
+    const writer = await db.pool.connect();
+    try {
+      await writer.query('BEGIN; LOCK TABLE data_points IN ROW EXCLUSIVE MODE');
+      const stopping = new AbortController();
+      const running = completePointDigests(db.pool, log, { signal: stopping.signal });
+      await waitForLockWait();
+      stopping.abort();
+      expect(await running).toBe(false);
+    } finally {
+      await writer.query('ROLLBACK');
+      writer.release();
+    }
+    expect(await count(server, 'data_points WHERE content_digest IS NULL')).toBe(3);
+    expect((await db.pool.query('SELECT total_blocks, started_at FROM point_digest_backfill')).rows).toEqual([{ total_blocks: null, started_at: null }]);
   });
 
   it('gives every stored point the digest Node computes for it, moves the keys, then processes', async () => {
