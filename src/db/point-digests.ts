@@ -165,7 +165,8 @@ async function moveKeys(client: PoolClient, pool: Pool | undefined, report: Repo
       const p = progress?.rows[0];
       if (!p) return;
       const [doneOf, totalOf] = Number(p.tuples_total) > 0 ? [p.tuples_done, p.tuples_total] : [p.blocks_done, p.blocks_total];
-      report(`content digests: building the unique index on (created, content_digest): ${p.phase}${Number(totalOf) > 0 ? `, ${((100 * doneOf) / totalOf).toFixed(0)}%` : ''}`);
+      const phase = String(p.phase).replace(/^building index: /, '');
+      report(`content digests: building the unique index on (created, content_digest): ${phase}${Number(totalOf) > 0 ? `, ${((100 * doneOf) / totalOf).toFixed(0)}%` : ''}`);
     });
     await client.query(`
       UPDATE data_point_files f SET point_digest = p.content_digest FROM data_points p
