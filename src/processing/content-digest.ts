@@ -129,8 +129,8 @@ function isAscii(value: string): boolean {
   return true;
 }
 
-/** The object at `pos`; `root` for the point itself, whose metadata loses the processing flag. */
-function readObject(root: boolean, isMetadata: boolean, metadataEnd: { at: number }): string {
+/** The object at `pos`; `root` for the point itself, `isMetadata` for its metadata object. */
+function readObject(root: boolean, isMetadata: boolean): string {
   pos += 1;
   skipWhitespace();
   if (text.charCodeAt(pos) === CLOSE_BRACE) {
@@ -146,9 +146,7 @@ function readObject(root: boolean, isMetadata: boolean, metadataEnd: { at: numbe
     if (ascii && !isAscii(key)) ascii = false;
     skipWhitespace();
     pos += 1; // :
-    const childIsMetadata = root && key === METADATA_KEY;
-    const value = readValue(false, childIsMetadata, metadataEnd);
-    if (childIsMetadata && text.charCodeAt(pos - 1) === CLOSE_BRACE) metadataEnd.at = pos - 1;
+    const value = readValue(false, root && key === METADATA_KEY);
     if (!(isMetadata && key === FLAG_KEY)) members.push({ key, printedKey, value });
     skipWhitespace();
     if (text.charCodeAt(pos++) === CLOSE_BRACE) break; // else a comma
@@ -162,7 +160,7 @@ function readObject(root: boolean, isMetadata: boolean, metadataEnd: { at: numbe
   return printed ? `${printed}}` : '{}';
 }
 
-function readArray(metadataEnd: { at: number }): string {
+function readArray(): string {
   pos += 1;
   skipWhitespace();
   if (text.charCodeAt(pos) === CLOSE_BRACKET) {
@@ -171,19 +169,19 @@ function readArray(metadataEnd: { at: number }): string {
   }
   let printed = '[';
   for (;;) {
-    printed += readValue(false, false, metadataEnd);
+    printed += readValue(false, false);
     skipWhitespace();
     if (text.charCodeAt(pos++) === CLOSE_BRACKET) return `${printed}]`;
     printed += ', ';
   }
 }
 
-function readValue(root: boolean, isMetadata: boolean, metadataEnd: { at: number }): string {
+function readValue(root: boolean, isMetadata: boolean): string {
   skipWhitespace();
   const c = text.charCodeAt(pos);
   if (c === QUOTE) return readString();
-  if (c === OPEN_BRACE) return readObject(root, isMetadata, metadataEnd);
-  if (c === OPEN_BRACKET) return readArray(metadataEnd);
+  if (c === OPEN_BRACE) return readObject(root, isMetadata);
+  if (c === OPEN_BRACKET) return readArray();
   if (c === 116) { pos += 4; return 'true'; }
   if (c === 102) { pos += 5; return 'false'; }
   if (c === 110) { pos += 4; return 'null'; }
@@ -195,8 +193,6 @@ export interface PrintedPoint {
   jsonb: string | undefined;
   /** Offset just past the value in `source`. */
   end: number;
-  /** Offset of the `}` that closes the last top-level `passive-data-metadata` object, or -1. */
-  metadataEnd: number;
 }
 
 /**
@@ -210,9 +206,8 @@ export function printJsonb(source: string, start: number): PrintedPoint {
   }
   pos = start;
   printable = true;
-  const metadataEnd = { at: -1 };
-  const printed = readValue(true, false, metadataEnd);
-  return { jsonb: printable ? printed : undefined, end: pos, metadataEnd: metadataEnd.at };
+  const printed = readValue(true, false);
+  return { jsonb: printable ? printed : undefined, end: pos };
 }
 
 /** The content digest of a jsonb text: 32 hex digits, the form uuid_in reads. */
