@@ -9,13 +9,15 @@ import cookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config.ts';
 import type { Pool } from '../../db/database.ts';
+import { withTransaction } from '../../db/database.ts';
 import { DcsError } from '../../errors.ts';
 import { hasValidCsrfToken } from './csrf.ts';
-import { clearLoginFailures, minutesLocked, recordLoginFailure } from './login-limits.ts';
+import { createLoginGate } from './login-gate.ts';
+import { clearLoginFailures, releaseLoginAttempt, reserveLoginAttempt } from './login-limits.ts';
 import { renderLoginPage } from './login.page.ts';
-import { verifyPassword } from './passwords.ts';
+import { MAX_PASSWORD_LENGTH, verifyPassword } from './passwords.ts';
 import { deleteSession, findSession, insertSession, touchSession, type Session } from './sessions.repository.ts';
-import { findUserForLogin } from './users.repository.ts';
+import { findUserForLogin, MAX_USERNAME_LENGTH } from './users.repository.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -82,20 +84,32 @@ export async function registerAuth(scope: FastifyInstance, deps: { pool: Pool; c
     return reply.type('text/html; charset=utf-8').send(renderLoginPage({ next: safeNext((request.query as Record<string, string>).next) }));
   });
 
+  const gate = createLoginGate();
   scope.post('/login', { config: { public: true } }, async (request, reply) => {
     const form = (request.body ?? {}) as Record<string, unknown>;
     const username = typeof form.username === 'string' ? form.username.trim() : '';
     const password = typeof form.password === 'string' ? form.password : '';
     const next = safeNext(form.next);
-    const page = (status: number, error: string) => reply.code(status).type('text/html; charset=utf-8').send(renderLoginPage({ next, error, username }));
-    const locked = await minutesLocked(pool, username, request.ip);
-    if (locked > 0) return page(429, `Too many failed logins. Try again in ${locked} minute${locked === 1 ? '' : 's'}.`);
-    const user = username ? await findUserForLogin(pool, username) : undefined;
-    const ok = await verifyPassword(user?.passwordHash ?? DUMMY_HASH, password);
-    if (!user || !ok) {
-      await recordLoginFailure(pool, username, request.ip);
-      return page(401, 'Unknown user name or wrong password.');
+    const page = (status: number, error: string) => reply.code(status).type('text/html; charset=utf-8')
+      .send(renderLoginPage({ next, error, username: username.slice(0, MAX_USERNAME_LENGTH) }));
+    // No account has a longer name or password: refused before any password check, not counted.
+    if (username.length > MAX_USERNAME_LENGTH || password.length > MAX_PASSWORD_LENGTH) {
+      return page(400, `User names have at most ${MAX_USERNAME_LENGTH} characters and passwords at most ${MAX_PASSWORD_LENGTH}.`);
     }
+    const reservation = await withTransaction(pool, (client) => reserveLoginAttempt(client, username, request.ip));
+    if ('minutesLocked' in reservation) {
+      const locked = reservation.minutesLocked;
+      return page(429, `Too many failed logins. Try again in ${locked} minute${locked === 1 ? '' : 's'}.`);
+    }
+    const user = username ? await findUserForLogin(pool, username) : undefined;
+    const ok = await gate.run(() => verifyPassword(user?.passwordHash ?? DUMMY_HASH, password));
+    if (ok === 'busy') {
+      await releaseLoginAttempt(pool, reservation.reserved);
+      reply.header('retry-after', '5');
+      return page(503, 'Too many logins at once. Try again in a few seconds.');
+    }
+    // A failed attempt keeps its reservation: that row is the recorded failure.
+    if (!user || !ok) return page(401, 'Unknown user name or wrong password.');
     await clearLoginFailures(pool, username);
     const token = await insertSession(pool, user.id, config.sessionHours, { address: request.ip, userAgent: request.headers['user-agent'] });
     reply.setCookie(SESSION_COOKIE, token, { ...cookieOptions(request), maxAge: config.sessionHours * 3600 });
