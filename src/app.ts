@@ -5,7 +5,7 @@
  */
 import http from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
-import type { Config } from './config.ts';
+import type { Config, TrustProxy } from './config.ts';
 import type { Pool } from './db/database.ts';
 import { DcsError, ERRORS, isDatabaseUnavailable, type ErrorCode } from './errors.ts';
 import { CREATE_CARRIER, createFramingServer, type FramingServer } from './ingest/create-method.ts';
@@ -31,6 +31,15 @@ function errorBody(code: ErrorCode, message: string): string {
   return JSON.stringify({ message, code });
 }
 
+/**
+ * TRUST_PROXY as Fastify takes it. Fastify ignores a bare hop count (it cannot check who connects),
+ * so a count becomes a function that believes that many hops from the socket inwards.
+ */
+function fastifyTrustProxy(trust: TrustProxy): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof trust === 'number') return (_address, hop) => hop < trust;
+  return trust === false ? false : [...trust];
+}
+
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
@@ -38,7 +47,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.config.maxBodyBytes,
     // TRUST_PROXY: client address and protocol from X-Forwarded-* (login limits, Secure cookies).
-    trustProxy: deps.config.trustProxy,
+    trustProxy: fastifyTrustProxy(deps.config.trustProxy),
     serverFactory: (handler) => {
       const server = http.createServer({ keepAliveTimeout: 65_000 }, handler);
       return server;
