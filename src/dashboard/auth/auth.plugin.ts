@@ -67,7 +67,8 @@ export async function registerAuth(scope: FastifyInstance, deps: { pool: Pool; c
       request.session = session;
       if (Date.now() - session.lastSeenAt.getTime() > TOUCH_AFTER_MS) await touchSession(pool, session.tokenHash, config.sessionHours);
     }
-    if (request.routeOptions.config?.public) return;
+    // Unknown paths are answered 404 alike, logged in or not (dashboard.plugin.ts).
+    if (request.routeOptions.config?.public || request.is404) return;
     if (!session) {
       if (wantsJson(request)) throw new DcsError('DCS_ERR_LOGIN_REQUIRED');
       return reply.redirect(`/data/login?next=${encodeURIComponent(request.url)}`, 302);

@@ -108,7 +108,8 @@ function selectionOf(form: FormState): SourceSelection {
 export function registerExportPage(scope: FastifyInstance, deps: DashboardDeps): void {
   scope.get('/export', (request, reply) => renderForm(deps, request, reply, EMPTY));
 
-  scope.post('/export', async (request, reply) => {
+  // 1 MB: a pasted list of ~25,000 source identifiers.
+  scope.post('/export', { bodyLimit: 1024 * 1024 }, async (request, reply) => {
     const form = readForm(request.body);
     try {
       const job = await requestExport(deps.pool, {
