@@ -116,7 +116,7 @@ export function registerExportPage(scope: FastifyInstance, deps: DashboardDeps):
         requestedBy: request.session!.user.username, types: form.types, selection: selectionOf(form),
         from: form.from || undefined, to: form.to || undefined, dateType: form.dateType, format: form.format, destinations: ['folder'],
       });
-      return reply.code(303).redirect(withOutcome('/data/export', { done: 'export-queued', subject: String(job.id) }));
+      return reply.code(303).redirect(withOutcome(request, '/data/export', { done: 'export-queued', subject: String(job.id) }));
     } catch (error) {
       if (error instanceof ExportRequestError) return renderForm(deps, request, reply, form, error.message);
       throw error;

@@ -25,7 +25,7 @@ export function registerSourceListRoutes(scope: FastifyInstance, { pool }: Dashb
   });
 
   scope.post('/sources.tsv', { bodyLimit: SOURCE_LIST_BODY_LIMIT }, async (request, reply) => {
-    const failed = (reason: string) => reply.code(303).redirect(withOutcome('/data/', { failed: 'bad-file', subject: reason }));
+    const failed = (reason: string) => reply.code(303).redirect(withOutcome(request, '/data/', { failed: 'bad-file', subject: reason }));
     const contentType = request.headers['content-type'] ?? '';
     if (!contentType.startsWith('multipart/form-data') || !Buffer.isBuffer(request.body)) return failed('send it as a file upload (multipart/form-data).');
     let text: string;
@@ -47,6 +47,6 @@ export function registerSourceListRoutes(scope: FastifyInstance, { pool }: Dashb
     const result = await withTransaction(pool, (client) => applySourceList(client, list));
     const summary = `${result.added} added, ${result.updated} updated, ${result.unchanged} unchanged`
       + (result.nameConflicts.length ? `; names already used by other sources, left unchanged: ${result.nameConflicts.join(', ')}` : '');
-    return reply.code(303).redirect(withOutcome('/data/', { done: 'uploaded', subject: summary }));
+    return reply.code(303).redirect(withOutcome(request, '/data/', { done: 'uploaded', subject: summary }));
   });
 }
