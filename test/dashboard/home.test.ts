@@ -73,6 +73,11 @@ describe('home page', () => {
     await server.db.pool.query(`DELETE FROM data_sources WHERE source LIKE 'Z-%'`);
   });
 
+  it('ignores sort keys and group ids that are not its own (no 500 for ?sort=constructor or a huge group)', async () => {
+    for (const sort of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) expect(rowOrder(await get(`/data/?sort=${sort}`)), sort).toEqual(['P-fresh', 'P-late', 'P-never']);
+    expect(rowOrder(await get('/data/?group=99999999999999999999'))).toEqual(['P-fresh', 'P-late', 'P-never']);
+  });
+
   it('adds, renames, moves, removes and restores sources, and never creates one on GET', async () => {
     let response = await post('/data/sources/add', { source: 'P-new', name: 'Newcomer', group: 'new', new_group: 'Wave 2' });
     expect(response.status).toBe(303);
