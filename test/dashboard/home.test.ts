@@ -173,13 +173,20 @@ describe('home page', () => {
     expect(source.group_id).toBeNull();
   });
 
-  it('refuses actions without the CSRF token', async () => {
+  it('refuses actions without the CSRF token, or with it only in the URL (the multipart upload alone takes it there)', async () => {
     const response = await fetch(`${server.baseUrl}/data/sources/remove`, {
       method: 'POST',
       headers: { cookie: login.cookie, 'content-type': 'application/x-www-form-urlencoded' },
       body: 'source=P-fresh',
     });
     expect(response.status).toBe(403);
+    const inUrl = await fetch(`${server.baseUrl}/data/sources/remove?_csrf=${encodeURIComponent(login.csrf)}`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie: login.cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'source=P-fresh',
+    });
+    expect(inUrl.status).toBe(403);
     const { rows: [row] } = await server.db.pool.query(`SELECT removed_at FROM data_sources WHERE source = 'P-fresh'`);
     expect(row.removed_at).toBeNull();
   });

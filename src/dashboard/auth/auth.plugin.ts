@@ -27,6 +27,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** true: reachable without logging in. */
     public?: boolean;
+    /** true: the CSRF token may come as the query parameter `_csrf` (multipart forms only). */
+    csrfInQuery?: boolean;
   }
 }
 

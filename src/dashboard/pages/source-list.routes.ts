@@ -24,7 +24,7 @@ export function registerSourceListRoutes(scope: FastifyInstance, { pool }: Dashb
       .send(text);
   });
 
-  scope.post('/sources.tsv', { bodyLimit: SOURCE_LIST_BODY_LIMIT }, async (request, reply) => {
+  scope.post('/sources.tsv', { bodyLimit: SOURCE_LIST_BODY_LIMIT, config: { csrfInQuery: true } }, async (request, reply) => {
     const failed = (reason: string) => reply.code(303).redirect(withOutcome(request, '/data/', { failed: 'bad-file', subject: reason }));
     const contentType = request.headers['content-type'] ?? '';
     if (!contentType.startsWith('multipart/form-data') || !Buffer.isBuffer(request.body)) return failed('send it as a file upload (multipart/form-data).');
