@@ -64,6 +64,11 @@ export interface Config {
   readonly trustProxy: TrustProxy;
   /** SESSION_HOURS: how long a dashboard login lasts without use. Default 12. */
   readonly sessionHours: number;
+  /**
+   * SESSION_MAX_HOURS: how long a dashboard login lasts at most, however often it is used (a stolen
+   * session cookie stops working then); applies to open sessions too. Default 168 (a week).
+   */
+  readonly sessionMaxHours: number;
   /** METADATA_WINDOW_DAYS: the statistics window (points, frequency), as the original. Default 60. */
   readonly metadataWindowDays: number;
   /** UPLOAD_WARNING_HOURS: upload-overdue warning after this many hours without a point. Default 4. */
@@ -263,6 +268,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     timeZone,
     trustProxy,
     sessionHours: int('SESSION_HOURS', 12, 1, 24 * 365),
+    sessionMaxHours: int('SESSION_MAX_HOURS', 24 * 7, 1, 24 * 365),
     metadataWindowDays: int('METADATA_WINDOW_DAYS', 60, 1, 3650),
     uploadWarningHours: int('UPLOAD_WARNING_HOURS', 4, 1, 24 * 365),
     uploadCriticalHours: int('UPLOAD_CRITICAL_HOURS', 24, 1, 24 * 365),

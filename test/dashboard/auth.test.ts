@@ -137,3 +137,25 @@ describe('dashboard login', () => {
     expect(response.headers.get('location')).toBe('/data/');
   });
 });
+
+describe('session lifetime', () => {
+  const server = useTestServer({ SESSION_HOURS: '12', SESSION_MAX_HOURS: '24' });
+
+  it('ends a session SESSION_MAX_HOURS after the login, however much it is used', async () => {
+    await createStaff(server.db.pool, 'kim', 'kims password');
+    const response = await postLogin(server.baseUrl, 'kim', 'kims password');
+    expect(response.headers.getSetCookie()[0]).toContain(`Max-Age=${24 * 3600}`);
+    const cookie = response.headers.getSetCookie()[0].split(';')[0];
+    const home = () => fetch(`${server.baseUrl}/data/`, { headers: { cookie }, redirect: 'manual' });
+    // Logged in 23.5 hours ago, last used an hour ago: still on, but its idle extension stops at 24 hours.
+    await server.db.pool.query(`UPDATE staff_sessions SET created_at = now() - interval '23.5 hours', last_seen_at = now() - interval '1 hour'`);
+    expect((await home()).status).toBe(200);
+    const { rows: [session] } = await server.db.pool.query(`SELECT expires_at <= created_at + interval '24 hours' AS capped FROM staff_sessions`);
+    expect(session.capped).toBe(true);
+    // 25 hours after the login it is over, even with an expiry still ahead (e.g. SESSION_MAX_HOURS lowered since).
+    await server.db.pool.query(`UPDATE staff_sessions SET created_at = now() - interval '25 hours', expires_at = now() + interval '6 hours'`);
+    const after = await home();
+    expect(after.status).toBe(302);
+    expect(after.headers.get('location')).toBe('/data/login?next=%2Fdata%2F');
+  });
+});

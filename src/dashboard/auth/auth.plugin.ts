@@ -62,12 +62,13 @@ export async function registerAuth(scope: FastifyInstance, deps: { pool: Pool; c
     secure: request.protocol === 'https',
   });
 
+  const lifetime = { idleHours: config.sessionHours, maxHours: config.sessionMaxHours };
   scope.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     const token = request.cookies[SESSION_COOKIE];
-    const session = token ? await findSession(pool, token) : undefined;
+    const session = token ? await findSession(pool, token, lifetime.maxHours) : undefined;
     if (session) {
       request.session = session;
-      if (Date.now() - session.lastSeenAt.getTime() > TOUCH_AFTER_MS) await touchSession(pool, session.tokenHash, config.sessionHours);
+      if (Date.now() - session.lastSeenAt.getTime() > TOUCH_AFTER_MS) await touchSession(pool, session.tokenHash, lifetime);
     }
     // Unknown paths are answered 404 alike, logged in or not (dashboard.plugin.ts).
     if (request.routeOptions.config?.public || request.is404) return;
@@ -114,8 +115,9 @@ export async function registerAuth(scope: FastifyInstance, deps: { pool: Pool; c
     // A failed attempt keeps its reservation: that row is the recorded failure.
     if (!user || !ok) return page(401, 'Unknown user name or wrong password.');
     await clearLoginFailures(pool, username);
-    const token = await insertSession(pool, user.id, config.sessionHours, { address: request.ip, userAgent: request.headers['user-agent'] });
-    reply.setCookie(SESSION_COOKIE, token, { ...cookieOptions(request), maxAge: config.sessionHours * 3600 });
+    const token = await insertSession(pool, user.id, lifetime, { address: request.ip, userAgent: request.headers['user-agent'] });
+    // The browser keeps the cookie for the longest a session can last; the server ends it earlier when idle.
+    reply.setCookie(SESSION_COOKIE, token, { ...cookieOptions(request), maxAge: lifetime.maxHours * 3600 });
     return reply.redirect(next, 303);
   });
 
