@@ -101,6 +101,7 @@ export async function registerAuth(scope: FastifyInstance, deps: { pool: Pool; c
       return page(400, `User names have at most ${MAX_USERNAME_LENGTH} characters and passwords at most ${MAX_PASSWORD_LENGTH}.`);
     }
     const reservation = await withTransaction(pool, (client) => reserveLoginAttempt(client, username, request.ip));
+    if ('busy' in reservation) return page(429, 'Another login for this user name or from this address is being checked. Try again in a moment.');
     if ('minutesLocked' in reservation) {
       const locked = reservation.minutesLocked;
       return page(429, `Too many failed logins. Try again in ${locked} minute${locked === 1 ? '' : 's'}.`);

@@ -5,9 +5,12 @@
  * with the right password (so guessing cannot go on in the background).
  *
  * An attempt is counted before its password is checked: `reserveLoginAttempt` checks the limits
- * and records the attempt as a failure in one transaction, under advisory locks on the user name
- * and the address, so parallel attempts queue there and only as many as the limit allows get a
- * password check. A successful login then clears the account's failures, its reservation included.
+ * and records the attempt as a failure in one transaction, holding advisory locks on the user name
+ * and the address, so of parallel attempts only as many as the limit allows get a password check.
+ * The locks are tried, not waited for: an attempt that finds one taken (another attempt for that
+ * name or address is being counted right now) is turned away uncounted, so a flood of parallel
+ * logins never holds database connections waiting. A successful login then clears the account's
+ * failures, its reservation included.
  */
 import type { Pool, PoolClient } from '../../db/database.ts';
 
@@ -19,16 +22,19 @@ export const WINDOW_MINUTES = 15;
 const ACCOUNT_LOCK_CLASS = 710_540;
 const ADDRESS_LOCK_CLASS = 710_541;
 
-export type LoginReservation = { reserved: string } | { minutesLocked: number };
+export type LoginReservation = { reserved: string } | { minutesLocked: number } | { busy: true };
 
 /**
- * Within a transaction: the attempt's reservation (a login_failures row, its id), or the minutes
- * until attempts are allowed again. Locks are taken account first, then address, by every caller,
- * so two attempts never wait on each other in a cycle; they are held until the transaction ends.
+ * Within a transaction: the attempt's reservation (a login_failures row, its id), the minutes
+ * until attempts are allowed again, or busy (another attempt for this name or address is being
+ * counted). The locks are held until the transaction ends.
  */
 export async function reserveLoginAttempt(client: PoolClient, username: string, address: string): Promise<LoginReservation> {
-  await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [ACCOUNT_LOCK_CLASS, username]);
-  await client.query('SELECT pg_advisory_xact_lock($1, hashtext($2))', [ADDRESS_LOCK_CLASS, address]);
+  const { rows: [locks] } = await client.query(
+    'SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS account, pg_try_advisory_xact_lock($3, hashtext($4)) AS address',
+    [ACCOUNT_LOCK_CLASS, username, ADDRESS_LOCK_CLASS, address],
+  );
+  if (!locks.account || !locks.address) return { busy: true };
   const { rows } = await client.query(
     `WITH recent AS (SELECT username, address, at FROM login_failures WHERE at > now() - make_interval(mins => $3)
                      AND (username = $1 OR address = $2))
