@@ -3,6 +3,7 @@
  * every problem together, and returns a frozen object. Each variable is documented here, where it
  * is read, and in README.md's configuration table.
  */
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { decodeKey } from './crypto/box.ts';
@@ -50,13 +51,24 @@ export interface Config {
   /** TIME_ZONE: IANA zone name (the original's setting) for days, daily jobs and dates shown. Default UTC. */
   readonly timeZone: string;
   /**
-   * TRUST_PROXY: true when the server runs behind a reverse proxy that sets X-Forwarded-For and
-   * X-Forwarded-Proto: the client address (login rate limits) and HTTPS (Secure cookies) are then
-   * read from those headers. Leave false when clients connect directly, or they could forge them.
+   * TRUST_PROXY: which reverse proxies' X-Forwarded-For and X-Forwarded-Proto to believe, for the
+   * client address (login limits, sessions) and HTTPS (Secure cookies). Default false: none, for
+   * clients that connect directly (they could forge the headers). Either a comma-separated list of
+   * the proxies' addresses or CIDRs (`10.0.0.5, 10.1.0.0/16`; also `loopback`, `linklocal`,
+   * `uniquelocal`): headers are believed only on requests from those, and the client is the
+   * right-most address that is not one of them (the safest form). Or a number N of proxies in front:
+   * the client is the N-th address from the right, whoever connects (so the port must be reachable
+   * only through the proxies). `true` means 1: one proxy in front. (Before, `true` believed every
+   * hop, so a client chose its own address with a forged X-Forwarded-For.)
    */
-  readonly trustProxy: boolean;
+  readonly trustProxy: TrustProxy;
   /** SESSION_HOURS: how long a dashboard login lasts without use. Default 12. */
   readonly sessionHours: number;
+  /**
+   * SESSION_MAX_HOURS: how long a dashboard login lasts at most, however often it is used (a stolen
+   * session cookie stops working then); applies to open sessions too. Default 168 (a week).
+   */
+  readonly sessionMaxHours: number;
   /** METADATA_WINDOW_DAYS: the statistics window (points, frequency), as the original. Default 60. */
   readonly metadataWindowDays: number;
   /** UPLOAD_WARNING_HOURS: upload-overdue warning after this many hours without a point. Default 4. */
@@ -120,6 +132,20 @@ export interface Config {
   readonly asinPeerTokens: readonly string[];
   /** ASIN_ENDPOINTS_PUBLIC: true opens the /support/asin endpoints to anyone (peers that cannot send a token). Default false. */
   readonly asinEndpointsPublic: boolean;
+}
+
+/** TRUST_PROXY: false, a number of proxies in front, or the proxies' addresses and CIDRs. */
+export type TrustProxy = false | number | readonly string[];
+
+const PROXY_ADDRESS_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** An IP address, a CIDR (address/prefix length), or one of proxy-addr's names for ranges. */
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_ADDRESS_NAMES.includes(entry)) return true;
+  const [address, prefix, ...rest] = entry.split('/');
+  const family = net.isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
 }
 
 const KEEPA_DOMAINS: Record<string, number> = { US: 1, GB: 2, UK: 2, DE: 3, FR: 4, JP: 5, CA: 6, IT: 8, ES: 9, IN: 10, MX: 11 };
@@ -201,6 +227,20 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!Object.values(KEEPA_DOMAINS).includes(keepaDomain)) problems.push(`KEEPA_DOMAIN must be one of ${Object.keys(KEEPA_DOMAINS).join(', ')} or its Keepa number (got "${domainText}")`);
   const smtpUrl = text('SMTP_URL');
   if (smtpUrl && !/^smtps?:\/\//.test(smtpUrl)) problems.push('SMTP_URL must start with smtp:// or smtps://');
+  const trustProxy = ((): TrustProxy => {
+    const raw = text('TRUST_PROXY');
+    const lower = raw?.toLowerCase();
+    if (lower === undefined || ['0', 'false', 'no', 'off'].includes(lower)) return false;
+    if (['true', 'yes', 'on'].includes(lower)) return 1;
+    if (/^\d+$/.test(lower)) {
+      if (Number(lower) > 20) problems.push(`TRUST_PROXY: ${lower} proxies in front is not plausible (at most 20)`);
+      return Math.min(Number(lower), 20);
+    }
+    const entries = list(raw);
+    const bad = entries.filter((entry) => !isProxyAddress(entry));
+    if (bad.length > 0) problems.push(`TRUST_PROXY must be true, false, a number of proxies or proxy addresses/CIDRs (not "${bad.join('", "')}")`);
+    return entries;
+  })();
   const enabledChecks = text('ENABLED_CHECKS') === undefined ? [...STATUS_CHECKS] : list(text('ENABLED_CHECKS'));
   for (const check of enabledChecks) {
     if (!(STATUS_CHECKS as readonly string[]).includes(check)) problems.push(`ENABLED_CHECKS: unknown check "${check}" (known: ${STATUS_CHECKS.join(', ')})`);
@@ -226,8 +266,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dbPoolSize: int('DB_POOL_SIZE', 20, 2, 1000),
     logLevel,
     timeZone,
-    trustProxy: bool('TRUST_PROXY'),
+    trustProxy,
     sessionHours: int('SESSION_HOURS', 12, 1, 24 * 365),
+    sessionMaxHours: int('SESSION_MAX_HOURS', 24 * 7, 1, 24 * 365),
     metadataWindowDays: int('METADATA_WINDOW_DAYS', 60, 1, 3650),
     uploadWarningHours: int('UPLOAD_WARNING_HOURS', 4, 1, 24 * 365),
     uploadCriticalHours: int('UPLOAD_CRITICAL_HOURS', 24, 1, 24 * 365),

@@ -155,6 +155,20 @@ describe('loadConfig', () => {
     expect(problemsOf({ PDK_SERVER_KEY: SECRET, PDK_CLIENT_KEY: short }).problems).toContain('PDK_CLIENT_KEY must be the base64 of a 32-byte key');
   });
 
+  it('reads TRUST_PROXY as off, a number of proxies (true: one), or proxy addresses and CIDRs', () => {
+    const trust = (value: string) => loadConfig({ TRUST_PROXY: value }).trustProxy;
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(trust('false')).toBe(false);
+    expect(trust('0')).toBe(false);
+    expect(trust('true')).toBe(1);
+    expect(trust('ON')).toBe(1);
+    expect(trust('2')).toBe(2);
+    expect(trust('10.0.0.5, 10.1.0.0/16,::1, fd00::/8, loopback')).toEqual(['10.0.0.5', '10.1.0.0/16', '::1', 'fd00::/8', 'loopback']);
+    expect(problemsOf({ TRUST_PROXY: '10.0.0.5, proxy.example, 10.0.0.0/33' }).problems)
+      .toEqual(['TRUST_PROXY must be true, false, a number of proxies or proxy addresses/CIDRs (not "proxy.example", "10.0.0.0/33")']);
+    expect(problemsOf({ TRUST_PROXY: '99' }).problems).toEqual(['TRUST_PROXY: 99 proxies in front is not plausible (at most 20)']);
+  });
+
   it('returns a frozen object', () => {
     const config = loadConfig({});
     expect(Object.isFrozen(config)).toBe(true);
