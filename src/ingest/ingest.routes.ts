@@ -3,20 +3,25 @@
  * add-point.json, for CREATE (arrives as SOURCE, see create-method.ts), POST (form, multipart or
  * raw JSON), PUT (raw or gzip JSON), OPTIONS and HEAD.
  *
- * Order matters: the upload is stored before anything else can fail. A request whose payload
- * cannot be decoded is still stored (as an errored bundle, whole body kept) and answered 400.
+ * Order matters: before the body is read, the token (UPLOAD_TOKENS) and the admission limits
+ * (admission.ts: bytes in flight, per-address rates) are checked, so a refused upload costs
+ * nothing. Then the upload is stored before anything else can fail. A request whose payload
+ * cannot be decoded, or is beyond the limits, is still stored (as an errored bundle, whole body
+ * kept, within ERRORED_UPLOADS_MAX_BYTES) and answered 400.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { Config } from '../config.ts';
 import { hasBearerToken } from '../crypto/bearer.ts';
 import { DcsError } from '../errors.ts';
 import { PayloadError } from '../payload/bundle-codec.ts';
+import { payloadLimits } from '../payload/check-payload.ts';
 import { randomUUID } from 'node:crypto';
 import { erroredBundle, type Endpoint, type NewBundle } from './bundle.repository.ts';
 import { compressForStorage } from './compress-at-rest.ts';
 import type { BundleNotifier } from './bundle-notifier.ts';
 import { CREATE_CARRIER } from './create-method.ts';
 import { FormError } from './form.ts';
+import type { Admission } from './admission.ts';
 import { refusal, REPLIES } from './replies.ts';
 import type { UploadStore } from './store-upload.ts';
 import { readUpload, transportOf, validateBundle, type IncomingUpload } from './upload.ts';
@@ -26,6 +31,7 @@ export interface IngestDeps {
   notifier: BundleNotifier;
   /** the database, or the spool when the database cannot take an upload */
   uploads: UploadStore;
+  admission: Admission;
 }
 
 const ALLOWED = 'CREATE, POST, PUT, HEAD, OPTIONS';
@@ -41,16 +47,40 @@ function json(reply: FastifyReply, status: number, body: string): FastifyReply {
   return reply.code(status).header('content-type', 'application/json').send(Buffer.from(body));
 }
 
-function checkBearer(request: FastifyRequest, tokens: readonly string[]): void {
-  if (tokens.length === 0) return;
-  if (!hasBearerToken(header(request, 'authorization'), tokens)) throw new DcsError('DCS_ERR_UNAUTHORIZED');
+const methodOf = (request: FastifyRequest) => (request.method === CREATE_CARRIER ? 'CREATE' : request.method);
+
+/**
+ * Before the body is read: the upload token, then the admission limits. The bytes reserved are
+ * released when the reply has been sent (or the connection is gone).
+ */
+function admitUpload(deps: IngestDeps): onRequestAsyncHookHandler {
+  const { config, admission } = deps;
+  return async (request, reply) => {
+    const method = methodOf(request);
+    if (config.uploadsDisabled || method === 'OPTIONS' || method === 'HEAD') return;
+    if (config.uploadTokens.length > 0 && (method === 'PUT' || config.uploadTokensFor === 'all')
+      && !hasBearerToken(header(request, 'authorization'), config.uploadTokens)) {
+      throw new DcsError('DCS_ERR_UNAUTHORIZED');
+    }
+    const declared = Number(request.headers['content-length']);
+    const bytes = Number.isSafeInteger(declared) && declared >= 0 ? Math.min(declared, config.maxBodyBytes) : config.maxBodyBytes;
+    const outcome = await admission.admit(request.ip, bytes);
+    if (outcome.verdict === 'admitted') {
+      reply.raw.once('close', outcome.release);
+      return;
+    }
+    request.log.warn({ address: request.ip, verdict: outcome.verdict }, 'upload refused; the client keeps it and sends it again');
+    const { contentType, body } = refusal(header(request, 'x-pdk-identifier') !== undefined);
+    return reply.code(outcome.verdict === 'busy' ? 503 : 429).header('content-type', contentType)
+      .header('retry-after', String(outcome.retryAfterSeconds)).send(Buffer.from(body));
+  };
 }
 
 async function handleUpload(request: FastifyRequest, reply: FastifyReply, endpoint: Endpoint, deps: IngestDeps) {
   const { config } = deps;
   const receivedAt = new Date();
   const receipt = randomUUID();
-  const method = request.method === CREATE_CARRIER ? 'CREATE' : request.method;
+  const method = methodOf(request);
   if (config.uploadsDisabled) {
     return json(reply, 201, endpoint === 'bundle' ? REPLIES.bundleDisabled : REPLIES.pointDisabled);
   }
@@ -61,7 +91,6 @@ async function handleUpload(request: FastifyRequest, reply: FastifyReply, endpoi
     reply.header('allow', ALLOWED);
     throw new DcsError('DCS_ERR_METHOD_NOT_ALLOWED', `Method ${method} is not allowed here; use ${ALLOWED}.`);
   }
-  if (method === 'PUT') checkBearer(request, config.uploadTokens);
 
   const upload: IncomingUpload = {
     endpoint,
@@ -80,17 +109,18 @@ async function handleUpload(request: FastifyRequest, reply: FastifyReply, endpoi
   try {
     bundle = await readUpload(upload);
     stored = compressForStorage(bundle); // on the thread pool, while we validate
-    await validateBundle(bundle, keys, config.maxInflatedBytes);
+    await validateBundle(bundle, keys, payloadLimits(config));
   } catch (error) {
     if (!(error instanceof FormError) && !(error instanceof PayloadError)) throw error;
     const kept = await deps.uploads.keep({
       receipt,
       receivedAt,
       error: error.message,
-      bundle: erroredBundle({ endpoint, transport: transportOf(upload), contentType: upload.contentType, identifier: upload.identifier, rawBody: upload.rawBody }),
+      bundle: await compressForStorage(erroredBundle({ endpoint, transport: transportOf(upload), contentType: upload.contentType, identifier: upload.identifier, rawBody: upload.rawBody })),
     });
     if (kept === 'refused') return refuse(reply, upload);
-    request.log.warn({ receipt, reason: error.message }, 'stored an undecodable upload as an errored bundle');
+    if (kept === 'not-kept') request.log.warn({ receipt, reason: error.message }, 'an undecodable upload was not kept: ERRORED_UPLOADS_MAX_BYTES is reached');
+    else request.log.warn({ receipt, reason: error.message }, 'stored an undecodable upload as an errored bundle');
     reply.header('x-dcs-error', error.message.slice(0, 200).replace(/[^\x20-\x7e]/g, '?'));
     return json(reply, 400, endpoint === 'bundle' ? REPLIES.unparsableBundle : REPLIES.unparsablePoint);
   }
@@ -109,6 +139,6 @@ function refuse(reply: FastifyReply, upload: IncomingUpload): FastifyReply {
 export function registerIngestRoutes(app: FastifyInstance, deps: IngestDeps): void {
   const endpoints: [string, Endpoint][] = [['/data/add-bundle.json', 'bundle'], ['/data/add-point.json', 'point']];
   for (const [url, endpoint] of endpoints) {
-    app.all(url, (request, reply) => handleUpload(request, reply, endpoint, deps));
+    app.all(url, { onRequest: admitUpload(deps) }, (request, reply) => handleUpload(request, reply, endpoint, deps));
   }
 }
