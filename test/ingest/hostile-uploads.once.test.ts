@@ -32,7 +32,7 @@ async function upload(server: ChildServer, init: RequestInit): Promise<{ status:
   return { status: reply.status, body: await reply.text() };
 }
 
-const putGzip = (body: Buffer): RequestInit => ({ method: 'PUT', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body });
+const putGzip = (body: Buffer<ArrayBuffer>): RequestInit => ({ method: 'PUT', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, body });
 const gzipForm = (body: Buffer): RequestInit => ({
   method: 'POST',
   headers: { 'content-type': 'application/x-www-form-urlencoded' },
