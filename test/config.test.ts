@@ -34,7 +34,7 @@ describe('loadConfig', () => {
       maxInflatedBytes: 64 * 1024 * 1024,
       maxPointBytes: 16 * 1024 * 1024,
       maxBundlePoints: 100_000,
-      uploadMaxInflightBytes: 64 * 1024 * 1024,
+      uploadMaxInflightBytes: 32 * 1024 * 1024,
       uploadRatePerMinute: 3000,
       uploadBytesPerMinute: 1024 ** 3,
       erroredUploadsMaxBytes: 1024 ** 3,

@@ -38,6 +38,12 @@ export interface AdmissionStats {
 export interface Admission {
   /** Reserves `bytes` for an upload from `address`. */
   admit(address: string, bytes: number): Promise<Admitted | Refused>;
+  /**
+   * Takes `bytes` more from the address's byte bucket (it may go below zero, and the address then
+   * waits until it refills): the bytes a gzip body inflated to, so that small bodies that inflate
+   * to tens of MB cannot make a client cost more than UPLOAD_BYTES_PER_MINUTE of work.
+   */
+  charge(address: string, bytes: number): void;
   stats(): AdmissionStats;
 }
 
@@ -129,6 +135,10 @@ export function createAdmission(limits: AdmissionLimits, now: () => number = Dat
         }, limits.queueWaitMs ?? QUEUE_WAIT_MS);
         queue.push(waiter);
       });
+    },
+    charge(address, bytes) {
+      const bucket = buckets.get(address);
+      if (bucket && limits.bytesPerMinute > 0) bucket.bytes -= bytes;
     },
     stats: () => ({ inflightBytes: inflight, waiting: queue.length, refusedBusy: refused.busy, refusedRateLimited: refused.rateLimited }),
   };

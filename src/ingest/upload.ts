@@ -76,8 +76,8 @@ export async function readUpload(upload: IncomingUpload): Promise<NewBundle> {
  * Checks that the payload decodes to the right shape within `limits`, in bounded memory
  * (payload/check-payload.ts). Rejects with PayloadError.
  */
-export async function validateBundle(bundle: NewBundle, keys: BoxKeys | undefined, limits: PayloadLimits): Promise<void> {
-  const { rootIsArray } = await checkPayload(bundle, keys, limits);
+export async function validateBundle(bundle: NewBundle, keys: BoxKeys | undefined, limits: PayloadLimits, work?: { inflatedBytes: number }): Promise<void> {
+  const { rootIsArray } = await checkPayload(bundle, keys, limits, work);
   // add-point.json takes one point, or (as the original did) an array of them
   if (bundle.endpoint === 'bundle' && !rootIsArray) throw new PayloadError('a bundle must be a JSON array of data points');
 }

@@ -1,7 +1,7 @@
 /**
  * The upload path's check of a payload: decrypt, then gunzip as a stream into the JSON scanner
  * (json-scan.ts), so that however the payload is built (a gzip bomb, 50 million nested arrays, one
- * huge string) it costs at most a 64 KB chunk of memory beyond the body itself, and nothing is kept.
+ * huge string) it costs at most a 256 KB chunk of memory beyond the body itself, and nothing is kept.
  */
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { createGunzip } from 'node:zlib';
@@ -33,12 +33,16 @@ export function payloadLimits(config: { maxInflatedBytes: number; maxPointBytes:
   };
 }
 
-const CHUNK = 64 * 1024;
+const CHUNK = 256 * 1024;
 /** Uncompressed payloads are scanned in slices of this size, letting other requests in between. */
 const SLICE = 1024 * 1024;
 
-/** Checks that `payload` decodes to a JSON array or object within `limits`. Rejects with PayloadError. */
-export async function checkPayload(payload: StoredPayload, keys: BoxKeys | undefined, limits: PayloadLimits): Promise<ScanResult> {
+/**
+ * Checks that `payload` decodes to a JSON array or object within `limits`. Rejects with PayloadError.
+ * `work.inflatedBytes` counts the bytes decompressed, also when it rejects (the upload path charges
+ * them to the client's address: a small gzip body can cost 64 MB of inflating).
+ */
+export async function checkPayload(payload: StoredPayload, keys: BoxKeys | undefined, limits: PayloadLimits, work = { inflatedBytes: 0 }): Promise<ScanResult> {
   const { bytes, gzipped } = unwrap(payload, keys);
   const scanner = new JsonScanner(limits);
   if (!gzipped) {
@@ -51,11 +55,10 @@ export async function checkPayload(payload: StoredPayload, keys: BoxKeys | undef
   }
   const gunzip = createGunzip({ chunkSize: CHUNK });
   gunzip.end(bytes);
-  let inflated = 0;
   try {
     for await (const chunk of gunzip as AsyncIterable<Buffer>) {
-      inflated += chunk.length;
-      if (inflated > limits.maxInflatedBytes) throw new PayloadError(`decompressed payload exceeds ${limits.maxInflatedBytes} bytes`);
+      work.inflatedBytes += chunk.length;
+      if (work.inflatedBytes > limits.maxInflatedBytes) throw new PayloadError(`decompressed payload exceeds ${limits.maxInflatedBytes} bytes`);
       scanner.push(chunk);
     }
   } catch (error) {

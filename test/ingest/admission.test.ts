@@ -66,4 +66,14 @@ describe('per-address rate limits', () => {
     expect((await admission.admit('a', 5000)).verdict).toBe('admitted');
     expect((await admission.admit('a', 1)).verdict).toBe('rate-limited');
   });
+
+  it('charges the bytes a body inflated to, so the address waits for them to refill', async () => {
+    let now = 0;
+    const admission = createAdmission({ inflightBytes: 1e9, ratePerMinute: 0, bytesPerMinute: 1000 }, () => now);
+    ((await admission.admit('a', 100)) as Admitted).release();
+    admission.charge('a', 2900); // a 100-byte gzip body that inflated to 2,900 bytes
+    expect(await admission.admit('a', 1)).toEqual({ verdict: 'rate-limited', retryAfterSeconds: 121 });
+    now += 121_000;
+    expect((await admission.admit('a', 1)).verdict).toBe('admitted');
+  });
 });
