@@ -9,6 +9,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import type { Config, TrustProxy } from './config.ts';
 import type { Pool } from './db/database.ts';
 import { classifyError, DcsError, ERRORS, type ErrorCode } from './errors.ts';
+import { createAdmission } from './ingest/admission.ts';
 import { CREATE_CARRIER, createFramingServer, type FramingServer } from './ingest/create-method.ts';
 import type { BundleNotifier } from './ingest/bundle-notifier.ts';
 import { registerPeerAsinRoutes } from './amazon/support.routes.ts';
@@ -85,8 +86,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return reply.header('content-type', 'application/json').send(JSON.stringify({ status: 'ok' }));
   });
 
-  registerIngestRoutes(app, deps);
-  registerMonitoringRoutes(app, deps);
+  const admission = createAdmission({
+    inflightBytes: deps.config.uploadMaxInflightBytes,
+    ratePerMinute: deps.config.uploadRatePerMinute,
+    bytesPerMinute: deps.config.uploadBytesPerMinute,
+  });
+  registerIngestRoutes(app, { ...deps, admission });
+  registerMonitoringRoutes(app, { ...deps, uploadAdmission: admission.stats });
   registerPeerAsinRoutes(app, deps);
   await registerDashboard(app, deps);
   await app.ready();
