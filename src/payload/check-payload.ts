@@ -3,10 +3,9 @@
  * (json-scan.ts), so that however the payload is built (a gzip bomb, 50 million nested arrays, one
  * huge string) it costs at most a 256 KB chunk of memory beyond the body itself, and nothing is kept.
  */
-import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { createGunzip } from 'node:zlib';
 import type { BoxKeys } from '../crypto/box.ts';
-import { gzipError, PayloadError, unwrap, type StoredPayload } from './bundle-codec.ts';
+import type { StoredPayload } from './bundle-codec.ts';
+import { inflate } from './inflate.ts';
 import { JsonScanner, type ScanLimits, type ScanResult } from './json-scan.ts';
 
 export interface PayloadLimits extends ScanLimits {
@@ -33,9 +32,8 @@ export function payloadLimits(config: { maxInflatedBytes: number; maxPointBytes:
   };
 }
 
+/** gunzip's output chunk, and the slice of an uncompressed payload scanned before other requests get a turn. */
 const CHUNK = 256 * 1024;
-/** Uncompressed payloads are scanned in slices of this size, letting other requests in between. */
-const SLICE = 1024 * 1024;
 
 /**
  * Checks that `payload` decodes to a JSON array or object within `limits`. Rejects with PayloadError.
@@ -43,29 +41,7 @@ const SLICE = 1024 * 1024;
  * them to the client's address: a small gzip body can cost 64 MB of inflating).
  */
 export async function checkPayload(payload: StoredPayload, keys: BoxKeys | undefined, limits: PayloadLimits, work = { inflatedBytes: 0 }): Promise<ScanResult> {
-  const { bytes, gzipped } = unwrap(payload, keys);
   const scanner = new JsonScanner(limits);
-  if (!gzipped) {
-    if (bytes.length > limits.maxInflatedBytes) throw new PayloadError(`payload exceeds ${limits.maxInflatedBytes} bytes`);
-    for (let at = 0; at < bytes.length; at += SLICE) {
-      if (at > 0) await yieldToEventLoop();
-      scanner.push(bytes.subarray(at, at + SLICE));
-    }
-    return scanner.end();
-  }
-  const gunzip = createGunzip({ chunkSize: CHUNK });
-  gunzip.end(bytes);
-  try {
-    for await (const chunk of gunzip as AsyncIterable<Buffer>) {
-      work.inflatedBytes += chunk.length;
-      if (work.inflatedBytes > limits.maxInflatedBytes) throw new PayloadError(`decompressed payload exceeds ${limits.maxInflatedBytes} bytes`);
-      scanner.push(chunk);
-    }
-  } catch (error) {
-    if (error instanceof PayloadError) throw error;
-    throw gzipError(error, limits.maxInflatedBytes);
-  } finally {
-    gunzip.destroy();
-  }
+  for await (const chunk of inflate(payload, keys, limits.maxInflatedBytes, CHUNK, work)) scanner.push(chunk);
   return scanner.end();
 }

@@ -5,39 +5,15 @@
  * size; the same limits as at upload apply (json-scan.ts), so a bundle stored before them, or
  * through the spool, is refused with the same reasons.
  */
-import { createGunzip } from 'node:zlib';
 import type { BoxKeys } from '../crypto/box.ts';
-import { gzipError, PayloadError, unwrap, type StoredPayload } from './bundle-codec.ts';
+import type { StoredPayload } from './bundle-codec.ts';
 import type { PayloadLimits } from './check-payload.ts';
+import { inflate } from './inflate.ts';
 import { JsonScanner } from './json-scan.ts';
 import { toStorableJson } from './json-text.ts';
 
 const CHUNK = 64 * 1024;
 const COMMA = Buffer.from(',');
-
-/** The payload's bytes once decrypted and inflated, chunk by chunk. */
-async function* inflated(payload: StoredPayload, keys: BoxKeys | undefined, maxInflatedBytes: number): AsyncGenerator<Buffer> {
-  const { bytes, gzipped } = unwrap(payload, keys);
-  if (!gzipped) {
-    if (bytes.length > maxInflatedBytes) throw new PayloadError(`payload exceeds ${maxInflatedBytes} bytes`);
-    for (let at = 0; at < bytes.length; at += CHUNK) yield bytes.subarray(at, at + CHUNK);
-    return;
-  }
-  const gunzip = createGunzip({ chunkSize: CHUNK });
-  gunzip.end(bytes);
-  let total = 0;
-  try {
-    for await (const chunk of gunzip as AsyncIterable<Buffer>) {
-      total += chunk.length;
-      if (total > maxInflatedBytes) throw new PayloadError(`decompressed payload exceeds ${maxInflatedBytes} bytes`);
-      yield chunk;
-    }
-  } catch (error) {
-    throw error instanceof PayloadError ? error : gzipError(error, maxInflatedBytes);
-  } finally {
-    gunzip.destroy();
-  }
-}
 
 /**
  * Yields the payload's points (the elements of its root array, or its root object) as JSON array
@@ -67,7 +43,7 @@ export async function* splitPayload(payload: StoredPayload, keys: BoxKeys | unde
       pieceSize = 0;
     }
   });
-  for await (chunk of inflated(payload, keys, limits.maxInflatedBytes)) {
+  for await (chunk of inflate(payload, keys, limits.maxInflatedBytes, CHUNK)) {
     scanner.push(chunk);
     const start = scanner.openElementStart;
     if (start < 0) open = [];
