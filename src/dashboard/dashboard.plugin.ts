@@ -6,23 +6,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
-import type { Config } from '../config.ts';
-import type { Pool } from '../db/database.ts';
-import type { Logger } from '../log.ts';
 import { registerAuth } from './auth/auth.plugin.ts';
+import type { DashboardDeps, FormFields } from './dashboard-deps.ts';
 import { registerPages } from './pages/pages.routes.ts';
-
-export interface DashboardDeps {
-  pool: Pool;
-  config: Config;
-  log: Logger;
-}
 
 const STATIC_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'static');
 const STATIC_TYPES: Record<string, string> = { '.css': 'text/css; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.svg': 'image/svg+xml' };
-
-/** Form fields as strings, or arrays of strings when a name repeats (multi-selects). */
-export type FormFields = Record<string, string | string[]>;
 
 function parseForm(body: Buffer): FormFields {
   const fields: FormFields = {};

@@ -4,7 +4,7 @@
  * job whose heartbeat stopped (its process died) counts as queued again.
  */
 import type { Pool } from '../db/database.ts';
-import type { DateType, ExportFormat, ExportRequest } from './write-export.ts';
+import type { DateType, ExportFormat, ExportRequest } from './export-request.ts';
 
 /** A running job whose heartbeat is older than this was interrupted (runners beat every 30 s). */
 export const STALE_AFTER_SECONDS = 120;

@@ -6,7 +6,7 @@
 import type { Pool } from '../db/database.ts';
 import { resolveSources, typesPresent, unknownSources } from './export-catalog.repository.ts';
 import { insertReportJob, type ReportJob, type SourceSelection } from './report-jobs.repository.ts';
-import type { DateType, ExportFormat } from './write-export.ts';
+import type { DateType, ExportFormat } from './export-request.ts';
 
 export interface ExportAsk {
   requestedBy: string;

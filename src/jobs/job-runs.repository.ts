@@ -1,7 +1,7 @@
 /** The run history of scheduled jobs (table job_runs) and their cumulative totals (job_totals). */
 import os from 'node:os';
 import type { Pool, PoolClient } from '../db/database.ts';
-import type { JobCounts } from './job.ts';
+import type { JobCounts } from '../job-contract.ts';
 
 export type JobTrigger = 'schedule' | 'cli' | 'dashboard';
 export type JobOutcome = 'running' | 'succeeded' | 'failed' | 'interrupted';

@@ -8,8 +8,7 @@
  */
 import PgBoss from 'pg-boss';
 import type { Pool } from '../db/database.ts';
-import type { JobContext, JobDefinition } from './job.ts';
-import { cronOf } from './job.ts';
+import { cronOf, type JobContext, type JobDefinition } from '../job-contract.ts';
 import { runJob } from './run-job.ts';
 
 const QUEUE_PREFIX = 'dcs-';

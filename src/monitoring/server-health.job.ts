@@ -3,7 +3,7 @@
  * plots, and the pruning of snapshots older than 30 days.
  */
 import type { Pool } from '../db/database.ts';
-import type { JobDefinition } from '../jobs/job.ts';
+import type { JobDefinition } from '../job-contract.ts';
 
 /** Snapshots kept (days). */
 export const SNAPSHOT_DAYS = 30;

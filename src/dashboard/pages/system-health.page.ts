@@ -5,13 +5,13 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Config } from '../../config.ts';
-import { describeSchedule, type JobDefinition } from '../../jobs/job.ts';
+import { describeSchedule, type JobDefinition } from '../../job-contract.ts';
 import { JOBS } from '../../jobs/job-list.ts';
 import { latestJobRuns, listJobRuns, listJobTotals, type JobRun, type JobTotals } from '../../jobs/job-runs.repository.ts';
 import { readStatus, type ServerStatus } from '../../monitoring/status.ts';
 import { csrfField } from '../auth/csrf.ts';
 import { barChart, type Bar } from '../charts.ts';
-import type { DashboardDeps } from '../dashboard.plugin.ts';
+import type { DashboardDeps } from '../dashboard-deps.ts';
 import { formatAge, formatBytes, formatCount, formatDateTime, formatDuration } from '../format.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { countRetryableErrored, listErroredBundles, listHealthSnapshots, type ErroredBundle, type SnapshotRow } from '../system-health.repository.ts';
