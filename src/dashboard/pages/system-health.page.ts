@@ -25,9 +25,9 @@ const RUNS_SHOWN = 50;
 
 const plural = (n: number, one: string, many = `${one}s`) => `${formatCount(n)} ${n === 1 ? one : many}`;
 
-function figures(status: ServerStatus, now: Date): SafeHtml {
-  const oldest = status.oldestPendingReceivedAt ? new Date(status.oldestPendingReceivedAt) : null;
-  const lag = oldest ? formatDuration((now.getTime() - oldest.getTime()) / 1000) : '0 s';
+function figures(status: ServerStatus): SafeHtml {
+  const oldest = status.oldestPendingReceivedAt;
+  const lag = oldest ? formatDuration(status.processingLagSeconds) : '0 s';
   const figure = (label: string, value: string, note?: string) => html`<div><dt>${label}</dt><dd>${value}</dd>${note ? html`<dd class="note">${note}</dd>` : ''}</div>`;
   return html`<dl class="figures">
     ${figure('Bundles received', formatCount(status.bundles))}
@@ -209,7 +209,7 @@ export function registerSystemHealthPage(scope: FastifyInstance, deps: Dashboard
     ]);
     const body = html`<h1>System health</h1>
       ${reprocessedNotice(request)}
-      ${figures(status, now)}
+      ${figures(status)}
       ${charts(snapshots, now, config.timeZone)}
       ${erroredSection(request, errored, status.bundlesErrored, retryable, config.timeZone)}
       <section class="panel"><h2>Scheduled jobs</h2>${jobsTable(JOBS, latest, totals, config, now)}
