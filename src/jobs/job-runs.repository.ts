@@ -1,5 +1,6 @@
 /** The run history of scheduled jobs (table job_runs) and their cumulative totals (job_totals). */
 import os from 'node:os';
+import type { QueryResultRow } from 'pg';
 import type { Pool, PoolClient } from '../db/database.ts';
 import type { JobCounts } from '../job-contract.ts';
 
@@ -19,7 +20,7 @@ export interface JobRun {
   pid: number | null;
 }
 
-function rowToJobRun(row: Record<string, any>): JobRun {
+function rowToJobRun(row: QueryResultRow): JobRun {
   return {
     id: row.id,
     job: row.job,

@@ -55,7 +55,7 @@ export async function startScheduler(ctx: JobContext, jobs: readonly JobDefiniti
   const { pool, config, log } = ctx;
   const boss = new PgBoss({
     // Our pool, so the embedded database's socket, timeouts and error handling apply here too.
-    db: { executeSql: (text: string, values: unknown[]) => pool.query(text, values as any[]) },
+    db: { executeSql: (text: string, values: unknown[]) => pool.query(text, values) },
     schema: 'pgboss',
     // A queued run that no worker picked up within the hour is dropped; the next tick queues one.
     retentionMinutes: 60,
