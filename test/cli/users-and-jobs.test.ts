@@ -22,7 +22,7 @@ describe('first start', () => {
     const server = spawnDcs(['start'], { databaseUrl: fresh.url, env: { DATA_DIR: dataDir } });
     try {
       await server.waitFor(/job schedule running/);
-      const messages = server.output().split('\n').filter(Boolean).map((line) => JSON.parse(line).msg as string);
+      const messages = server.output().split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line).msg as string);
       const listening = messages.findIndex((m) => m.startsWith('webmunk-dcs listening on'));
       expect(listening, server.output()).toBeGreaterThanOrEqual(0);
       // right after the listening line, before the schedule (whose start may take a while)
