@@ -58,10 +58,10 @@ export async function startServer(config: Config, log: Logger, parts: { web: boo
     if (parts.web) {
       const running = worker;
       const notifier = createBundleNotifier(db.pool, () => running?.wake());
-      spool = new Spool(config.spoolDir, config.spoolMaxBytes, log);
+      spool = new Spool(config.spoolDir, config.spoolMaxBytes, log, config.erroredUploadsMaxBytes);
       await spool.open();
       spool.startDraining(db.pool, () => notifier.bundleStored());
-      const uploads = createUploadStore(db.pool, spool, config.uploadDbTimeoutMs, log);
+      const uploads = createUploadStore(db.pool, spool, { connectTimeoutMs: config.uploadDbTimeoutMs, erroredMaxBytes: config.erroredUploadsMaxBytes }, log);
       app = await buildApp({ pool: db.pool, config, log, notifier, uploads });
       front = await startHttpServer(app, config.port, config.host);
       const address = front.server.address();

@@ -14,6 +14,9 @@ export interface ServerStatus {
   /** uploads kept in this machine's spool (SPOOL_DIR) until the database takes them */
   spooled: number;
   spoolBytes: number;
+  /** undecodable uploads kept (ERRORED_UPLOADS_MAX_BYTES), and those answered but not kept beyond it */
+  erroredUploadBytes: number;
+  erroredUploadsNotKept: number;
   points: number;
   pointsRejected: number;
   sources: number;
@@ -28,6 +31,8 @@ export async function readStatus(pool: Pool, spoolDir: string): Promise<ServerSt
       (SELECT count(*) FROM bundles WHERE status = 'errored') AS errored,
       (SELECT coalesce(sum(points_rejected), 0) FROM bundles WHERE points_rejected > 0) AS rejected,
       (SELECT coalesce(sum(point_count), 0) FROM data_sources) AS points,
+      (SELECT stored_bytes FROM errored_upload_totals) AS errored_bytes,
+      (SELECT refused_uploads FROM errored_upload_totals) AS errored_not_kept,
       (SELECT count(*) FROM data_sources) AS sources,
       (SELECT max(latest_point_recorded) FROM data_sources) AS latest_recorded`)]);
   const r = rows[0];
@@ -40,6 +45,8 @@ export async function readStatus(pool: Pool, spoolDir: string): Promise<ServerSt
     processingLagSeconds: Math.round(lag.seconds),
     spooled: spool.files,
     spoolBytes: spool.bytes,
+    erroredUploadBytes: Number(r.errored_bytes ?? 0),
+    erroredUploadsNotKept: Number(r.errored_not_kept ?? 0),
     points: Number(r.points),
     pointsRejected: Number(r.rejected),
     sources: r.sources,

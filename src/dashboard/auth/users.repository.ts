@@ -3,6 +3,10 @@ import type { QueryResultRow } from 'pg';
 import type { Pool } from '../../db/database.ts';
 import { hashPassword } from './passwords.ts';
 
+/** User names: 1 to 150 letters, digits or . @ + - _ (`dcs users create` checks). */
+export const MAX_USERNAME_LENGTH = 150;
+export const USERNAME_PATTERN = /^[\w.@+-]{1,150}$/;
+
 export interface StaffUser {
   id: number;
   username: string;

@@ -39,6 +39,6 @@ export function registerExportJobRoutes(scope: FastifyInstance, { pool, config }
   scope.post('/export/jobs/:id/retry', async (request, reply) => {
     const id = jobId(request.params);
     const retried = await retryReportJob(pool, id);
-    return reply.code(303).redirect(withOutcome('/data/export', retried ? { done: 'export-retried', subject: String(id) } : { failed: 'export-not-retryable', subject: String(id) }));
+    return reply.code(303).redirect(withOutcome(request, '/data/export', retried ? { done: 'export-retried', subject: String(id) } : { failed: 'export-not-retryable', subject: String(id) }));
   });
 }

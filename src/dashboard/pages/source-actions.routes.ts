@@ -22,7 +22,7 @@ function field(request: FastifyRequest, name: string): string {
 }
 
 function back(request: FastifyRequest, reply: FastifyReply, outcome: { done?: string; failed?: string; subject?: string }) {
-  return reply.code(303).redirect(withOutcome(safeReturn(field(request, 'return')), outcome));
+  return reply.code(303).redirect(withOutcome(request, safeReturn(field(request, 'return')), outcome));
 }
 
 /** The group a form chose: '' none, 'new' (with new_group), or an id. */

@@ -25,7 +25,7 @@ const RUNS_SHOWN = 50;
 
 const plural = (n: number, one: string, many = `${one}s`) => `${formatCount(n)} ${n === 1 ? one : many}`;
 
-function figures(status: ServerStatus): SafeHtml {
+function figures(status: ServerStatus, erroredUploadsMaxBytes: number): SafeHtml {
   const oldest = status.oldestPendingReceivedAt;
   const lag = oldest ? formatDuration(status.processingLagSeconds) : '0 s';
   const figure = (label: string, value: string, note?: string) => html`<div><dt>${label}</dt><dd>${value}</dd>${note ? html`<dd class="note">${note}</dd>` : ''}</div>`;
@@ -37,6 +37,9 @@ function figures(status: ServerStatus): SafeHtml {
     ${figure('Points stored', formatCount(status.points), status.pointsRejected > 0 ? `${formatCount(status.pointsRejected)} rejected` : undefined)}
     ${figure('Processing lag', lag, oldest ? 'age of the oldest pending bundle' : 'nothing waiting')}
     ${figure('Spooled uploads', formatCount(status.spooled), status.spooled > 0 ? `${formatBytes(status.spoolBytes)} waiting for the database` : 'none waiting')}
+    ${figure('Undecodable uploads kept', formatBytes(status.erroredUploadBytes), status.erroredUploadsNotKept > 0
+      ? `${formatCount(status.erroredUploadsNotKept)} more not kept: the limit of ${formatBytes(erroredUploadsMaxBytes)} is reached`
+      : `limit ${formatBytes(erroredUploadsMaxBytes)}`)}
   </dl>`;
 }
 
@@ -209,7 +212,7 @@ export function registerSystemHealthPage(scope: FastifyInstance, deps: Dashboard
     ]);
     const body = html`<h1>System health</h1>
       ${reprocessedNotice(request)}
-      ${figures(status)}
+      ${figures(status, config.erroredUploadsMaxBytes)}
       ${charts(snapshots, now, config.timeZone)}
       ${erroredSection(request, errored, status.bundlesErrored, retryable, config.timeZone)}
       <section class="panel"><h2>Scheduled jobs</h2>${jobsTable(JOBS, latest, totals, config, now)}

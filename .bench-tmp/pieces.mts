@@ -1,0 +1,10 @@
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
+import pg from 'pg';
+import fs from 'node:fs';
+const body = randomBytes(32 * 1024 * 1024 - 1024);
+let t = performance.now();
+await promisify(gzip)(body, { level: 1, chunkSize: 128 * 1024 });
+console.log('gzip', ((performance.now() - t) / 1000).toFixed(2));
+const dataDir = '/work/wt/uploads/.bench/one-big';
