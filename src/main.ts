@@ -69,7 +69,8 @@ export async function startServer(config: Config, log: Logger, parts: { web: boo
       // Said as soon as the server listens: the schedule's start may take a while (several
       // workers set it up one after another).
       log.info(`webmunk-dcs listening on http://${config.host}:${port} (upload URL: /data/add-bundle.json)`);
-      if ((await countUsers(db.pool)) === 0) {
+      // Only a hint: a database gone again since the migrations must not fail the start.
+      if ((await countUsers(db.pool).catch(() => undefined)) === 0) {
         const hint = 'No dashboard user yet. Create the first one with: npx dcs users create NAME --admin (it asks for the password), then log in at /data/login';
         log.warn(hint);
         if (process.stderr.isTTY) console.error(hint);
