@@ -4,8 +4,10 @@
  * version stored, left for processing. For each case: the replies, how long the server took, the
  * peak RSS of the whole process (web, processing thread, thread pool) and the slowest answer to
  * HEAD while it ran (is the server still serving?). Last, an ordinary upload must be processed.
- * BENCH_HOSTILE_ROOT runs another checkout's server (e.g. the code before the fix).
+ * BENCH_HOSTILE_ROOT runs another checkout's server (e.g. the code before the fix); a server past
+ * 3 GB is killed. BENCH_HOSTILE_CASES=1,2 runs only those cases.
  */
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
@@ -152,10 +154,13 @@ export async function benchHostile(): Promise<void> {
     } })),
     { name: 'stored earlier: six 90 MB bundles of `{}`, and 90,000 points in one 14 MB bundle; then processed', run: (_baseUrl, db) => storedEarlier(db) },
   ];
+  // BENCH_HOSTILE_CASES=1,3: only those cases (numbered from 1, in the table's order)
+  const only = process.env.BENCH_HOSTILE_CASES?.split(',').map(Number);
+  const chosen = only ? cases.filter((_, i) => only.includes(i + 1)) : cases;
   console.log(`dcs start at ${root}, load ${os.loadavg()[0].toFixed(2)}\n`);
   console.log('| case | replies | seconds | idle RSS before (MB) | peak RSS (MB) | slowest HEAD meanwhile (ms) | an ordinary upload afterwards |');
   console.log('| --- | --- | --- | --- | --- | --- | --- |');
-  for (const c of cases) {
+  for (const c of chosen) {
     const { server, port, db } = await startBenchServer(root, path.join(ROOT, '.bench', 'hostile-data'));
     const pid = server.pid!;
     const baseUrl = `http://127.0.0.1:${port}`;
@@ -168,6 +173,17 @@ export async function benchHostile(): Promise<void> {
     } finally {
       await db.end().catch(() => undefined);
       await stop(server);
+      stopOrphanedPostgres(path.join(ROOT, '.bench', 'hostile-data'));
     }
+  }
+}
+
+/** A server killed -9 leaves its embedded PostgreSQL running: stop it (SIGINT: fast shutdown). */
+function stopOrphanedPostgres(dataDir: string): void {
+  try {
+    const pid = Number(fs.readFileSync(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
+    process.kill(pid, 'SIGINT');
+  } catch {
+    // stopped with its server, as it should be
   }
 }

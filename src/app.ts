@@ -81,11 +81,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     reply.code(404).header('content-type', 'application/json').send(Buffer.from(errorBody('DCS_ERR_NOT_FOUND', `Nothing at ${request.method} ${request.url}.`)));
   });
 
-  app.get('/health', async (_request, reply) => {
-    await deps.pool.query('SELECT 1');
-    return reply.header('content-type', 'application/json').send(JSON.stringify({ status: 'ok' }));
-  });
-
   const admission = createAdmission({
     inflightBytes: deps.config.uploadMaxInflightBytes,
     ratePerMinute: deps.config.uploadRatePerMinute,

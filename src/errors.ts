@@ -4,7 +4,6 @@
  * docs/errors.md lists the same codes (a test keeps the two identical).
  */
 export const ERRORS = {
-  DCS_ERR_UNPARSABLE_BUNDLE: { status: 400, message: 'Unable to parse data bundle.' },
   DCS_ERR_UNAUTHORIZED: { status: 401, message: 'Missing or unknown bearer token.' },
   DCS_ERR_LOGIN_REQUIRED: { status: 401, message: 'Log in to the dashboard first.' },
   DCS_ERR_CSRF: { status: 403, message: 'The form has expired or did not come from this dashboard; reload the page and try again.' },

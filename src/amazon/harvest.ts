@@ -67,7 +67,7 @@ export async function harvestAsins(
   // done by the processing worker), nothing is harvested.
   if (!(await pointDigestsReady(pool))) return total;
   const { rows } = await pool.query('SELECT last_point_id FROM amazon_harvest_state');
-  let position = Number(rows[0].last_point_id);
+  const position = Number(rows[0].last_point_id);
   const end = await committedMaxId(pool);
   // A chunk's write overlaps the next chunk's scan (PostgreSQL and this process each have a
   // core); writes stay in order, on the segment's transaction.

@@ -7,19 +7,11 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyError, FastifyInstance } from 'fastify';
-import type { Config } from '../config.ts';
-import type { Pool } from '../db/database.ts';
 import { classifyError, DcsError, ERRORS } from '../errors.ts';
-import type { Logger } from '../log.ts';
 import { registerAuth } from './auth/auth.plugin.ts';
+import type { DashboardDeps, FormFields } from './dashboard-deps.ts';
 import { sendErrorPage, wantsHtml } from './error-page.ts';
 import { registerPages } from './pages/pages.routes.ts';
-
-export interface DashboardDeps {
-  pool: Pool;
-  config: Config;
-  log: Logger;
-}
 
 const STATIC_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'static');
 const STATIC_TYPES: Record<string, string> = { '.css': 'text/css; charset=utf-8', '.js': 'text/javascript; charset=utf-8', '.svg': 'image/svg+xml' };
@@ -38,9 +30,6 @@ export const SECURITY_HEADERS = {
 
 /** Largest body of a dashboard form (the login form included); larger is refused at once with 413. */
 export const FORM_BODY_LIMIT = 16 * 1024;
-
-/** Form fields as strings, or arrays of strings when a name repeats (multi-selects). */
-export type FormFields = Record<string, string | string[]>;
 
 export function parseForm(body: Buffer): FormFields {
   // No prototype: a field named __proto__ or constructor is a field like any other.

@@ -10,7 +10,7 @@ import type { Pool } from './database.ts';
 import { completePointDigestsIfEmpty } from './point-digests.ts';
 
 const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
-const MIGRATION_LOCK = 7_105_320_117; // arbitrary, constant: "webmunk-dcs migrations"
+export const MIGRATION_LOCK = 7_105_320_117; // arbitrary, constant: "webmunk-dcs migrations"
 
 export interface Migration {
   version: number;

@@ -4,7 +4,7 @@
  * opening an archive a year later needs nothing else to read it.
  */
 import type { AnyExporter, Column } from './exporter.ts';
-import type { ExportRequest } from './write-export.ts';
+import type { ExportRequest } from './export-request.ts';
 
 export type ExportCounts = Map<string, { exporter: AnyExporter; perSource: Map<string, number> }>;
 

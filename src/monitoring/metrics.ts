@@ -6,6 +6,7 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import type { Pool } from '../db/database.ts';
 import { spoolStats } from '../ingest/spool.ts';
 import { JOBS } from '../jobs/job-list.ts';
+import { readProcessingLag } from './processing-lag.ts';
 
 interface JobValues {
   job: string;
@@ -46,8 +47,7 @@ export async function readMetricValues(pool: Pool): Promise<MetricValues> {
       (SELECT count(*) FROM bundles WHERE status = 'errored') AS errored,
       (SELECT coalesce(sum(point_count), 0) FROM data_sources)::bigint AS points,
       (SELECT stored_bytes FROM errored_upload_totals) AS errored_bytes,
-      (SELECT refused_uploads FROM errored_upload_totals) AS errored_refused,
-      coalesce(extract(epoch FROM now() - (SELECT received_at FROM bundles WHERE status = 'pending' ORDER BY id LIMIT 1)), 0)::float8 AS lag`);
+      (SELECT refused_uploads FROM errored_upload_totals) AS errored_refused`);
   const jobs = pool.query(
     `WITH names AS (SELECT unnest($1::text[]) AS job UNION SELECT job FROM job_totals)
      SELECT n.job, coalesce(t.runs, 0) AS runs, coalesce(t.failures, 0) AS failures, coalesce(t.seconds, 0) AS seconds,
@@ -65,13 +65,13 @@ export async function readMetricValues(pool: Pool): Promise<MetricValues> {
      ORDER BY n.job`,
     [JOBS.map((job) => job.name)],
   );
-  const [{ rows: [t] }, { rows: jobRows }] = await Promise.all([totals, jobs]);
+  const [{ rows: [t] }, { rows: jobRows }, lag] = await Promise.all([totals, jobs, readProcessingLag(pool)]);
   return {
     bundlesReceived: t.received,
     bundlesPending: t.pending,
     bundlesErrored: t.errored,
     pointsStored: t.points,
-    processingLagSeconds: Math.max(0, t.lag),
+    processingLagSeconds: lag.seconds,
     erroredUploadBytes: Number(t.errored_bytes ?? 0),
     erroredUploadsRefused: Number(t.errored_refused ?? 0),
     jobs: jobRows.map((r) => ({ job: r.job, runs: r.runs, failures: r.failures, seconds: r.seconds, lastSeconds: r.last_seconds, lastSuccess: r.last_success })),

@@ -23,7 +23,7 @@ import { storeBatch } from './store-points.ts';
 export const LARGE_BUNDLE_BYTES = 2 * 1024 * 1024;
 
 export interface LargeBundleContext {
-  recordedMicros: number;
+  recordedPgMicros: number;
   rules: Map<string, SecondaryRuleRow>;
   digestsInNode: boolean;
 }
@@ -41,7 +41,7 @@ export async function storeLargeBundle(client: PoolClient, bundle: ClaimedBundle
     for await (const text of splitPayload(bundle, keys, payloadLimits(config), LARGE_BUNDLE_BYTES)) {
       const plan = emptyPlan();
       planBundle(plan, { bundle, text }, JSON.parse(text) as unknown[], context.rules, context.digestsInNode, stats);
-      const [piece] = await storeBatch(client, plan, context.rules, context.recordedMicros, { partial: true });
+      const [piece] = await storeBatch(client, plan, context.rules, context.recordedPgMicros, { partial: true });
       added += piece.added;
     }
   } catch (error) {
@@ -53,6 +53,6 @@ export async function storeLargeBundle(client: PoolClient, bundle: ClaimedBundle
   const plan = emptyPlan();
   plan.decoded.push({ bundle, text: '[]' });
   plan.bundles.push(stats);
-  await storeBatch(client, plan, context.rules, context.recordedMicros, { addedBefore: [added] });
+  await storeBatch(client, plan, context.rules, context.recordedPgMicros, { addedBefore: [added] });
   return { stored: true, points: stats.total, added, rejected: stats.rejected };
 }

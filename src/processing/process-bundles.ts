@@ -48,7 +48,7 @@ function boxKeys(config: Config) {
 }
 
 interface BatchContext {
-  recordedMicros: number;
+  recordedPgMicros: number;
   rules: Map<string, SecondaryRuleRow>;
   digestsInNode: boolean;
 }
@@ -66,7 +66,7 @@ async function begin(deps: ProcessingDeps, client: PoolClient): Promise<BatchCon
       (SELECT json_agg(json_build_array(identifier, secondary_kind, secondary_path)) FROM data_types WHERE secondary_kind IS NOT NULL) AS rules`) as unknown as { rows: { now: string; rules: [string, SecondaryRuleRow['secondary_kind'], string[]][] | null }[] }[];
   const { now, rules } = results[2].rows[0];
   return {
-    recordedMicros: Number(now),
+    recordedPgMicros: Number(now),
     rules: new Map((rules ?? []).map(([id, kind, path]) => [id, { secondary_kind: kind, secondary_path: path }])),
     digestsInNode: await digestsMatch(deps.pool, client, deps.log),
   };
@@ -115,7 +115,7 @@ function decodeAndPlan(bundles: ClaimedBundle[], config: Config, context: BatchC
 
 /** Stores a planned batch on `client` (inside its transaction). */
 async function store(client: PoolClient, plan: BatchPlan, context: BatchContext): Promise<Omit<BatchResult, 'failed'>> {
-  const stored = await storeBatch(client, plan, context.rules, context.recordedMicros);
+  const stored = await storeBatch(client, plan, context.rules, context.recordedPgMicros);
   return stored.reduce((sum, row) => ({
     bundles: sum.bundles + 1,
     points: sum.points + row.total,

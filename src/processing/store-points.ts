@@ -102,7 +102,7 @@ const FLAG = { true: Buffer.from(',"encrypted_transmission":true'), false: Buffe
  * Step 3: the COPY of the new points. A bundle text that is all ASCII (most are) is encoded once
  * and its points copied from it as bytes (offsets in the text are then offsets in the bytes).
  */
-async function copyNew(client: PoolClient, plan: BatchPlan, recordedMicros: number): Promise<void> {
+async function copyNew(client: PoolClient, plan: BatchPlan, recordedPgMicros: number): Promise<void> {
   const writer = new BinaryCopyWriter();
   const encoded: (Buffer | undefined | null)[] = plan.decoded.map(() => undefined);
   let rows = 0;
@@ -121,7 +121,7 @@ async function copyNew(client: PoolClient, plan: BatchPlan, recordedMicros: numb
     writer.textOften(p.userAgent);
     writer.int64(p.created!);
     writer.textOften(p.createdFrom);
-    writer.int64(recordedMicros);
+    writer.int64(recordedPgMicros);
     writer.int64(bundle.id);
     writer.uuid(p.digest!);
     const flag = FLAG[bundle.encrypted ? 'true' : 'false'];
@@ -211,11 +211,11 @@ async function recordBatch(client: PoolClient, plan: BatchPlan, bookkeeping: Bun
   return plan.decoded.map((x, i) => ({ id: x.bundle.id, total: plan.bundles[i].total, added: added[i], rejected: plan.bundles[i].rejected }));
 }
 
-/** Stores `plan` (see above); `recordedMicros` is the transaction's now(). */
-export async function storeBatch(client: PoolClient, plan: BatchPlan, rules: Map<string, SecondaryRuleRow>, recordedMicros: number, bookkeeping: BundleBookkeeping = {}): Promise<StoredBundle[]> {
+/** Stores `plan` (see above); `recordedPgMicros` is the transaction's now(), in microseconds since 2000 (micros.ts). */
+export async function storeBatch(client: PoolClient, plan: BatchPlan, rules: Map<string, SecondaryRuleRow>, recordedPgMicros: number, bookkeeping: BundleBookkeeping = {}): Promise<StoredBundle[]> {
   if (plan.needsSql) await resolveInSql(client, plan, rules);
   await markNew(client, plan);
-  await copyNew(client, plan, recordedMicros);
+  await copyNew(client, plan, recordedPgMicros);
   await linkFiles(client, plan);
   return recordBatch(client, plan, bookkeeping);
 }

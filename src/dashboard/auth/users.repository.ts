@@ -1,4 +1,5 @@
 /** Staff accounts (table staff_users). */
+import type { QueryResultRow } from 'pg';
 import type { Pool } from '../../db/database.ts';
 import { hashPassword } from './passwords.ts';
 
@@ -14,7 +15,7 @@ export interface StaffUser {
   lastLoginAt: Date | null;
 }
 
-function rowToStaffUser(row: Record<string, any>): StaffUser {
+function rowToStaffUser(row: QueryResultRow): StaffUser {
   return { id: row.id, username: row.username, isAdmin: row.is_admin, createdAt: row.created_at, lastLoginAt: row.last_login_at };
 }
 

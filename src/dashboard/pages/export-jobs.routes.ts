@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { getReportJob, retryReportJob } from '../../exports/report-jobs.repository.ts';
 import { DcsError } from '../../errors.ts';
-import type { DashboardDeps } from '../dashboard.plugin.ts';
+import type { DashboardDeps } from '../dashboard-deps.ts';
 import { withOutcome } from './notices.ts';
 
 function jobId(params: unknown): number {

@@ -9,10 +9,10 @@ import { exportableTypes, NOT_IN_GROUP } from '../../exports/export-catalog.repo
 import { WEBMUNK_EXPORTERS } from '../../exports/columns/index.ts';
 import { listReportJobs, type SourceSelection } from '../../exports/report-jobs.repository.ts';
 import { ExportRequestError, requestExport } from '../../exports/request-export.ts';
-import type { DashboardDeps, FormFields } from '../dashboard.plugin.ts';
+import type { DashboardDeps, FormFields } from '../dashboard-deps.ts';
 import { formatCount } from '../format.ts';
 import { listGroups } from '../groups.repository.ts';
-import { html, type SafeHtml } from '../html.ts';
+import { html } from '../html.ts';
 import { outcomeNotice, withOutcome } from './notices.ts';
 import { jobsTable } from './export.jobs.ts';
 import { sendPage } from './page.ts';

@@ -3,7 +3,7 @@
  * 14-day strip, searched, sorted and paginated in the database; the management panels below.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { DashboardDeps } from '../dashboard.plugin.ts';
+import type { DashboardDeps } from '../dashboard-deps.ts';
 import { listGroups } from '../groups.repository.ts';
 import { html, raw } from '../html.ts';
 import { listActiveAlertsForHome, listSourcesPage, SOURCE_SORTS, type SourceFilter, type SourceSort } from '../sources.repository.ts';

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Pool } from '../../db/database.ts';
-import type { DashboardDeps, FormFields } from '../dashboard.plugin.ts';
+import type { DashboardDeps, FormFields } from '../dashboard-deps.ts';
 import { deleteGroup, findOrCreateGroup, groupExists, listGroups, setGroupSuppressed } from '../groups.repository.ts';
 import {
   addSource, closeAlertsOfQuietSources, moveSource, renameSource, setSourceRemoved, setSourceSuppressed, sourceExists, sourceNamed,

@@ -5,7 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import { withTransaction } from '../../db/database.ts';
 import { parseMultipart } from '../../ingest/form.ts';
-import type { DashboardDeps } from '../dashboard.plugin.ts';
+import type { DashboardDeps } from '../dashboard-deps.ts';
 import { applySourceList } from '../source-list.repository.ts';
 import { formatSourceList, parseSourceList, SourceListError } from '../source-list.tsv.ts';
 import { listSourcesForTsv } from '../sources.repository.ts';
