@@ -61,8 +61,8 @@ async function seed(db: pg.Client): Promise<void> {
     const to = Math.min(POINTS, from + chunk);
     // Source n is silent for (n % 72) hours, so the home page sorted by latest point has every age.
     await db.query(
-      `INSERT INTO data_points (source, generator_id, generator, user_agent, created, created_from, recorded, bundle_id, content_hash, properties)
-       SELECT s.id, t.type, t.type || ': Webmunk Study Extension/0.3.1 ' || s.ua, s.ua, c.created, 'timestamp', c.created + interval '2 minutes', 0, i,
+      `INSERT INTO data_points (source, generator_id, generator, user_agent, created, created_from, recorded, bundle_id, content_digest, properties)
+       SELECT s.id, t.type, t.type || ': Webmunk Study Extension/0.3.1 ' || s.ua, s.ua, c.created, 'timestamp', c.created + interval '2 minutes', 0, md5(i::text)::uuid,
               jsonb_build_object('url*', 'https://www.amazon.com/s?k=item' || (i % 977), 'page-title*', 'Amazon.com : item ' || (i % 977),
                 'element-class', 'webmunk-asin-item', 'pending-points', i % 50, 'tab-id', i,
                 'passive-data-metadata', jsonb_build_object('source', s.id, 'generator-id', t.type, 'timestamp', extract(epoch FROM c.created)))

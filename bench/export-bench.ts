@@ -46,8 +46,8 @@ async function seed(db: pg.Client): Promise<void> {
     for (let from = 0; from < count; from += chunk) {
       const to = Math.min(count, from + chunk);
       await db.query(
-        `INSERT INTO data_points (source, generator_id, generator, user_agent, created, created_from, recorded, bundle_id, content_hash, properties)
-         SELECT s.id, $4, $4 || ': Study Browser Extension/0.39', 'Chrome', c.created, 'timestamp', ${recorded}, 0, i + $6,
+        `INSERT INTO data_points (source, generator_id, generator, user_agent, created, created_from, recorded, bundle_id, content_digest, properties)
+         SELECT s.id, $4, $4 || ': Study Browser Extension/0.39', 'Chrome', c.created, 'timestamp', ${recorded}, 0, md5((i + $6)::text)::uuid,
                 $5::jsonb || jsonb_build_object('tab-id', i, 'offset', jsonb_build_object('top', (i % 5000) + 0.5, 'left', i % 300),
                   'passive-data-metadata', ($5::jsonb -> 'passive-data-metadata') || jsonb_build_object('source', s.id, 'timestamp', extract(epoch FROM c.created)))
          FROM generate_series($1::bigint, $2::bigint - 1) i

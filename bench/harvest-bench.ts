@@ -53,8 +53,8 @@ async function seed(db: pg.Client): Promise<void> {
     // pages of products, each ASIN B + 7 hex digits of the page + 2 of the tile.
     const text = JSON.stringify(template).replaceAll('B0BXYZ1234', 'ASINXXXX00');
     await db.query(
-      `INSERT INTO data_points (source, generator_id, generator, user_agent, created, created_from, recorded, bundle_id, content_hash, properties)
-       SELECT 'P' || lpad((i % 500)::text, 4, '0'), $3, $3, 'Chrome', now() - make_interval(secs => i), 'timestamp', now(), 0, i,
+      `INSERT INTO data_points (source, generator_id, generator, user_agent, created, created_from, recorded, bundle_id, content_digest, properties)
+       SELECT 'P' || lpad((i % 500)::text, 4, '0'), $3, $3, 'Chrome', now() - make_interval(secs => i), 'timestamp', now(), 0, md5(i::text)::uuid,
               replace($4, 'ASINXXXX', 'B' || upper(lpad(to_hex(i % $5), 7, '0')))::jsonb
        FROM generate_series($1::bigint, $2::bigint - 1) i`,
       [offset, offset + count, template.generatorId, text, PRODUCT_PAGES],

@@ -1,19 +1,21 @@
 /**
- * `npm run bench [-- ingest|dashboard|export|harvest|all]`: the default case (ingest), one case, or
+ * `npm run bench [-- ingest|dashboard|export|harvest|hostile|digests|all]`: the default case (ingest), one case, or
  * every case. Figures go to BENCHMARKS.md.
  *   ingest     uploads accepted and points processed against the accept and storage limits (bench/ingest-bench.ts)
  *   dashboard  dashboard pages and source-statistics at 10,000 sources / 5 M points (bench/dashboard-bench.ts)
  *   harvest    ASIN harvest points/s on HTML-bearing points (bench/harvest-bench.ts)
  *   export     export points/s and peak RSS: 2 M element-show points, a mixed nightly day (bench/export-bench.ts)
+ *   digests    content digests: their CPU in planning, migration 0009 per million points (bench/digest-bench.ts)
  *   hostile    uploads built to exhaust memory: replies, peak RSS, responsiveness (bench/hostile-bench.ts)
  */
 import { benchDashboard } from './dashboard-bench.ts';
+import { benchDigests } from './digest-bench.ts';
 import { benchExport } from './export-bench.ts';
 import { benchHarvest } from './harvest-bench.ts';
 import { benchHostile } from './hostile-bench.ts';
 import { benchIngest } from './ingest-bench.ts';
 
-const CASES: Record<string, () => Promise<void>> = { ingest: benchIngest, dashboard: benchDashboard, export: benchExport, harvest: benchHarvest, hostile: benchHostile };
+const CASES: Record<string, () => Promise<void>> = { ingest: benchIngest, dashboard: benchDashboard, export: benchExport, harvest: benchHarvest, hostile: benchHostile, digests: benchDigests };
 const args = process.argv.slice(2);
 const chosen = args.length === 0 ? ['ingest'] : args.includes('all') ? Object.keys(CASES) : args;
 for (const name of chosen) {

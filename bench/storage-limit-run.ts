@@ -4,7 +4,7 @@
  * storing their points needs. It decodes each bundle (gunzip, JSON.parse), turns each point into a
  * row (its metadata columns; its own text, sliced from the bundle's, as properties: point-text.ts,
  * the cheapest way known here, JSON.stringify costing more than the parse; a counter as the
- * content hash, as a counter needs no hashing to be unique) and COPYs the rows (binary) into
+ * content digest, as a counter needs no hashing to be unique) and COPYs the rows (binary) into
  * `limit_points` on two connections: this one thread encodes the next chunk while PostgreSQL
  * stores the last. Each chunk is one transaction with synchronous_commit off, as processing commits.
  *
@@ -24,7 +24,7 @@ const CHUNK_BUNDLES = 16;
 const CONNECTIONS = 2;
 const POSTGRES_EPOCH_SECONDS = 946_684_800;
 const COPY_SQL = `COPY limit_points (source, generator_id, generator, secondary_identifier, user_agent, created, created_from,
-  recorded, bundle_id, content_hash, properties) FROM STDIN (FORMAT binary)`;
+  recorded, bundle_id, content_digest, properties) FROM STDIN (FORMAT binary)`;
 
 function readBodies(file: string): Buffer[] {
   const data = fs.readFileSync(file);
@@ -62,7 +62,7 @@ function encode(bodies: Buffer[], firstId: number, recordedPgMicros: number): Bu
       writer.textOften('timestamp');
       writer.int64(recordedPgMicros);
       writer.int64(firstId + index);
-      writer.int64((counter += 1));
+      writer.uuid((counter += 1).toString(16).padStart(32, '0'));
       writer.jsonb(text.slice(spans[i].start, spans[i].end));
     });
   });

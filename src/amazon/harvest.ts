@@ -6,6 +6,7 @@
 import os from 'node:os';
 import type { Config } from '../config.ts';
 import { withTransaction, type Pool, type PoolClient } from '../db/database.ts';
+import { pointDigestsReady } from '../db/point-digests.ts';
 import { recordSightings, refreshProducts } from './products.repository.ts';
 import { scanRange, type Scanned } from './scan-range.ts';
 import { startScanThread } from './scan-thread.ts';
@@ -62,6 +63,9 @@ export async function harvestAsins(
   options: { /** a scan thread from this many ids to scan (tests: 0) */ threadMinIds?: number } = {},
 ): Promise<HarvestResult> {
   const total: HarvestResult = { points: 0, sightings: 0, newProducts: 0, rejected: 0 };
+  // Points are counted once by their digest: until stored points have theirs (migration 0009,
+  // done by the processing worker), nothing is harvested.
+  if (!(await pointDigestsReady(pool))) return total;
   const { rows } = await pool.query('SELECT last_point_id FROM amazon_harvest_state');
   const position = Number(rows[0].last_point_id);
   const end = await committedMaxId(pool);

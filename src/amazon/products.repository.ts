@@ -11,8 +11,8 @@ export interface PointSightings {
   created: string;
   /** the same as microseconds since the epoch, for comparisons */
   createdMicros: number;
-  /** the point's content_hash (int8 as text) */
-  contentHash: string;
+  /** the point's content_digest (32 hex digits) */
+  contentDigest: string;
   source: string;
   generatorId: string;
   /** ASIN → ordered */
@@ -42,16 +42,16 @@ export async function recordSightings(client: PoolClient, points: readonly Point
   const withAsins = points.filter((p) => p.asins.size > 0);
   if (withAsins.length === 0) return { sightings: 0, touched };
   const { rows: fresh } = await client.query(
-    `INSERT INTO amazon_harvested_points (created, content_hash)
-     SELECT * FROM unnest($1::timestamptz[], $2::int8[]) ON CONFLICT DO NOTHING
-     RETURNING created::text, content_hash::text`,
-    [withAsins.map((p) => p.created), withAsins.map((p) => p.contentHash)],
+    `INSERT INTO amazon_harvested_points (created, content_digest)
+     SELECT * FROM unnest($1::timestamptz[], $2::uuid[]) ON CONFLICT DO NOTHING
+     RETURNING created::text, replace(content_digest::text, '-', '') AS content_digest`,
+    [withAsins.map((p) => p.created), withAsins.map((p) => p.contentDigest)],
   );
-  const isFresh = new Set(fresh.map((r) => `${r.created} ${r.content_hash}`));
+  const isFresh = new Set(fresh.map((r) => `${r.created} ${r.content_digest}`));
   const groups = new Map<string, Group>();
   let pairs = 0;
   for (const point of withAsins) {
-    if (!isFresh.has(`${point.created} ${point.contentHash}`)) continue;
+    if (!isFresh.has(`${point.created} ${point.contentDigest}`)) continue;
     for (const [asin, ordered] of point.asins) {
       pairs += 1;
       touched.add(asin);

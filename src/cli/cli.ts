@@ -5,7 +5,9 @@
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig } from '../config.ts';
 import { generateKeyPair } from '../crypto/box.ts';
-import { createLogger } from '../log.ts';
+import { completePointDigests } from '../db/point-digests.ts';
+import type { Pool } from '../db/database.ts';
+import { createLogger, type Logger } from '../log.ts';
 import { openRuntime, startServer, stopOnSignals } from '../main.ts';
 import { readStatus } from '../monitoring/status.ts';
 import { processBatch, processUntilEmpty, type BatchResult } from '../processing/process-bundles.ts';
@@ -21,13 +23,15 @@ Commands:
   start                     web server and processing worker in one process (what npm start runs)
   serve                     web server only
   worker                    processing worker only
-  migrate                   apply database migrations, then exit
+  migrate                   apply database migrations (with their slow steps, progress on stderr), then exit
   process-bundles           process one batch of pending bundles
       --until-empty         ... keep going until none is pending
   reprocess                 rebuild data points from the stored bundles, then process them
       --source ID           only bundles with points of this participant
       --since ISO-TIME      only bundles received at or after this time
       --until ISO-TIME      only bundles received before this time
+      --duplicates          only bundles with points taken for duplicates (after migration
+                            0009: brings back the points the former key dropped)
   keys generate             print a new server key pair for encrypted uploads
   status [--json]           bundles, queue, points and participants
   jobs [--json]             scheduled jobs, their last runs and the run history
@@ -49,6 +53,17 @@ function progressLine(total: BatchResult, startedAt: number): string {
 
 const SERVER_COMMANDS = ['start', 'serve', 'worker'];
 
+/**
+ * Migration 0009's rewrite of stored points (db/point-digests.ts), in the foreground with its
+ * progress, or waiting for the process doing it: commands that process bundles need it done.
+ */
+async function completeDigests(pool: Pool, log: Logger): Promise<void> {
+  const report = (line: string) => console.error(line);
+  if (await completePointDigests(pool, log, { report })) return;
+  console.error('another process is computing the content digests of stored points (migration 0009); waiting for it to finish');
+  await completePointDigests(pool, log, { report, wait: true });
+}
+
 function parseOptions(args: string[]) {
   return parseArgs({
     args,
@@ -58,6 +73,7 @@ function parseOptions(args: string[]) {
       source: { type: 'string' },
       since: { type: 'string' },
       until: { type: 'string' },
+      duplicates: { type: 'boolean', default: false },
       admin: { type: 'boolean', default: false },
     },
     strict: true,
@@ -139,10 +155,12 @@ export async function main(argv: string[]): Promise<number> {
     const deps = { pool: db.pool, config, log };
     switch (command) {
       case 'migrate':
+        await completeDigests(db.pool, log);
         console.log('database is up to date');
         return 0;
       case 'process-bundles':
       case 'reprocess': {
+        await completeDigests(db.pool, log);
         const startedAt = Date.now();
         if (command === 'reprocess') {
           const time = (name: 'since' | 'until') => {
@@ -152,7 +170,7 @@ export async function main(argv: string[]): Promise<number> {
             if (Number.isNaN(date.getTime())) throw new Error(`--${name} must be an ISO time (got "${text}")`);
             return date;
           };
-          const queued = await queueReprocess(db.pool, { source: values.source, since: time('since'), until: time('until') });
+          const queued = await queueReprocess(db.pool, { source: values.source, since: time('since'), until: time('until'), duplicates: values.duplicates });
           console.error(`queued ${queued} bundles for reprocessing`);
         }
         const total = command === 'reprocess' || values['until-empty']

@@ -7,6 +7,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Pool } from './database.ts';
+import { completePointDigestsIfEmpty } from './point-digests.ts';
 
 const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
 export const MIGRATION_LOCK = 7_105_320_117; // arbitrary, constant: "webmunk-dcs migrations"
@@ -49,6 +50,8 @@ export async function migrate(pool: Pool): Promise<string[]> {
         throw new Error(`Migration ${migration.name} failed: ${(error as Error).message}`, { cause: error });
       }
     }
+    // Migration 0009's rewrite of every point (point-digests.ts) is instant on a new database.
+    await completePointDigestsIfEmpty(client);
   } finally {
     await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
     client.release();

@@ -6,7 +6,8 @@
  * Format (PostgreSQL docs, "COPY", Binary Format): an 11-byte signature, a 32-bit flags field and
  * a 32-bit header-extension length; per row a 16-bit field count and per field a 32-bit length
  * (-1: NULL) and the value in the type's binary form (text, jsonb: version byte 1 then the JSON
- * text; int8 and timestamptz: 64-bit big-endian, timestamptz in microseconds since 2000-01-01 UTC);
+ * text; int8 and timestamptz: 64-bit big-endian, timestamptz in microseconds since 2000-01-01 UTC;
+ * uuid: its 16 bytes);
  * a 16-bit -1 ends the data.
  */
 
@@ -123,13 +124,12 @@ export class BinaryCopyWriter {
     this.offset += 12;
   }
 
-  /** An int8 given as its two 32-bit halves (high: as signed, low: as unsigned bits). */
-  int64Words(high: number, low: number): void {
-    this.room(12);
-    this.buffer.writeInt32BE(8, this.offset);
-    this.buffer.writeInt32BE(high | 0, this.offset + 4);
-    this.buffer.writeUInt32BE(low >>> 0, this.offset + 8);
-    this.offset += 12;
+  /** A uuid given as 32 hex digits (its 16 bytes, in order). */
+  uuid(hex: string): void {
+    this.room(20);
+    this.buffer.writeInt32BE(16, this.offset);
+    this.buffer.write(hex, this.offset + 4, 16, 'hex');
+    this.offset += 20;
   }
 
   /** An int8 given as 8 big-endian bytes. */

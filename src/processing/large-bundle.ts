@@ -25,7 +25,7 @@ export const LARGE_BUNDLE_BYTES = 2 * 1024 * 1024;
 export interface LargeBundleContext {
   recordedPgMicros: number;
   rules: Map<string, SecondaryRuleRow>;
-  hashInNode: boolean;
+  digestsInNode: boolean;
 }
 
 export type LargeBundleOutcome =
@@ -40,7 +40,7 @@ export async function storeLargeBundle(client: PoolClient, bundle: ClaimedBundle
   try {
     for await (const text of splitPayload(bundle, keys, payloadLimits(config), LARGE_BUNDLE_BYTES)) {
       const plan = emptyPlan();
-      planBundle(plan, { bundle, text }, JSON.parse(text) as unknown[], context.rules, context.hashInNode, stats);
+      planBundle(plan, { bundle, text }, JSON.parse(text) as unknown[], context.rules, context.digestsInNode, stats);
       const [piece] = await storeBatch(client, plan, context.rules, context.recordedPgMicros, { partial: true });
       added += piece.added;
     }

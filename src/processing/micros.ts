@@ -32,5 +32,3 @@ export function integerArray(values: number[]): string {
   return `{${values.join(',')}}`;
 }
 
-/** SQL for the int8 content hash from its halves as int4 (content-hash.ts). */
-export const hashFromHalves = (high: string, low: string) => `((${high}::int8 << 32) | (${low}::int8 & 4294967295))`;

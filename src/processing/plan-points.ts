@@ -1,13 +1,13 @@
 /**
  * From decoded bundles to the rows they would add, in Node: each point's metadata
- * (point-fields.ts), secondary identifier (secondary.ts), `created` in microseconds, content hash
- * (content-hash.ts) and place in the bundle text (point-text.ts), plus what each bundle rejected.
- * What cannot be computed here exactly is marked for PostgreSQL (store-points.ts asks it in one
- * query): the hash of a point with an inexact number, a secondary identifier that is a number or
- * object, and a `date` text to read as an ISO time.
+ * (point-fields.ts), secondary identifier (secondary.ts), `created` in microseconds, content
+ * digest (content-digest.ts) and place in the bundle text (point-text.ts), plus what each bundle
+ * rejected. What cannot be computed here exactly is marked for PostgreSQL (store-points.ts asks
+ * it in one query): the digest of a point with a number written with an exponent, a secondary
+ * identifier that is a number or object, and a `date` text to read as an ISO time.
  */
 import type { ClaimedBundle } from './claim-bundles.ts';
-import { jsonbHash } from './content-hash.ts';
+import { digestOf, printJsonb } from './content-digest.ts';
 import { epochSecondsToMicros } from './micros.ts';
 import { describePoint } from './point-fields.ts';
 import { scanBundle } from './point-text.ts';
@@ -31,8 +31,8 @@ export interface PlannedPoint {
   created: number | undefined;
   createdFrom: string;
   dateText: string | null;
-  /** undefined: PostgreSQL hashes the point's text. */
-  hash: { high: number; low: number } | undefined;
+  /** The content digest (32 hex digits); undefined: PostgreSQL computes it from the point's text. */
+  digest: string | undefined;
   /** Where the point's text is in its bundle's (point-text.ts). */
   start: number;
   metadataEnd: number;
@@ -54,7 +54,7 @@ export interface BatchPlan {
   decoded: DecodedBundle[];
   points: PlannedPoint[];
   bundles: BundlePlan[];
-  /** Some point needs PostgreSQL for its hash, secondary identifier or time. */
+  /** Some point needs PostgreSQL for its digest, secondary identifier or time. */
   needsSql: boolean;
 }
 
@@ -85,11 +85,11 @@ export function emptyPlan(): BatchPlan {
 /**
  * Adds a decoded bundle to `plan`; `values` is its text parsed, which the plan does not keep (a
  * batch's parsed points then die young, instead of filling the old generation until it commits).
- * `rules` are the data types with a secondary identifier; `hashInNode` false sends every hash to
- * PostgreSQL (hash-check.ts found this database hashing otherwise). `stats` receives the bundle's
- * counts (the pieces of a large bundle share one).
+ * `rules` are the data types with a secondary identifier; `digestsInNode` false sends every digest
+ * to PostgreSQL (digest-check.ts found this database printing jsonb otherwise). `stats` receives
+ * the bundle's counts (the pieces of a large bundle share one).
  */
-export function planBundle(plan: BatchPlan, decoded: DecodedBundle, values: unknown[], rules: Map<string, SecondaryRuleRow>, hashInNode: boolean, stats = emptyBundlePlan()): void {
+export function planBundle(plan: BatchPlan, decoded: DecodedBundle, values: unknown[], rules: Map<string, SecondaryRuleRow>, digestsInNode: boolean, stats = emptyBundlePlan()): void {
   const { bundle, text } = decoded;
   const index = plan.decoded.length;
   const spans = scanBundle(text);
@@ -107,10 +107,11 @@ export function planBundle(plan: BatchPlan, decoded: DecodedBundle, values: unkn
     const span = spans[i];
     if (span.metadataEnd < 0) throw new Error(`bundle ${bundle.id}: no passive-data-metadata object found in the text of point ${i}`);
     stats.sources.add(fields.source);
-    const hash = hashInNode && !span.inexactNumber ? jsonbHash(value) : undefined;
+    const jsonb = digestsInNode ? printJsonb(text, span.start).jsonb : undefined;
+    const digest = jsonb === undefined ? undefined : digestOf(jsonb);
     const secondary = secondaryIdentifier(value, rules.get(fields.generatorId));
     const created = fields.epochSeconds !== null ? epochSecondsToMicros(fields.epochSeconds) : fields.dateText === null ? bundle.receivedMicros : undefined;
-    if (!hash || secondary === SQL_SECONDARY || created === undefined) plan.needsSql = true;
+    if (!digest || secondary === SQL_SECONDARY || created === undefined) plan.needsSql = true;
     let files: { k: string; f: string }[] | undefined;
     if (bundle.hasFiles) attachmentRefs(value, (files = []));
     plan.points.push({
@@ -123,7 +124,7 @@ export function planBundle(plan: BatchPlan, decoded: DecodedBundle, values: unkn
       created,
       createdFrom: fields.epochFrom ?? 'received',
       dateText: fields.dateText,
-      hash,
+      digest,
       start: span.start,
       metadataEnd: span.metadataEnd,
       end: span.end,

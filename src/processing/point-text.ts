@@ -9,12 +9,7 @@
  *  - its span, if it is an object (other elements are not points and are rejected anyway);
  *  - where its top-level `passive-data-metadata` object ends (the last one: a duplicate key is
  *    read as its last value by JSON.parse and by PostgreSQL alike), so processing can add
- *    `encrypted_transmission` there as text;
- *  - whether it holds a number that JavaScript reads differently from PostgreSQL. Up to 15
- *    significant digits (and a 2-digit exponent) a decimal survives the trip through a double
- *    exactly; a longer number survives only if it already is the shortest form of its double
- *    (what JSON.stringify writes, as every JavaScript client does). Such a point's content hash is
- *    computed by PostgreSQL instead (content-hash.ts hashes the parsed value).
+ *    `encrypted_transmission` there as text.
  */
 
 export interface PointSpan {
@@ -23,8 +18,6 @@ export interface PointSpan {
   end: number;
   /** Offset of the `}` that closes the element's `passive-data-metadata` object; -1 if it has none. */
   metadataEnd: number;
-  /** The element has a number whose double is not its exact value (see above). */
-  inexactNumber: boolean;
 }
 
 const QUOTE = 34;
@@ -34,14 +27,7 @@ const CLOSE_BRACE = 125;
 const OPEN_BRACKET = 91;
 const CLOSE_BRACKET = 93;
 const COMMA = 44;
-const MINUS = 45;
-const DOT = 46;
-const PLUS = 43;
-const E_LOWER = 101;
-const E_UPPER = 69;
 const METADATA_KEY = 'passive-data-metadata';
-/** Digits (and the point) a decimal may have and still be exact as a double. */
-const EXACT_MANTISSA_CHARS = 15;
 
 /** Offset of the quote that ends the string whose content starts at `from`. */
 function closingQuote(text: string, from: number): number {
@@ -60,26 +46,8 @@ function isMetadataKey(text: string, from: number, to: number): boolean {
   return to - from > METADATA_KEY.length && text.slice(from, to).includes('\\') && JSON.parse(text.slice(from - 1, to + 1)) === METADATA_KEY;
 }
 
-/** Significant digits and the decimal exponent of a decimal's absolute value (zero: digits ''). */
-function decimal(token: string): { digits: string; exponent: number } {
-  const e = token.search(/[eE]/);
-  const mantissa = (e < 0 ? token : token.slice(0, e)).replace('-', '');
-  const point = mantissa.indexOf('.');
-  const all = mantissa.replace('.', '');
-  const lead = all.search(/[1-9]/);
-  if (lead < 0) return { digits: '', exponent: 0 };
-  const digits = all.slice(lead).replace(/0+$/, '');
-  return { digits, exponent: (e < 0 ? 0 : Number(token.slice(e + 1))) + (point < 0 ? all.length : point) - lead };
-}
-
-/** True if JavaScript's double for `token` reads back (as String gives it) as the same decimal. */
-export function isExactAsDouble(token: string): boolean {
-  const value = Number(token);
-  if (!Number.isFinite(value)) return false;
-  const sent = decimal(token);
-  const read = decimal(String(value));
-  return sent.digits === read.digits && (sent.digits === '' || sent.exponent === read.exponent);
-}
+/** Digits, sign, decimal point, exponent. */
+const isNumberCharacter = (c: number) => (c >= 48 && c <= 57) || c === 45 || c === 43 || c === 46 || c === 101 || c === 69;
 
 /** The span of every element of the JSON array `text` (see above). */
 export function scanBundle(text: string): PointSpan[] {
@@ -96,7 +64,7 @@ export function scanBundle(text: string): PointSpan[] {
     if (c === QUOTE) {
       const end = closingQuote(text, i + 1);
       if (depth === 1) {
-        spans.push({ start: -1, end: -1, metadataEnd: -1, inexactNumber: false });
+        spans.push({ start: -1, end: -1, metadataEnd: -1 });
       } else if (depth === 2 && expectKey) {
         lastKeyIsMetadata = isMetadataKey(text, i + 1, end);
         expectKey = false;
@@ -105,7 +73,7 @@ export function scanBundle(text: string): PointSpan[] {
     } else if (c === OPEN_BRACE || c === OPEN_BRACKET) {
       depth += 1;
       if (depth === 2) {
-        point = { start: c === OPEN_BRACE ? i : -1, end: -1, metadataEnd: -1, inexactNumber: false };
+        point = { start: c === OPEN_BRACE ? i : -1, end: -1, metadataEnd: -1 };
         spans.push(point);
         expectKey = c === OPEN_BRACE;
       } else if (depth === 3) {
@@ -125,28 +93,14 @@ export function scanBundle(text: string): PointSpan[] {
     } else if (c === COMMA) {
       if (depth === 2) expectKey = point!.start >= 0;
       i += 1;
-    } else if (c === MINUS || (c >= 48 && c <= 57)) {
-      const start = i;
-      if (c === MINUS) i += 1;
-      let mantissa = 0;
-      for (let d = text.charCodeAt(i); (d >= 48 && d <= 57) || d === DOT; d = text.charCodeAt(++i)) mantissa += 1;
-      let exponent = 0;
-      const e = text.charCodeAt(i);
-      if (e === E_LOWER || e === E_UPPER) {
-        const sign = text.charCodeAt(++i);
-        if (sign === PLUS || sign === MINUS) i += 1;
-        for (let d = text.charCodeAt(i); d >= 48 && d <= 57; d = text.charCodeAt(++i)) exponent += 1;
-      }
-      if (depth === 1) {
-        spans.push({ start: -1, end: -1, metadataEnd: -1, inexactNumber: false });
-      } else if ((mantissa > EXACT_MANTISSA_CHARS || exponent > 2) && !isExactAsDouble(text.slice(start, i))) {
-        point!.inexactNumber = true;
-      }
+    } else if (depth === 1 && (c === 45 || (c >= 48 && c <= 57))) { // a number element
+      spans.push({ start: -1, end: -1, metadataEnd: -1 });
+      for (i += 1; isNumberCharacter(text.charCodeAt(i)); i++);
     } else if (c === 116 || c === 102 || c === 110) { // true, false, null
-      if (depth === 1) spans.push({ start: -1, end: -1, metadataEnd: -1, inexactNumber: false });
+      if (depth === 1) spans.push({ start: -1, end: -1, metadataEnd: -1 });
       i += c === 102 ? 5 : 4;
     } else {
-      i += 1; // whitespace, ':'
+      i += 1; // whitespace, ':', a number's characters inside an element
     }
   }
   return spans;

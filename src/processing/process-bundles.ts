@@ -9,11 +9,12 @@
  */
 import type { Config } from '../config.ts';
 import type { Pool, PoolClient } from '../db/database.ts';
+import { completePointDigests, pointDigestsReady } from '../db/point-digests.ts';
 import { isDatabaseUnavailable } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { decodePayload, parseJson, PayloadError } from '../payload/bundle-codec.ts';
 import { claimBundles, recordFailure, type ClaimedBundle } from './claim-bundles.ts';
-import { hashesMatch } from './hash-check.ts';
+import { digestsMatch } from './digest-check.ts';
 import { LARGE_BUNDLE_BYTES, storeLargeBundle } from './large-bundle.ts';
 import { POSTGRES_EPOCH_SECONDS } from './micros.ts';
 import { emptyPlan, planBundle, type BatchPlan } from './plan-points.ts';
@@ -24,6 +25,8 @@ export interface ProcessingDeps {
   pool: Pool;
   config: Config;
   log: Logger;
+  /** Aborted when the worker stops: ends migration 0009's backfill between batches. */
+  signal?: AbortSignal;
 }
 
 export interface BatchResult {
@@ -47,7 +50,7 @@ function boxKeys(config: Config) {
 interface BatchContext {
   recordedPgMicros: number;
   rules: Map<string, SecondaryRuleRow>;
-  hashInNode: boolean;
+  digestsInNode: boolean;
 }
 
 /**
@@ -55,7 +58,7 @@ interface BatchContext {
  * bundles are still pending and are simply processed again, so waiting for the WAL flush buys
  * nothing. Returns the transaction's now() (every point's `recorded`) and the secondary
  * identifier rules, read every batch so that a change to data_types applies at once, and whether
- * hashes may be computed here.
+ * content digests may be computed here.
  */
 async function begin(deps: ProcessingDeps, client: PoolClient): Promise<BatchContext> {
   const results = await client.query(`BEGIN; SET LOCAL synchronous_commit = off;
@@ -65,7 +68,7 @@ async function begin(deps: ProcessingDeps, client: PoolClient): Promise<BatchCon
   return {
     recordedPgMicros: Number(now),
     rules: new Map((rules ?? []).map(([id, kind, path]) => [id, { secondary_kind: kind, secondary_path: path }])),
-    hashInNode: await hashesMatch(deps.pool, client, deps.log),
+    digestsInNode: await digestsMatch(deps.pool, client, deps.log),
   };
 }
 
@@ -105,7 +108,7 @@ function decodeAndPlan(bundles: ClaimedBundle[], config: Config, context: BatchC
       continue;
     }
     room -= text.length;
-    planBundle(plan, { bundle, text }, points, context.rules, context.hashInNode);
+    planBundle(plan, { bundle, text }, points, context.rules, context.digestsInNode);
   }
   return { plan, undecodable };
 }
@@ -188,9 +191,13 @@ async function runBatchRetrying(deps: ProcessingDeps, limit: number, onlyIds?: n
 
 /**
  * Processes one batch of the oldest pending bundles. Returns what was done (all zeros: the queue
- * is empty). Throws only when the database is unreachable.
+ * is empty, or another process is giving stored points their digests). Throws only when the
+ * database is unreachable.
  */
 export async function processBatch(deps: ProcessingDeps): Promise<BatchResult> {
+  // New points are told apart from stored ones by their digests: the stored ones need theirs
+  // first (migration 0009). One loop of one process computes them; the others wait.
+  if (!(await pointDigestsReady(deps.pool)) && !(await completePointDigests(deps.pool, deps.log, { signal: deps.signal }))) return EMPTY;
   try {
     return (await runBatchRetrying(deps, deps.config.processBatchBundles)).result;
   } catch (error) {

@@ -1,11 +1,12 @@
 /**
  * `dcs reprocess`: rebuild data points from the raw bundles, for all bundles or those of one
- * source and/or a receipt-time range. The chosen bundles' points are deleted (source counters
- * adjusted) and the bundles queued again; expansion is idempotent, so a point also delivered by a
- * bundle outside the selection is never duplicated. The counters of the sources involved are
- * recounted, so points deleted by hand and rebuilt are not counted twice. Bundles that were
- * undecodable at upload (errored with no processing attempt) hold the raw request, not a payload,
- * and are left alone.
+ * source and/or a receipt-time range, or only the bundles some of whose points were taken for
+ * duplicates (every point the former key dropped is in one of those: migration 0009). The chosen
+ * bundles' points are deleted (source counters adjusted) and the bundles queued again; expansion
+ * is idempotent, so a point also delivered by a bundle outside the selection is never
+ * duplicated. The counters of the sources involved are recounted, so points deleted by hand and
+ * rebuilt are not counted twice. Bundles that were undecodable at upload (errored with no
+ * processing attempt) hold the raw request, not a payload, and are left alone.
  */
 import type { Pool } from '../db/database.ts';
 
@@ -15,6 +16,8 @@ export interface ReprocessFilter {
   since?: Date;
   /** received_at < until */
   until?: Date;
+  /** Only bundles with points that were not added because they were found stored already. */
+  duplicates?: boolean;
 }
 
 /** Queues the selected bundles for processing again. Returns how many were queued. */
@@ -29,6 +32,7 @@ export async function queueReprocess(pool: Pool, filter: ReprocessFilter): Promi
            AND ($1::text IS NULL OR sources @> ARRAY[$1::text] OR identifier = $1)
            AND ($2::timestamptz IS NULL OR received_at >= $2)
            AND ($3::timestamptz IS NULL OR received_at < $3)
+           AND (NOT $4 OR point_count - points_rejected > points_added)
          FOR UPDATE
        ),
        removed AS (
@@ -66,7 +70,7 @@ export async function queueReprocess(pool: Pool, filter: ReprocessFilter): Promi
        UPDATE bundles b SET status = 'pending', attempts = 0, error = NULL, processed_at = NULL,
          point_count = NULL, points_added = NULL, points_rejected = NULL, rejections = NULL
        FROM chosen c WHERE b.id = c.id`,
-      [filter.source ?? null, filter.since ?? null, filter.until ?? null],
+      [filter.source ?? null, filter.since ?? null, filter.until ?? null, filter.duplicates ?? false],
     );
     await client.query('COMMIT');
     return rowCount ?? 0;

@@ -1,7 +1,7 @@
 /**
  * Stores a planned batch (plan-points.ts) on `client`, inside its transaction:
  *  1. asks PostgreSQL, in one query, for what Node could not compute exactly (rare);
- *  2. keeps the first copy of each point (same `created`, same content hash) and asks which of
+ *  2. keeps the first copy of each point (same `created`, same content digest) and asks which of
  *     them data_points already holds (its unique key, an index lookup each);
  *  3. COPYs the new ones, their properties being their own text plus `encrypted_transmission`
  *     (added as the last key of their metadata: the last of duplicate keys is the one jsonb keeps);
@@ -12,14 +12,14 @@
 import type { PoolClient } from '../db/database.ts';
 import { copyIn } from './copy-in.ts';
 import { BinaryCopyWriter } from './copy-writer.ts';
-import { hashFromText } from './content-hash.ts';
-import { hashFromHalves, integerArray, POSTGRES_EPOCH_SECONDS, timestampFromMicros } from './micros.ts';
+import { digestFromUuid } from './content-digest.ts';
+import { integerArray, POSTGRES_EPOCH_SECONDS, timestampFromMicros } from './micros.ts';
 import type { BatchPlan, PlannedPoint } from './plan-points.ts';
 import { RECORD_BATCH_SQL } from './record-batch.sql.ts';
 import { applyRule, SQL_SECONDARY, type SecondaryRuleRow } from './secondary.ts';
 
 const COPY_POINTS_SQL = `COPY data_points (source, generator_id, generator, secondary_identifier, user_agent, created, created_from,
-  recorded, bundle_id, content_hash, properties) FROM STDIN (FORMAT binary)`;
+  recorded, bundle_id, content_digest, properties) FROM STDIN (FORMAT binary)`;
 /** 10 minutes in microseconds: source_point_deltas' buckets (from 2000-01-01, microsecond 0). */
 const BUCKET_MICROS = 600_000_000;
 
@@ -37,26 +37,26 @@ export function isUniqueViolation(error: unknown): boolean {
 
 const pointText = (plan: BatchPlan, p: PlannedPoint) => plan.decoded[p.bundle].text.slice(p.start, p.end);
 
-/** Step 1: hashes, secondary identifiers and `date` times from PostgreSQL, for the points that need them. */
+/** Step 1: digests, secondary identifiers and `date` times from PostgreSQL, for the points that need them. */
 async function resolveInSql(client: PoolClient, plan: BatchPlan, rules: Map<string, SecondaryRuleRow>): Promise<void> {
-  const asked = plan.points.filter((p) => !p.hash || p.secondary === SQL_SECONDARY || p.created === undefined);
-  const { rows } = await client.query<{ hash: string | null; secondary: string | null; created: string | null }>(
-    `SELECT CASE WHEN u.need_hash THEN jsonb_hash_extended(j.point, 0)::text END AS hash,
+  const asked = plan.points.filter((p) => !p.digest || p.secondary === SQL_SECONDARY || p.created === undefined);
+  const { rows } = await client.query<{ digest: string | null; secondary: string | null; created: string | null }>(
+    `SELECT CASE WHEN u.need_digest THEN dcs_point_digest(j.point)::text END AS digest,
             CASE WHEN u.path IS NOT NULL THEN j.point #>> ARRAY(SELECT jsonb_array_elements_text(u.path::jsonb)) END AS secondary,
             (extract(epoch FROM dcs_text_timestamp(u.date_text)) * 1000000 - ${POSTGRES_EPOCH_SECONDS}000000)::int8::text AS created
-     FROM unnest($1::text[], $2::boolean[], $3::text[], $4::text[]) WITH ORDINALITY AS u (point, need_hash, path, date_text, i)
+     FROM unnest($1::text[], $2::boolean[], $3::text[], $4::text[]) WITH ORDINALITY AS u (point, need_digest, path, date_text, i)
      CROSS JOIN LATERAL (SELECT u.point::jsonb AS point) j
      ORDER BY u.i`,
     [
-      asked.map((p) => (!p.hash || p.secondary === SQL_SECONDARY ? pointText(plan, p) : null)),
-      asked.map((p) => !p.hash),
+      asked.map((p) => (!p.digest || p.secondary === SQL_SECONDARY ? pointText(plan, p) : null)),
+      asked.map((p) => !p.digest),
       asked.map((p) => (p.secondary === SQL_SECONDARY ? JSON.stringify(rules.get(p.generatorId)!.secondary_path) : null)),
       asked.map((p) => (p.created === undefined ? p.dateText : null)),
     ],
   );
   asked.forEach((p, i) => {
     const row = rows[i];
-    if (!p.hash) p.hash = hashFromText(row.hash!);
+    if (!p.digest) p.digest = digestFromUuid(row.digest!);
     if (p.secondary === SQL_SECONDARY) p.secondary = applyRule(rules.get(p.generatorId)!.secondary_kind!, row.secondary ?? undefined);
     if (p.created === undefined) {
       if (row.created !== null) {
@@ -69,14 +69,14 @@ async function resolveInSql(client: PoolClient, plan: BatchPlan, rules: Map<stri
   });
 }
 
-/** The first copy of each point in the batch: same `created`, same hash (keyed by the hash's low half). */
+/** The first copy of each point in the batch: same `created`, same digest. */
 function firstCopies(plan: BatchPlan): PlannedPoint[] {
-  const byLow = new Map<number, PlannedPoint[]>();
+  const byDigest = new Map<string, PlannedPoint[]>();
   const first: PlannedPoint[] = [];
   for (const p of plan.points) {
-    const same = byLow.get(p.hash!.low);
-    if (!same) byLow.set(p.hash!.low, [p]);
-    else if (same.some((q) => q.created === p.created && q.hash!.high === p.hash!.high)) continue;
+    const same = byDigest.get(p.digest!);
+    if (!same) byDigest.set(p.digest!, [p]);
+    else if (same.some((q) => q.created === p.created)) continue;
     else same.push(p);
     first.push(p);
   }
@@ -88,10 +88,9 @@ async function markNew(client: PoolClient, plan: BatchPlan): Promise<void> {
   const unique = firstCopies(plan);
   if (unique.length === 0) return;
   const { rows } = await client.query<{ i: string }>(
-    `SELECT k.i FROM unnest($1::int8[], $2::int4[], $3::int4[]) WITH ORDINALITY AS k (created, high, low, i)
-     WHERE EXISTS (SELECT 1 FROM data_points p
-                   WHERE p.created = ${timestampFromMicros('k.created')} AND p.content_hash = ${hashFromHalves('k.high', 'k.low')})`,
-    [integerArray(unique.map((p) => p.created!)), integerArray(unique.map((p) => p.hash!.high)), integerArray(unique.map((p) => p.hash!.low))],
+    `SELECT k.i FROM unnest($1::int8[], $2::uuid[]) WITH ORDINALITY AS k (created, digest, i)
+     WHERE EXISTS (SELECT 1 FROM data_points p WHERE p.created = ${timestampFromMicros('k.created')} AND p.content_digest = k.digest)`,
+    [integerArray(unique.map((p) => p.created!)), `{${unique.map((p) => p.digest).join(',')}}`],
   );
   for (const p of unique) p.isNew = true;
   for (const row of rows) unique[Number(row.i) - 1].isNew = false;
@@ -124,7 +123,7 @@ async function copyNew(client: PoolClient, plan: BatchPlan, recordedPgMicros: nu
     writer.textOften(p.createdFrom);
     writer.int64(recordedPgMicros);
     writer.int64(bundle.id);
-    writer.int64Words(p.hash!.high, p.hash!.low);
+    writer.uuid(p.digest!);
     const flag = FLAG[bundle.encrypted ? 'true' : 'false'];
     if (bytes) writer.jsonbBytes([bytes, flag, bytes], [p.start, p.metadataEnd, 0, flag.length, p.metadataEnd, p.end]);
     else writer.jsonb(text.slice(p.start, p.metadataEnd), flag.toString('latin1'), text.slice(p.metadataEnd, p.end));
@@ -138,15 +137,14 @@ async function linkFiles(client: PoolClient, plan: BatchPlan): Promise<void> {
   const links = plan.points.flatMap((p) => (p.files ?? []).map((file) => ({ p, ...file })));
   if (links.length === 0) return;
   await client.query(
-    `INSERT INTO data_point_files (point_created, point_hash, file_id, key)
-     SELECT ${timestampFromMicros('l.created')}, ${hashFromHalves('l.high', 'l.low')}, f.id, l.k
-     FROM unnest($1::int8[], $2::int4[], $3::int4[], $4::bigint[], $5::text[], $6::text[]) AS l (created, high, low, bundle_id, k, f)
+    `INSERT INTO data_point_files (point_created, point_digest, file_id, key)
+     SELECT ${timestampFromMicros('l.created')}, l.digest, f.id, l.k
+     FROM unnest($1::int8[], $2::uuid[], $3::bigint[], $4::text[], $5::text[]) AS l (created, digest, bundle_id, k, f)
      JOIN bundle_files f ON f.bundle_id = l.bundle_id AND f.field_name = l.f
      ON CONFLICT DO NOTHING`,
     [
       integerArray(links.map((l) => l.p.created!)),
-      integerArray(links.map((l) => l.p.hash!.high)),
-      integerArray(links.map((l) => l.p.hash!.low)),
+      `{${links.map((l) => l.p.digest).join(',')}}`,
       links.map((l) => plan.decoded[l.p.bundle].bundle.id),
       links.map((l) => l.k),
       links.map((l) => l.f),

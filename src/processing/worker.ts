@@ -33,6 +33,7 @@ export interface Worker {
 export function startWorker(deps: ProcessingDeps & { databaseUrl: string; concurrency: number }): Worker {
   const { log } = deps;
   let stopped = false;
+  const stopping = new AbortController();
   let wake: (() => void)[] = [];
   // Counts wake-ups, so one that arrives while a loop is busy is not lost when it goes to sleep.
   let wakeups = 0;
@@ -97,7 +98,7 @@ export function startWorker(deps: ProcessingDeps & { databaseUrl: string; concur
       try {
         const wakeupsBefore = wakeups;
         const started = Date.now();
-        const result = await processBatch(deps);
+        const result = await processBatch({ ...deps, signal: stopping.signal });
         if (result.bundles > 0 || result.failed > 0) {
           log.debug({ loop: n, ...result }, 'processed bundles');
           // Not sleep(): the next upload's wake-up would end the rest at once.
@@ -122,6 +123,7 @@ export function startWorker(deps: ProcessingDeps & { databaseUrl: string; concur
     },
     async stop() {
       stopped = true;
+      stopping.abort();
       wakeAll();
       await listener?.end().catch(() => undefined);
       await Promise.all([listening, ...loops]);

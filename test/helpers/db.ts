@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
+import { listMigrations } from '../../src/db/migrate.ts';
 
 export interface TestDatabase {
   url: string;
@@ -12,17 +13,29 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
-export async function createTestDatabase(options: { empty?: boolean } = {}): Promise<TestDatabase> {
+/**
+ * `before`: a database migrated only up to that migration number (exclusive), as a server of an
+ * earlier version left it (tests of a migration).
+ */
+export async function createTestDatabase(options: { empty?: boolean; before?: number } = {}): Promise<TestDatabase> {
   const adminUrl = inject('adminUrl');
   const template = inject('template');
   const name = `${template}_${randomBytes(6).toString('hex')}`;
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
-  await admin.query(`CREATE DATABASE ${name} TEMPLATE ${options.empty ? 'template0' : template}`);
+  await admin.query(`CREATE DATABASE ${name} TEMPLATE ${options.empty || options.before !== undefined ? 'template0' : template}`);
   await admin.end();
   const url = new URL(adminUrl);
   url.pathname = `/${name}`;
   const pool = new pg.Pool({ connectionString: url.toString(), max: 4 });
+  if (options.before !== undefined) {
+    // What migrate() did then: each migration and its row in schema_migrations.
+    await pool.query('CREATE TABLE schema_migrations (version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())');
+    for (const migration of await listMigrations()) {
+      if (migration.version >= options.before) break;
+      await pool.query(`BEGIN; ${migration.sql}; INSERT INTO schema_migrations (version, name) VALUES (${migration.version}, '${migration.name}'); COMMIT`);
+    }
+  }
   return {
     url: url.toString(),
     pool,

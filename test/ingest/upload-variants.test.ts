@@ -156,7 +156,7 @@ describe('accepted upload variants', () => {
     await expectPoints(server, points);
     const links = await server.db.pool.query(
       `SELECT p.generator_id, p.properties ->> 'image_url@' AS name, l.file_id, l.key
-       FROM data_point_files l JOIN data_points p ON p.created = l.point_created AND p.content_hash = l.point_hash`);
+       FROM data_point_files l JOIN data_points p ON p.created = l.point_created AND p.content_digest = l.point_digest`);
     expect(links.rows).toEqual([{ generator_id: 'search-mirror-result', name: 'anker-511-charger-nano.jpeg', file_id: fileId, key: 'image_url@' }]);
   });
 

@@ -1,7 +1,9 @@
 /**
  * Processing is idempotent: a point delivered again (client retry after a lost response, the same
  * bundle uploaded twice, or the same points re-serialised differently) is stored once, and the
- * counters (bundles.points_added, data_sources.point_count, `dcs status`) stay true.
+ * counters (bundles.points_added, data_sources.point_count, `dcs status`) stay true. And only
+ * then: points that differ in any value are all stored, also those the former 64-bit key
+ * (jsonb_hash_extended) took for one another.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readStatus } from '../../src/monitoring/status.ts';
@@ -90,6 +92,58 @@ describe('duplicate deliveries', () => {
     const added = await Promise.all([a, b, c].map(async (id) => (await bundle(server, id)).points_added!));
     expect(added.reduce((x, y) => x + y, 0)).toBe(fresh.length);
     expect((await recordedCounts(server))['idem-b']).toBe(fresh.length);
+    await expectConsistentStatus();
+  });
+
+  it('stores the same point once when re-sent with other escapes, a duplicate key or the encrypted flag', async () => {
+    const [original] = withSource(samples(2), 'idem-d');
+    const text = JSON.stringify(original);
+    const before = await count(server, 'data_points');
+    await createJson(server, `[${text}]`);
+    // `/` as `\/`, every non-ASCII character and the first `a` as \u escapes, a key sent twice
+    // (the last value counts), and the flag processing adds sent by the client
+    const escaped = text.replaceAll('/', '\\/').replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).replace('a', '\\u0061');
+    const flagged = text.replace('"passive-data-metadata":{', '"passive-data-metadata":{"encrypted_transmission":true,');
+    expect(escaped).not.toBe(text);
+    expect(flagged).not.toBe(text);
+    await createJson(server, `[${escaped}, ${text.replace('{', '{"date":0,')}]`);
+    await createJson(server, `[${flagged}]`);
+    await server.process();
+    expect(await count(server, 'data_points')).toBe(before + 1);
+    await expectConsistentStatus();
+  });
+
+  it('keeps points with the same time that differ only in the signs of their numbers', async () => {
+    const [original] = withSource(samples(7), 'idem-signs');
+    const point = (top: number, left: number) => ({ ...structuredClone(original), offset: { top, left } });
+    const sent = [point(1.5, 2), point(-1.5, -2), point(-1.5, 2)];
+    const before = await count(server, 'data_points');
+    await postGzip(server, sent.slice(0, 2));
+    await postGzip(server, sent.slice(2)); // in another bundle too
+    await server.process();
+    expect(await count(server, 'data_points')).toBe(before + 3);
+    const { rows } = await server.db.pool.query(`SELECT properties -> 'offset' AS offset FROM data_points WHERE source = 'idem-signs' ORDER BY id`);
+    expect(rows.map((r) => r.offset)).toEqual(sent.map((p) => p.offset));
+    await expectConsistentStatus();
+  });
+
+  it('keeps points the former key merged: values 32 array positions apart, nested containers, written precision', async () => {
+    const [original] = withSource(samples(7), 'idem-xor');
+    const items = (at: Record<number, unknown>) => Array.from({ length: 40 }, (_, i) => (i in at ? at[i] : i));
+    const bodies = [
+      { items: items({ 0: 'p', 32: 'p' }) }, { items: items({ 0: 'q', 32: 'q' }) }, // equal pairs cancel out
+      { items: items({ 3: 'p', 35: 'q' }) }, { items: items({ 3: 'q', 35: 'p' }) }, // swapped 32 apart
+      { a: [], b: 1 }, { a: [{}, {}], b: 1 }, // nested containers only XOR a constant
+    ];
+    const before = await count(server, 'data_points');
+    await postGzip(server, bodies.map((body) => ({ ...structuredClone(original), ...body })));
+    // 1.5 and 1.50 are stored as sent (PostgreSQL keeps the digits), so they are two points
+    const text = JSON.stringify({ ...original, x: 1.5 });
+    await createJson(server, `[${text}, ${text.replace('"x":1.5', '"x":1.50')}]`);
+    await server.process();
+    expect(await count(server, 'data_points')).toBe(before + bodies.length + 2);
+    const { rows } = await server.db.pool.query(`SELECT (properties -> 'x')::text AS x FROM data_points WHERE properties ? 'x' AND source = 'idem-xor' ORDER BY id`);
+    expect(rows.map((r) => r.x)).toEqual(['1.5', '1.50']);
     await expectConsistentStatus();
   });
 

@@ -52,7 +52,7 @@ async function points(): Promise<Fingerprint[]> {
   const { rows } = await server.db.pool.query<Fingerprint>(
     `SELECT id::int, bundle_id::int,
             concat_ws('|', source, generator_id, generator, secondary_identifier, user_agent, created, created_from,
-                      content_hash::text, properties::text) AS key
+                      content_digest::text, properties::text) AS key
      FROM data_points ORDER BY key`,
   );
   return rows;

@@ -1,12 +1,15 @@
 /**
- * Processing now computes in Node what one SQL statement used to (content hash, `created`,
- * secondary identifier, properties with encrypted_transmission) and COPYs the rows. Here every
- * stored row is compared with what that statement computed from the same point text, with its
- * expressions (kept below as the reference): on the 49 samples and on points built to take every
- * exceptional path (numbers a double cannot hold, numbers and objects as secondary identifiers,
- * ISO and missing times, duplicate and escaped keys, non-ASCII text). Also: a point stored by the
- * former statement is recognised (stored once), the microsecond conversion is exact, and a batch
- * that loses a race for a point to another transaction is run again and stores nothing twice.
+ * Processing now computes in Node what one SQL statement used to (`created`, secondary
+ * identifier, properties with encrypted_transmission, and the point's identity: its content
+ * digest since migration 0009) and COPYs the rows. Here every stored row is compared with what
+ * that statement computed from the same point text, with its expressions (kept below as the
+ * reference; the identity is PostgreSQL's dcs_point_digest, which gave stored points theirs): on
+ * the 49 samples and on points built to take every exceptional path (numbers a double cannot
+ * hold or written with an exponent, numbers and objects as secondary identifiers, ISO and missing
+ * times, duplicate and escaped keys, non-ASCII text). Also: a point whose digest PostgreSQL
+ * computed from its stored properties is recognised (stored once), the microsecond conversion is
+ * exact, and a batch that loses a race for a point to another transaction is run again and stores
+ * nothing twice.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { processBatch } from '../../src/processing/process-bundles.ts';
@@ -32,6 +35,7 @@ const EDGE_POINTS = [
   point('edge-bigint', 'rex-page-event', '"visit": 12345678901234567890, "event_type": "load"'),
   point('edge-long-decimal', 'rex-page-event', '"x": 0.1000000000000000055511151231257827, "y": 1.0000000000000001'),
   point('edge-trailing-zeros', 'rex-page-event', '"x": 1.50, "y": 1E5, "z": -0.0, "w": 1e400'),
+  point('edge-exponent', 'rex-page-event', '"x": 2.5e-3, "y": -0, "z": "\\u00e9\\/"'),
   point('edge-js-floats', 'rex-page-event', '"x": 0.30000000000000004, "y": 1769629874.1024308, "z": 9007199254740993'),
   point('edge-secondary-number', 'pdk-app-event', '"event_name": 1.50'),
   point('edge-secondary-object', 'pdk-app-event', '"event_name": {"b": [1, 2.0], "a": null}'),
@@ -67,7 +71,7 @@ WITH sent AS (
   SELECT u.i, u.t::jsonb AS body, u.bundle_id, b.received_at, b.encrypted
   FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS u (t, bundle_id, i) JOIN bundles b ON b.id = u.bundle_id
 )
-SELECT s.i, jsonb_hash_extended(s.body, 0)::text AS content_hash,
+SELECT s.i, dcs_point_digest(s.body)::text AS content_digest,
   jsonb_set(s.body, '{passive-data-metadata,encrypted_transmission}', to_jsonb(s.encrypted)) AS properties,
   coalesce(dcs_epoch(s.body -> 'passive-data-metadata' -> 'timestamp', 1), dcs_epoch(s.body -> 'date', 1000),
            dcs_text_timestamp(CASE WHEN jsonb_typeof(s.body -> 'date') = 'string' THEN s.body ->> 'date' END), s.received_at)::text AS created,
@@ -85,11 +89,11 @@ FROM sent s
 LEFT JOIN data_types dt ON dt.identifier = coalesce(s.body -> 'passive-data-metadata' ->> 'generator-id', 'unknown-generator')
 ORDER BY s.i`;
 
-interface Row { content_hash: string; properties: unknown; created: string; created_from: string; secondary_identifier: string | null; bundle_id: number }
+interface Row { content_digest: string; properties: unknown; created: string; created_from: string; secondary_identifier: string | null; bundle_id: number }
 
 async function storedRows(): Promise<Row[]> {
   const { rows } = await server.db.pool.query<Row>(
-    `SELECT content_hash::text, properties, created::text, created_from, secondary_identifier, bundle_id::int FROM data_points`,
+    `SELECT content_digest::text, properties, created::text, created_from, secondary_identifier, bundle_id::int FROM data_points`,
   );
   return rows;
 }
@@ -107,7 +111,7 @@ describe('rows stored from Node, compared with the former SQL expansion', () => 
     const { rows: expected } = await server.db.pool.query<Row & { i: string }>(REFERENCE_SQL, [texts, bundles]);
     const stored = await storedRows();
     expect(stored).toHaveLength(texts.length);
-    const key = (r: Row) => JSON.stringify([r.bundle_id, r.content_hash, r.created, r.created_from, r.secondary_identifier]);
+    const key = (r: Row) => JSON.stringify([r.bundle_id, r.content_digest, r.created, r.created_from, r.secondary_identifier]);
     const byProperties = new Map(stored.map((r) => [JSON.stringify(r.properties), r]));
     for (const want of expected) {
       const got = byProperties.get(JSON.stringify(want.properties));
@@ -128,16 +132,17 @@ describe('rows stored from Node, compared with the former SQL expansion', () => 
     expect(digits[0].x).toBe('1.50'); // the digits as sent, as before
   });
 
-  it('recognises a point stored by the former statement, and stores it once', async () => {
+  it('recognises a point whose digest PostgreSQL computed from its stored properties, and stores it once', async () => {
     const text = point('before-1', 'rex-page-event', '"event_type": "seen-before", "n": 0.1000000000000000055511151231257827');
     const fresh = point('before-2', 'rex-page-event', '"event_type": "seen-before", "n": 2');
     const id = await createJson(server, `[${text}]`);
-    // Stored the old way, by SQL alone, as if processed before this change; the bundle done.
+    // Stored by SQL alone, its digest from its properties as migration 0009 gave every stored
+    // point its digest; the bundle done.
     await server.db.pool.query(
-      `INSERT INTO data_points (source, generator_id, generator, user_agent, created, created_from, recorded, bundle_id, content_hash, properties)
+      `INSERT INTO data_points (source, generator_id, generator, user_agent, created, created_from, recorded, bundle_id, content_digest, properties)
        SELECT 'before-1', 'rex-page-event', 'g: UA/1.0', 'UA/1.0', dcs_epoch(j -> 'passive-data-metadata' -> 'timestamp', 1), 'timestamp', now(), $2,
-              jsonb_hash_extended(j, 0), jsonb_set(j, '{passive-data-metadata,encrypted_transmission}', 'false')
-       FROM (SELECT $1::jsonb AS j) s`,
+              dcs_point_digest(p), p
+       FROM (SELECT $1::jsonb AS j) s CROSS JOIN LATERAL (SELECT jsonb_set(j, '{passive-data-metadata,encrypted_transmission}', 'false') AS p) f`,
       [text, id],
     );
     await server.db.pool.query(`UPDATE bundles SET status = 'processed' WHERE id = $1`, [id]);
@@ -169,9 +174,9 @@ describe('rows stored from Node, compared with the former SQL expansion', () => 
     try {
       await holder.query('BEGIN');
       await holder.query(
-        `INSERT INTO data_points (source, generator_id, generator, user_agent, created, created_from, recorded, bundle_id, content_hash, properties)
+        `INSERT INTO data_points (source, generator_id, generator, user_agent, created, created_from, recorded, bundle_id, content_digest, properties)
          SELECT 'race', 'rex-page-event', 'g: UA/1.0', 'UA/1.0', dcs_epoch(j -> 'passive-data-metadata' -> 'timestamp', 1), 'timestamp', now(), 0,
-                jsonb_hash_extended(j, 0), j FROM (SELECT $1::jsonb AS j) s`,
+                dcs_point_digest(j), j FROM (SELECT $1::jsonb AS j) s`,
         [racing],
       );
       const batch = processBatch({ pool: server.running.db.pool, config: server.config, log: createLogger('silent') });
