@@ -5,7 +5,7 @@ import { activityStrip, type StripDay } from '../charts.ts';
 import { dateFormatter, formatAge, formatCount, formatDateTime, formatFrequency, summarizeUserAgent } from '../format.ts';
 import type { SourceGroup } from '../groups.repository.ts';
 import { html, raw, type SafeHtml } from '../html.ts';
-import type { SourceRow, SourceSort } from '../sources.repository.ts';
+import type { SourceRow, SourceSort } from '../home-sources.repository.ts';
 import { levelBadge } from './home.alerts.ts';
 
 export const STRIP_DAYS = 14;
