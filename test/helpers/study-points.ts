@@ -6,10 +6,20 @@
  */
 import { samples, type Point } from './samples.ts';
 
-/** A deterministic pseudo-random sequence in [0, 1), so every run draws the same study. */
+/**
+ * A deterministic pseudo-random sequence in [0, 1) (mulberry32, in 32-bit integer arithmetic), so
+ * every run draws the same study. The linear congruential step the demo used before multiplied in
+ * floating point beyond 2^53, lost its low bits and fell into short cycles: participants repeated
+ * each other's points.
+ */
 export function seededRandom(seed: number): () => number {
-  let state = seed;
-  return () => (state = (state * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(state ^ (state >>> 15), state | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
 }
 
 export interface StudyContext {
@@ -21,12 +31,12 @@ export interface StudyContext {
 }
 
 /** Products participants come across (ASIN, title, price, link slug). */
-export const STUDY_PRODUCTS: ReadonlyArray<{ asin: string; title: string; price: string; slug: string }> = [
-  { asin: 'B0BXYZ1234', title: 'Anker USB C Charger 20W, 511 Charger (Nano), PIQ 3.0 Foldable', price: '$15.99', slug: 'Anker-Charger-Foldable-PowerPort-Compatible' },
-  { asin: 'B08L5TNJHG', title: 'Echo Dot (4th Gen) | Smart speaker with Alexa | Charcoal', price: '$24.99', slug: 'Echo-Dot-4th-Gen-Charcoal' },
-  { asin: 'B07FZ8S74R', title: 'Echo Dot (3rd Gen) - Smart speaker with Alexa - Charcoal', price: '$22.99', slug: 'Echo-Dot-3rd-Gen-Charcoal' },
-  { asin: 'B0C1H26C46', title: 'Stanley Quencher H2.0 FlowState Stainless Steel Vacuum Insulated Tumbler 40 oz', price: '$45.00', slug: 'Stanley-Quencher-FlowState-Stainless-Insulated' },
-  { asin: 'B09B8V1LZ3', title: 'Amazon Basics Microfiber Bed Sheet Set, Queen, Dark Grey', price: '$28.99', slug: 'Amazon-Basics-Microfiber-Sheet-Queen' },
+export const STUDY_PRODUCTS: ReadonlyArray<{ asin: string; title: string; price: string; slug: string; seller: string }> = [
+  { asin: 'B0BXYZ1234', title: 'Anker USB C Charger 20W, 511 Charger (Nano), PIQ 3.0 Foldable', price: '$15.99', slug: 'Anker-Charger-Foldable-PowerPort-Compatible', seller: 'AnkerDirect' },
+  { asin: 'B08L5TNJHG', title: 'Echo Dot (4th Gen) | Smart speaker with Alexa | Charcoal', price: '$24.99', slug: 'Echo-Dot-4th-Gen-Charcoal', seller: 'Amazon.com' },
+  { asin: 'B07FZ8S74R', title: 'Echo Dot (3rd Gen) - Smart speaker with Alexa - Charcoal', price: '$22.99', slug: 'Echo-Dot-3rd-Gen-Charcoal', seller: 'Amazon.com' },
+  { asin: 'B0C1H26C46', title: 'Stanley Quencher H2.0 FlowState Stainless Steel Vacuum Insulated Tumbler 40 oz', price: '$45.00', slug: 'Stanley-Quencher-FlowState-Stainless-Insulated', seller: 'Stanley 1913' },
+  { asin: 'B09B8V1LZ3', title: 'Amazon Basics Microfiber Bed Sheet Set, Queen, Dark Grey', price: '$28.99', slug: 'Amazon-Basics-Microfiber-Sheet-Queen', seller: 'Amazon.com' },
 ];
 
 const SEARCHES = ['usb c charger', 'smart speaker', 'insulated tumbler', 'bed sheets queen', 'wireless earbuds', 'coffee grinder', 'running shoes', 'desk lamp', 'phone case', 'yoga mat'];
@@ -66,8 +76,8 @@ function searchPage(random: () => number): { url: string; title: string } {
   return { url: `https://www.amazon.com/s?k=${query}&crid=${uuid(random).slice(0, 13).toUpperCase()}&sprefix=${query}%2Caps%2C${100 + Math.floor(random() * 80)}&ref=nb_sb_noss_1`, title: `Amazon.com : ${search}` };
 }
 
-function productItem(elementId: string, index: number, random: () => number): string {
-  const product = pick(STUDY_PRODUCTS, random);
+/** A search result as element-show and -hide points carry it (sample 2's markup). */
+export function productItem(product: (typeof STUDY_PRODUCTS)[number], elementId: string, index: number): string {
   return `<div data-asin="${product.asin}" data-index="${index}" class="sg-col-4-of-24 s-result-item s-asin webmunk-asin-item ${elementId}"><div class="a-section"><h2><a class="a-link-normal" href="/${product.slug}/dp/${product.asin}/ref=sr_1_${index}"><span class="a-text-normal">${product.title}</span></a></h2><span class="a-price"><span class="a-offscreen">${product.price}</span></span></div></div>`;
 }
 
@@ -80,7 +90,7 @@ function elementFields(point: Point, random: () => number): void {
   point['element-id'] = elementId;
   point['url*'] = page.url;
   point['page-title*'] = page.title;
-  point['element-content*'] = productItem(elementId, index, random);
+  point['element-content*'] = productItem(pick(STUDY_PRODUCTS, random), elementId, index);
   point.offset = { top: 420 + Math.floor(index / 4) * 562 + Math.round(random() * 8) / 2, left: 12 + (index % 4) * 200 };
   point.size = { width: 302, height: 480 + Math.round(random() * 160 * 32) / 32 };
 }
@@ -136,6 +146,27 @@ const BUILDERS: Record<string, { sample: (random: () => number) => number; vary:
     vary(point, { random }) {
       const page = searchPage(random);
       Object.assign(point, { 'page-id': uuid(random), rule: pick(RULES, random), count: 1 + Math.floor(random() * 60), 'url*': page.url, 'page-title*': page.title });
+    },
+  },
+  'webmunk-amazon-order': {
+    // an order of one or two of the products, placed a few days before the extension read it
+    sample: () => 10,
+    vary(point, { random, created }) {
+      const products = random() < 0.7 ? [pick(STUDY_PRODUCTS, random)] : [pick(STUDY_PRODUCTS, random), pick(STUDY_PRODUCTS, random)];
+      const [template] = point.items as Array<Record<string, unknown>>;
+      const number = `11${Math.floor(random() * 10)}-${String(Math.floor(random() * 1e7)).padStart(7, '0')}-${String(Math.floor(random() * 1e7)).padStart(7, '0')}`;
+      const placed = new Date(Math.floor(created.getTime() / 86_400_000 - 1 - random() * 5) * 86_400_000 + 4 * 3_600_000);
+      const cents = products.reduce((sum, p) => sum + Math.round(Number(p.price.slice(1)) * 100), 0);
+      const tax = Math.round(cents * 0.0625);
+      const dollars = (c: number) => `$${(c / 100).toFixed(2)}`;
+      Object.assign(point, {
+        url: `https://www.amazon.com/gp/your-account/order-details/ref=ppx_yo_dt_b_order_details_o00?ie=UTF8&orderID=${number}`,
+        items: products.map((p) => ({ ...template, url: `/gp/product/${p.asin}/ref=ppx_yo_dt_b_asin_title_o00_s00?ie=UTF8&psc=1`, title: p.title, asin: p.asin, price: p.price, seller: p.seller })),
+        'order-date': placed.toISOString(), 'order-number': number, 'order-subtotal': dollars(cents), 'order-pretax-total': dollars(cents),
+        'order-tax': dollars(tax), 'order-total': dollars(cents + tax), 'order-delivered': new Date(placed.getTime() + 2 * 86_400_000).toISOString(),
+      });
+      // not delivered yet when the extension read the order: the key is left out, as it then is
+      if (Date.parse(String(point['order-delivered'])) > created.getTime()) delete point['order-delivered'];
     },
   },
   'pdk-system-status': {
