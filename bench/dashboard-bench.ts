@@ -4,10 +4,11 @@
  *
  *  1. `dcs start` on a fresh embedded PostgreSQL (scheduled jobs off, so nothing runs behind the
  *     measurements; its processing thread on, as always).
- *  2. The roster (10,000 sources in 20 groups) uploaded as a source list on the home page; then each
- *     source's 30 real-format points over the last 14 days uploaded through /data/add-bundle.json
- *     (3 gzip bundles per source, in the order they would have been sent) and processed by the
- *     server; then `dcs run-job source-statistics` and `status-checks`.
+ *  2. The roster (10,000 sources in 20 groups; BENCH_GROUPS=0: ungrouped) uploaded as a source
+ *     list on the home page; then each source's 30 real-format points over the last 14 days
+ *     uploaded through /data/add-bundle.json (3 gzip bundles per source, in the order they would
+ *     have been sent) and processed by the server; then `dcs run-job source-statistics` and
+ *     `status-checks`.
  *  3. New points from 1,000 sources uploaded and processed, and the time of the `source-statistics`
  *     run that folds them in (target < 10 s), then `status-checks`.
  *  4. Logged in as a staff user, 4 concurrent clients request the home page (first, middle and last
@@ -31,6 +32,8 @@ import { drive } from './uploads.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SOURCES = Number(process.env.BENCH_SOURCES ?? 10_000);
+/** Groups of the roster; 0: every source ungrouped (one run of 10,000 on the home page). */
+const GROUPS = Number(process.env.BENCH_GROUPS ?? 20);
 const POINTS_PER_SOURCE = Number(process.env.BENCH_POINTS_PER_SOURCE ?? 30);
 const NEW_POINT_SOURCES = Math.min(SOURCES, 1_000);
 const NEW_POINTS_PER_SOURCE = 64;
@@ -79,7 +82,7 @@ async function logIn(baseUrl: string): Promise<{ cookie: string; csrf: string }>
 /** The roster, as staff upload it on the home page (multipart, CSRF token in the query). */
 async function uploadRoster(baseUrl: string, login: { cookie: string; csrf: string }): Promise<string> {
   const form = new FormData();
-  form.append('upload_file', new Blob([rosterTsv(SOURCES)], { type: 'text/tab-separated-values' }), 'data-sources.tsv');
+  form.append('upload_file', new Blob([rosterTsv(SOURCES, GROUPS)], { type: 'text/tab-separated-values' }), 'data-sources.tsv');
   const response = await fetch(`${baseUrl}/data/sources.tsv?_csrf=${encodeURIComponent(login.csrf)}`, { method: 'POST', redirect: 'manual', headers: { cookie: login.cookie }, body: form });
   const location = response.headers.get('location') ?? '';
   if (response.status !== 303 || !location.includes('done=')) throw new Error(`the roster upload answered ${response.status} ${location}`);
@@ -236,7 +239,7 @@ export async function benchDashboard(): Promise<void> {
     console.log([
       '',
       ...notes,
-      `${counts.sources.toLocaleString('en')} sources, ${counts.alerts.toLocaleString('en')} active alerts`,
+      `${counts.sources.toLocaleString('en')} sources in ${GROUPS || 'no'} groups, ${counts.alerts.toLocaleString('en')} active alerts`,
       '',
       `| page (${CLIENTS} concurrent clients, ${REQUESTS_PER_CASE} requests a case; target p95 < 150 ms) | p50 | p95 | max | server p50 / p95 | CPU/request dcs + PostgreSQL | size | load average |`,
       '| --- | --- | --- | --- | --- | --- | --- | --- |',

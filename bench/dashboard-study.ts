@@ -34,10 +34,10 @@ function pickType(random: () => number): string {
   return MIX[0][0];
 }
 
-/** The roster as the home page's source-list upload takes it: every source, a name for every fifth, 20 groups. */
-export function rosterTsv(sources: number): string {
-  const lines = ['Source ID\tSource Name\tGroup'];
-  for (let n = 0; n < sources; n++) lines.push(`${sourceId(n)}\t${n % 5 === 0 ? `Participant ${n}` : ''}\tCohort ${1 + (n % 20)}`);
+/** The roster as the home page's source-list upload takes it: every source, a name for every fifth, `groups` groups (0: none). */
+export function rosterTsv(sources: number, groups: number): string {
+  const lines = [groups ? 'Source ID\tSource Name\tGroup' : 'Source ID\tSource Name'];
+  for (let n = 0; n < sources; n++) lines.push(`${sourceId(n)}\t${n % 5 === 0 ? `Participant ${n}` : ''}${groups ? `\tCohort ${1 + (n % groups)}` : ''}`);
   return `${lines.join('\r\n')}\r\n`;
 }
 

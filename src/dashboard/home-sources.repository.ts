@@ -161,9 +161,12 @@ export async function listSourcesPage(db: Db, options: SourceListOptions): Promi
   const selects = parts.map((part, i) => {
     const where = [...filterConditions(options, params), groupCondition(part.group, params)];
     params.push(part.take, part.skip);
-    const order = orderBy(options.sort, options.descending !== part.reversed);
+    const descending = options.descending !== part.reversed;
+    // group_id first, though it is the same for the whole part: `group_id IS NULL` does not make it
+    // a constant for the planner as `group_id = 7` does, and without it the ungrouped sources were
+    // scanned and sorted instead of walked (22 ms instead of 1 at 10,000).
     return `(SELECT ${i} AS part, s.source FROM data_sources s WHERE ${where.join(' AND ')}
-             ORDER BY ${order} LIMIT $${params.length - 1} OFFSET $${params.length})`;
+             ORDER BY s.group_id${descending ? ' DESC' : ''}, ${orderBy(options.sort, descending)} LIMIT $${params.length - 1} OFFSET $${params.length})`;
   });
   const { rows } = await db.query(
     `WITH page AS (${selects.join(' UNION ALL ')})
