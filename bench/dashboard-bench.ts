@@ -197,7 +197,8 @@ export async function benchDashboard(): Promise<void> {
     fs.rmSync(dataDir, { recursive: true, force: true });
     fs.mkdirSync(dataDir, { recursive: true });
   }
-  const env: NodeJS.ProcessEnv = { MALLOC_ARENA_MAX: '2', ...process.env, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', JOBS_DISABLED: 'true' };
+  // The study's 10,000 participants all upload from 127.0.0.1 here: no per-address upload limit.
+  const env: NodeJS.ProcessEnv = { MALLOC_ARENA_MAX: '2', ...process.env, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', JOBS_DISABLED: 'true', UPLOAD_RATE_PER_MINUTE: '0' };
   delete env.DATABASE_URL;
   const child: ChildProcess = spawn(process.execPath, ['--max-semi-space-size=4', path.join(ROOT, 'bin', 'dcs.js'), 'start'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const rss = samplePeakRss(child.pid!);
