@@ -70,7 +70,7 @@ export interface SourceRow {
 }
 
 /** `%` and `_` match themselves in a search. */
-export function likePattern(search: string): string {
+function likePattern(search: string): string {
   return `%${search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
@@ -133,7 +133,7 @@ interface PagePart {
 }
 
 /** Which groups the rows [offset, offset + size) fall in, and where in each. */
-export function pageParts(runs: readonly GroupRun[], offset: number, size: number): PagePart[] {
+function pageParts(runs: readonly GroupRun[], offset: number, size: number): PagePart[] {
   const parts: PagePart[] = [];
   let start = 0;
   for (const run of runs) {

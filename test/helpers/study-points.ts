@@ -180,10 +180,7 @@ const BUILDERS: Record<string, { sample: (random: () => number) => number; vary:
   },
 };
 
-/** The types studyPoint can build. */
-export const STUDY_TYPES = Object.keys(BUILDERS);
-
-/** A point of `generatorId` (one of STUDY_TYPES) as the extension of `context.source` uploads it. */
+/** A point of `generatorId` (a type of BUILDERS) as the extension of `context.source` uploads it. */
 export function studyPoint(generatorId: string, context: StudyContext, fields: Record<string, unknown> = {}): Point {
   const builder = BUILDERS[generatorId];
   if (!builder) throw new Error(`no study points of type ${generatorId}`);

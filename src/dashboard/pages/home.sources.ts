@@ -18,7 +18,7 @@ export function dayIn(date: Date, timeZone: string): string {
 const dayNumber = (day: string) => Date.parse(`${day}T00:00:00Z`) / 86_400_000;
 
 /** The strip's day labels ("Mon, Nov 23"), oldest first, ending `today`: the same for every row. */
-export function stripLabels(today: string): string[] {
+function stripLabels(today: string): string[] {
   const format = dateFormatter('en-US', { timeZone: 'UTC', weekday: 'short', month: 'short', day: 'numeric' });
   return Array.from({ length: STRIP_DAYS }, (_, i) => format.format(new Date((dayNumber(today) - (STRIP_DAYS - 1 - i)) * 86_400_000)));
 }
