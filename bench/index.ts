@@ -2,7 +2,7 @@
  * `npm run bench [-- ingest|dashboard|export|harvest|hostile|digests|all]`: the default case (ingest), one case, or
  * every case. Figures go to BENCHMARKS.md.
  *   ingest     uploads accepted and points processed against the accept and storage limits (bench/ingest-bench.ts)
- *   dashboard  dashboard pages and source-statistics at 10,000 sources / 5 M points (bench/dashboard-bench.ts)
+ *   dashboard  dashboard pages at 10,000 sources x 30 points, built through uploads (bench/dashboard-bench.ts)
  *   harvest    ASIN harvest points/s on HTML-bearing points (bench/harvest-bench.ts)
  *   export     export points/s and peak RSS: 2 M element-show points, a mixed nightly day (bench/export-bench.ts)
  *   digests    content digests: their CPU in planning, migration 0009 per million points (bench/digest-bench.ts)

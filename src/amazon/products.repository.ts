@@ -119,16 +119,22 @@ export interface ProductSummary {
   title: string | null;
   categoryTree: string | null;
   brand: string | null;
-  addedAt: Date;
+  /** `created` of the first point it was seen in, in microseconds since the epoch */
+  firstSeenMicros: bigint;
 }
 
-/** One page of every product, oldest first (the original's /support/asins.json). */
+/**
+ * One page of every product (the original's /support/asins.json), in the order they were first
+ * found, as the original's ids: a product found later, even in an older point, never moves the
+ * products of pages already read.
+ */
 export async function productPage(pool: Pool, page: number, size: number): Promise<ProductSummary[]> {
   const { rows } = await pool.query(
-    'SELECT asin, title, category_tree, brand, added_at FROM amazon_products ORDER BY added_at, asin LIMIT $1 OFFSET $2',
+    `SELECT asin, title, category_tree, brand, (extract(epoch FROM first_seen) * 1000000)::int8::text AS first_seen_micros
+     FROM amazon_products ORDER BY added_at, asin LIMIT $1 OFFSET $2`,
     [size, page * size],
   );
-  return rows.map((r) => ({ asin: r.asin, title: r.title, categoryTree: r.category_tree, brand: r.brand, addedAt: r.added_at }));
+  return rows.map((r) => ({ asin: r.asin, title: r.title, categoryTree: r.category_tree, brand: r.brand, firstSeenMicros: BigInt(r.first_seen_micros) }));
 }
 
 /**

@@ -35,9 +35,20 @@ export function registerAsinRoutes(scope: FastifyInstance, pool: Pool, guard?: (
     const page = Number(text);
     if (!Number.isSafeInteger(page) || page < 0) throw new DcsError('DCS_ERR_BAD_REQUEST', `page must be a whole number from 0 (got "${text}").`);
     const products = await productPage(pool, page, PAGE_SIZE);
-    const body = products.map((p) => ({ asin: p.asin, product_name: p.title, product_type: p.categoryTree, product_brand: p.brand, added: p.addedAt.toISOString() }));
+    const body = products.map((p) => ({ asin: p.asin, product_name: p.title, product_type: p.categoryTree, product_brand: p.brand, added: pythonIsoUtc(p.firstSeenMicros) }));
     return reply.type('application/json').send(JSON.stringify(body));
   });
+}
+
+/**
+ * `added` as the original wrote it (webmunk-server.md §2.1, §7.1): the `created` time of the
+ * first point the product was seen in, as Python's isoformat() of an aware UTC datetime,
+ * e.g. 2023-10-19T12:34:56.123456+00:00 (the microseconds left out when zero).
+ */
+function pythonIsoUtc(micros: bigint): string {
+  const fraction = ((micros % 1_000_000n) + 1_000_000n) % 1_000_000n;
+  const seconds = new Date(Number((micros - fraction) / 1000n)).toISOString().slice(0, 19);
+  return `${seconds}${fraction ? `.${String(fraction).padStart(6, '0')}` : ''}+00:00`;
 }
 
 /** At the root, for peers: a token from ASIN_PEER_TOKENS, or open with ASIN_ENDPOINTS_PUBLIC. */

@@ -6,7 +6,7 @@
  */
 import type { Pool } from '../db/database.ts';
 import type { JobDefinition } from '../job-contract.ts';
-import { FOLD_POSITIVE_SQL, FOLD_REMOVALS_SQL, PRUNE_RECENT_SQL, RECOMPUTE_SOURCES_SQL } from './statistics.sql.ts';
+import { FOLD_POSITIVE_SQL, FOLD_REMOVALS_SQL, PRUNE_RECENT_SQL, RECOMPUTE_SOURCES_SQL, VACUUM_SOURCES_SQL } from './statistics.sql.ts';
 
 /** Delta rows per fold transaction: bounds the memory and the size of one transaction. */
 export const FOLD_BATCH_ROWS = 500_000;
@@ -49,9 +49,13 @@ export async function foldPointDeltas(pool: Pool, timeZone: string, batchRows = 
   return result;
 }
 
-/** Recomputes data_sources' statistics columns for `sources` and for every source not yet done today. Returns how many. */
+/**
+ * Recomputes data_sources' statistics columns for `sources` and for every source not yet done
+ * today, and vacuums the table when it rewrote any (VACUUM_SOURCES_SQL). Returns how many.
+ */
 export async function updateSourceStatistics(pool: Pool, sources: Iterable<string>, timeZone: string, windowDays: number): Promise<number> {
   const { rowCount } = await pool.query(RECOMPUTE_SOURCES_SQL, [[...sources], timeZone, windowDays]);
+  if (rowCount) await pool.query(VACUUM_SOURCES_SQL);
   return rowCount ?? 0;
 }
 

@@ -168,3 +168,12 @@ FROM strip st
 CROSS JOIN today t
 LEFT JOIN win w ON w.source = st.source
 WHERE s.source = st.source`;
+
+/**
+ * After the recompute has rewritten many data_sources rows: their pages are no longer marked
+ * all-visible, and until autovacuum comes by (a minute or more) every count of the home page's
+ * sources goes from its index to the table, once per row version (12,000 reads at 10,000
+ * sources, 5-17 ms a count instead of 1). The table is small; vacuuming it now takes tens of ms.
+ * SKIP_LOCKED: when autovacuum is already at it, that is as good.
+ */
+export const VACUUM_SOURCES_SQL = 'VACUUM (SKIP_LOCKED) data_sources';

@@ -15,9 +15,9 @@ beforeAll(async () => {
   fake = await startFakeKeepa({ tokens: 321 });
   await server.db.pool.query(
     `INSERT INTO amazon_products (asin, first_seen, last_seen, points, sources, keepa_state, metadata, title, brand, category_tree, added_at)
-     VALUES ('B0BXYZ1234', now(), now(), 3, 1, 'enriched', '{"keepa": [{"asin": "B0BXYZ1234", "title": "Charger", "csv": [[1, null]]}]}', 'Charger', 'Anker', 'Electronics > Chargers', '2023-09-14 15:43:08+00'),
-            ('B08L5TNJHG', now(), now(), 1, 1, 'pending', NULL, NULL, NULL, NULL, '2023-09-15 00:00:00+00'),
-            ('B0MISSED01', now(), now(), 1, 1, 'missed', NULL, NULL, NULL, NULL, '2023-09-16 00:00:00+00')`,
+     VALUES ('B0BXYZ1234', '2023-09-14 11:43:08.482+00', now(), 3, 1, 'enriched', '{"keepa": [{"asin": "B0BXYZ1234", "title": "Charger", "csv": [[1, null]]}]}', 'Charger', 'Anker', 'Electronics > Chargers', '2023-09-14 15:43:08+00'),
+            ('B08L5TNJHG', '2023-09-14 23:59:00+00', now(), 1, 1, 'pending', NULL, NULL, NULL, NULL, '2023-09-15 00:00:00+00'),
+            ('B0MISSED01', '2023-09-15 08:00:00.000001+00', now(), 1, 1, 'missed', NULL, NULL, NULL, NULL, '2023-09-16 00:00:00+00')`,
   );
   await server.db.pool.query(`UPDATE amazon_products SET keepa_next_attempt = now() + interval '1 hour', keepa_attempts = 1 WHERE asin = 'B0MISSED01'`);
 });
@@ -48,9 +48,9 @@ describe('/support/asin endpoints', () => {
   it('list 1,000 products a page, oldest first, and refuse a bad page with a JSON error', async () => {
     const list = await get('/support/asins.json', { authorization: 'Bearer peer-one' });
     expect(await list.json()).toEqual([
-      { asin: 'B0BXYZ1234', product_name: 'Charger', product_type: 'Electronics > Chargers', product_brand: 'Anker', added: '2023-09-14T15:43:08.000Z' },
-      { asin: 'B08L5TNJHG', product_name: null, product_type: null, product_brand: null, added: '2023-09-15T00:00:00.000Z' },
-      { asin: 'B0MISSED01', product_name: null, product_type: null, product_brand: null, added: '2023-09-16T00:00:00.000Z' },
+      { asin: 'B0BXYZ1234', product_name: 'Charger', product_type: 'Electronics > Chargers', product_brand: 'Anker', added: '2023-09-14T11:43:08.482000+00:00' },
+      { asin: 'B08L5TNJHG', product_name: null, product_type: null, product_brand: null, added: '2023-09-14T23:59:00+00:00' },
+      { asin: 'B0MISSED01', product_name: null, product_type: null, product_brand: null, added: '2023-09-15T08:00:00.000001+00:00' },
     ]);
     expect(await (await get('/support/asins.json?page=1', { authorization: 'Bearer peer-one' })).json()).toEqual([]);
     const bad = await get('/support/asins.json?page=x', { authorization: 'Bearer peer-one' });

@@ -1,16 +1,18 @@
 /**
  * A small study for the screenshots and browser tests: two waves of participants with names,
- * 14 days of real-format points (some stopped a few days ago, one never started, one a bot),
- * an extension reporting a backlog, an errored bundle, and a day of server-health snapshots.
- * Uploaded over HTTP and processed for real; only the older snapshots are written by SQL (the
- * job takes one every 15 minutes, and a screenshot cannot wait a day).
+ * 14 days of real-format points of four types, each built from its own sample with its own fields
+ * varied (test/helpers/study-points.ts): some participants stopped a few days ago, one never
+ * started, one is a bot; an extension reporting a backlog, an errored bundle, and a day of
+ * server-health snapshots. Uploaded over HTTP and processed for real; only the older snapshots are
+ * written by SQL (the job takes one every 15 minutes, and a screenshot cannot wait a day).
  */
 import { gzipSync } from 'node:zlib';
 import { serverHealthJob } from '../../src/monitoring/server-health.job.ts';
 import { sourceStatisticsJob } from '../../src/monitoring/source-statistics.job.ts';
 import { statusChecksJob } from '../../src/monitoring/status-checks.job.ts';
 import type { TestServer } from '../helpers/server.ts';
-import { CHROME, HEADLESS, hoursAgo, pointAt, runOk } from '../monitoring/support.ts';
+import { productItem, seededRandom, STUDY_PRODUCTS, studyPoint } from '../helpers/study-points.ts';
+import { CHROME, HEADLESS, hoursAgo, runOk } from '../monitoring/support.ts';
 
 const FIREFOX = 'Webmunk Study Extension/0.3.1 Mozilla/5.0 (Macintosh; Intel Mac OS X 14.6; rv:133.0) Gecko/20100101 Firefox/133.0';
 const TYPES = ['webmunk-history-visit', 'webmunk-extension-element-show', 'webmunk-extension-element-click', 'webmunk-extension-scroll-position'];
@@ -25,15 +27,9 @@ async function upload(server: TestServer, points: unknown[]): Promise<void> {
   if (response.status !== 201) throw new Error(`upload answered ${response.status}`);
 }
 
-/** A deterministic pseudo-random sequence, so every run draws the same study. */
-function random(seed: number) {
-  let state = seed;
-  return () => ((state = (state * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
-}
-
 export async function seedDemoStudy(server: TestServer): Promise<void> {
   const pool = server.db.pool;
-  const next = random(7);
+  const next = seededRandom(7);
   const now = Date.now();
   const participants: Array<{ id: string; name: string; group: string; stoppedDaysAgo: number; agent: string; perDay: number }> = [];
   for (let i = 1; i <= 18; i++) {
@@ -56,13 +52,13 @@ export async function seedDemoStudy(server: TestServer): Promise<void> {
       for (let k = 0; k < count; k++) {
         const created = new Date(now - day * 86_400_000 - next() * 86_400_000);
         if (created.getTime() > now - p.stoppedDaysAgo * 86_400_000) continue;
-        points.push(pointAt(p.id, created, { generatorId: TYPES[Math.floor(next() * TYPES.length)], userAgent: p.agent, body: { url: `https://www.example.com/page/${k}`, title: `Example page ${k}` } }));
+        points.push(studyPoint(TYPES[Math.floor(next() * TYPES.length)], { source: p.id, created, userAgent: p.agent, random: next }));
       }
     }
     for (let i = 0; i < points.length; i += 500) await upload(server, points.slice(i, i + 500));
   }
   // The extension of P0004 reports 12,480 points waiting (a client backlog).
-  await upload(server, [pointAt('P0004', hoursAgo(0.5), { generatorId: 'pdk-system-status', body: { 'pending-points': 12_480 } })]);
+  await upload(server, [studyPoint('pdk-system-status', { source: 'P0004', created: hoursAgo(0.5), userAgent: CHROME, random: next }, { 'pending-points': 12_480 })]);
   // One upload that is not a bundle at all: errored at processing.
   await fetch(`${server.baseUrl}/data/add-bundle.json`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'payload=%7B%22not%22%3A%22a%20list%22%7D' });
   await server.process();
@@ -86,37 +82,41 @@ export async function seedDemoStudy(server: TestServer): Promise<void> {
   for (const job of [sourceStatisticsJob, statusChecksJob, serverHealthJob]) await runOk(pool, server.config, job);
 }
 
-const PRODUCTS: Array<[string, string, string, string[]]> = [
-  ['B0BXYZ1234', 'Anker USB C Charger 20W, 511 Charger (Nano), PIQ 3.0 Foldable', 'Anker', ['Electronics', 'Accessories & Supplies', 'Chargers & Adapters']],
-  ['B08L5TNJHG', 'Echo Dot (4th Gen) | Smart speaker with Alexa | Charcoal', 'Amazon', ['Amazon Devices & Accessories', 'Amazon Devices', 'Echo Smart Speakers']],
-  ['B07FZ8S74R', 'Echo Dot (3rd Gen) - Smart speaker with Alexa - Charcoal', 'Amazon', ['Amazon Devices & Accessories', 'Amazon Devices']],
-  ['B0C1H26C46', 'Stanley Quencher H2.0 FlowState Stainless Steel Vacuum Insulated Tumbler 40 oz', 'STANLEY', ['Home & Kitchen', 'Kitchen & Dining', 'Travel & To-Go Drinkware']],
-  ['B09B8V1LZ3', 'Amazon Basics Microfiber Bed Sheet Set, Queen, Dark Grey', 'Amazon Basics', ['Home & Kitchen', 'Bedding', 'Sheets & Pillowcases']],
-];
+/** What Keepa says of the study's products: brand and category path (all but the last enriched). */
+const KEEPA: Record<string, { brand: string; tree: string[] }> = {
+  B0BXYZ1234: { brand: 'Anker', tree: ['Electronics', 'Accessories & Supplies', 'Chargers & Adapters'] },
+  B08L5TNJHG: { brand: 'Amazon', tree: ['Amazon Devices & Accessories', 'Amazon Devices', 'Echo Smart Speakers'] },
+  B07FZ8S74R: { brand: 'Amazon', tree: ['Amazon Devices & Accessories', 'Amazon Devices'] },
+  B0C1H26C46: { brand: 'STANLEY', tree: ['Home & Kitchen', 'Kitchen & Dining', 'Travel & To-Go Drinkware'] },
+};
 
-/** A few Amazon products for the Products pages: seen and ordered by demo participants, most enriched. */
+/**
+ * The Products pages' data: more sightings of the study's products by the demo participants, an
+ * order by P0003, the harvest, Keepa data for all but one product (still pending), and the
+ * statistics brought up to date with them.
+ */
 export async function seedDemoProducts(server: TestServer): Promise<void> {
-  const { samples } = await import('../helpers/samples.ts');
   const { harvestAsins } = await import('../../src/amazon/harvest.ts');
+  const next = seededRandom(11);
   const points = [];
   for (let i = 1; i <= 12; i++) {
-    for (const [k, [asin]] of PRODUCTS.entries()) {
+    const source = `P${String(i).padStart(4, '0')}`;
+    for (const [k, product] of STUDY_PRODUCTS.entries()) {
       if ((i + k) % 3 === 0) continue;
-      const [show] = samples(2);
-      Object.assign(show['passive-data-metadata']!, { source: `P${String(i).padStart(4, '0')}`, timestamp: Date.now() / 1000 - (i * 7 + k) * 3600 });
-      show['element-content*'] = `<div data-asin="${asin}"><a href="/dp/${asin}/ref=sr_1_${k}">item</a></div>`;
+      const show = studyPoint('webmunk-extension-element-show', { source, created: hoursAgo(i * 7 + k), userAgent: CHROME, random: next });
+      show['element-content*'] = productItem(product, String(show['element-id']), 1 + k);
       points.push(show);
     }
   }
-  const [order] = samples(10);
-  order['passive-data-metadata']!.source = 'P0003';
-  points.push(order);
+  points.push(studyPoint('webmunk-amazon-order', { source: 'P0003', created: hoursAgo(20), userAgent: FIREFOX, random: next }));
   await upload(server, points);
   await server.process();
   await harvestAsins(server.db.pool, server.config);
   const minutes = (daysAgo: number) => Math.round((Date.now() - daysAgo * 86_400_000) / 60_000) - 21_564_000;
-  for (const [k, [asin, title, brand, tree]] of PRODUCTS.entries()) {
-    if (k === 4) continue; // one still pending
+  for (const [k, { asin, title }] of STUDY_PRODUCTS.entries()) {
+    const keepa = KEEPA[asin];
+    if (!keepa) continue; // one still pending
+    const { brand, tree } = keepa;
     const base = [1599, 2499, 2299, 4500, 2899][k];
     const csv = [[minutes(90), base, minutes(60), base - 300, minutes(45), -1, minutes(30), base - 100, minutes(8), base - 500, minutes(2), base]];
     const product = { asin, title, brand, manufacturer: brand, type: 'ITEM', size: 'One size', rootCategory: 1000 + k, categoryTree: tree.map((name, i) => ({ catId: 1000 + k * 10 + i, name })), csv };
@@ -126,4 +126,5 @@ export async function seedDemoProducts(server: TestServer): Promise<void> {
       [asin, JSON.stringify({ keepa: [product] }), title, brand, 1000 + k, tree.join(' > '), tree.map((_, i) => String(1000 + k * 10 + i)).join(' > ')],
     );
   }
+  await runOk(server.db.pool, server.config, sourceStatisticsJob);
 }

@@ -5,7 +5,7 @@ import { activityStrip, type StripDay } from '../charts.ts';
 import { dateFormatter, formatAge, formatCount, formatDateTime, formatFrequency, summarizeUserAgent } from '../format.ts';
 import type { SourceGroup } from '../groups.repository.ts';
 import { html, raw, type SafeHtml } from '../html.ts';
-import type { SourceRow, SourceSort } from '../sources.repository.ts';
+import type { SourceRow, SourceSort } from '../home-sources.repository.ts';
 import { levelBadge } from './home.alerts.ts';
 
 export const STRIP_DAYS = 14;
@@ -17,21 +17,22 @@ export function dayIn(date: Date, timeZone: string): string {
 
 const dayNumber = (day: string) => Date.parse(`${day}T00:00:00Z`) / 86_400_000;
 
+/** The strip's day labels ("Mon, Nov 23"), oldest first, ending `today`: the same for every row. */
+function stripLabels(today: string): string[] {
+  const format = dateFormatter('en-US', { timeZone: 'UTC', weekday: 'short', month: 'short', day: 'numeric' });
+  return Array.from({ length: STRIP_DAYS }, (_, i) => format.format(new Date((dayNumber(today) - (STRIP_DAYS - 1 - i)) * 86_400_000)));
+}
+
 /**
  * The strip ending today. The statistics hold 14 days ending their stats_day; when the job has
  * not run since midnight, the days are shifted so the strip still ends today.
  */
-export function stripDays(row: Pick<SourceRow, 'dailyPoints' | 'statsDay'>, today: string): StripDay[] {
+export function stripDays(row: Pick<SourceRow, 'dailyPoints' | 'statsDay'>, today: string, labels = stripLabels(today)): StripDay[] {
   const shift = row.statsDay ? dayNumber(today) - dayNumber(row.statsDay) : STRIP_DAYS;
-  const todayNumber = dayNumber(today);
-  const days: StripDay[] = [];
-  for (let i = 0; i < STRIP_DAYS; i++) {
+  return labels.map((label, i) => {
     const source = i + shift;
-    const points = row.dailyPoints && source >= 0 && source < STRIP_DAYS ? row.dailyPoints[source] ?? 0 : 0;
-    const day = new Date((todayNumber - (STRIP_DAYS - 1 - i)) * 86_400_000);
-    days.push({ label: dateFormatter('en-US', { timeZone: 'UTC', weekday: 'short', month: 'short', day: 'numeric' }).format(day), points });
-  }
-  return days;
+    return { label, points: row.dailyPoints && source >= 0 && source < STRIP_DAYS ? row.dailyPoints[source] ?? 0 : 0 };
+  });
 }
 
 export interface SourceTableOptions {
@@ -90,7 +91,7 @@ function actions(request: FastifyRequest, row: SourceRow, options: SourceTableOp
   </details>`;
 }
 
-function sourceRow(request: FastifyRequest, row: SourceRow, options: SourceTableOptions, today: string, now: Date): SafeHtml {
+function sourceRow(request: FastifyRequest, row: SourceRow, options: SourceTableOptions, strip: { today: string; labels: string[] }, now: Date): SafeHtml {
   const alerts = row.suppressAlerts || row.groupSuppressAlerts
     ? html`<span class="muted">suppressed</span>`
     : row.activeAlerts > 0 && row.alertLevel ? html`${levelBadge(row.alertLevel as 'critical')} ${row.activeAlerts > 1 ? row.activeAlerts : ''}` : html`<span class="muted">–</span>`;
@@ -101,7 +102,7 @@ function sourceRow(request: FastifyRequest, row: SourceRow, options: SourceTable
     <td class="nowrap" title="${formatDateTime(row.lastUploadAt, options.timeZone)}">${formatAge(row.lastUploadAt, now)}</td>
     <td class="num" title="${formatCount(row.pointCount)} points in all">${formatCount(row.windowPoints)}</td>
     <td class="num nowrap">${formatFrequency(row.frequencyHz)}</td>
-    <td>${activityStrip(stripDays(row, today))}</td>
+    <td>${activityStrip(stripDays(row, strip.today, strip.labels))}</td>
     <td class="nowrap" title="${row.userAgent ?? ''}">${row.userAgent ? summarizeUserAgent(row.userAgent) : html`<span class="muted">–</span>`}</td>
     <td class="nowrap">${alerts}</td>
     <td>${actions(request, row, options)}</td></tr>`;
@@ -111,6 +112,7 @@ export function sourcesTable(request: FastifyRequest, rows: SourceRow[], options
   if (rows.length === 0) return html`<p class="muted">No sources match.</p>`;
   const now = new Date();
   const today = dayIn(now, options.timeZone);
+  const strip = { today, labels: stripLabels(today) };
   const body: SafeHtml[] = [];
   let group: string | null | undefined;
   for (const row of rows) {
@@ -118,7 +120,7 @@ export function sourcesTable(request: FastifyRequest, rows: SourceRow[], options
       group = row.groupName;
       body.push(html`<tr class="group-row"><th colspan="${COLUMNS.length}">${group ?? 'Ungrouped sources'}${row.groupSuppressAlerts ? html` <span class="muted">(alerts suppressed)</span>` : ''}</th></tr>`);
     }
-    body.push(sourceRow(request, row, options, today, now));
+    body.push(sourceRow(request, row, options, strip, now));
   }
   // One list of group names for every row's Move field (a menu per row made the page 2× larger).
   const names = html`<datalist id="group-names">${options.groups.map((g) => html`<option value="${g.name}">`)}</datalist>`;

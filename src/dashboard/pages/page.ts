@@ -2,12 +2,20 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { renderPage, type SafeHtml } from '../html.ts';
 
+/**
+ * Sends a whole page. Its Server-Timing header says how long the server took from the request's
+ * arrival to the finished page (the browser's developer tools show it; the dashboard benchmark
+ * reads it). The page goes as bytes: a string reply is measured (Content-Length) and then encoded,
+ * two passes over a home page of 400 KB that took a fifth of its CPU.
+ */
 export function sendPage(request: FastifyRequest, reply: FastifyReply, page: { title: string; current?: string; body: SafeHtml; status?: number }) {
+  const text = Buffer.from(renderPage({ title: page.title, username: request.session?.user.username, csrfToken: request.session?.csrfToken, current: page.current, body: page.body }));
   return reply
     .code(page.status ?? 200)
     .type('text/html; charset=utf-8')
     .header('cache-control', 'no-store')
-    .send(renderPage({ title: page.title, username: request.session?.user.username, csrfToken: request.session?.csrfToken, current: page.current, body: page.body }));
+    .header('server-timing', `total;dur=${reply.elapsedTime.toFixed(1)}`)
+    .send(text);
 }
 
 /** A query parameter as one string ('' when absent; the first when repeated). */
