@@ -47,19 +47,22 @@ export class ExportPoint {
 
   /**
    * The value of sensitive field `name` (`url` reads `url*` and `url!`) on `holder` (the point,
-   * or a nested object such as a log-elements match).
+   * or a nested object such as a log-elements match). A `!` twin exists only beside a `*` value
+   * its client encrypted (webmunk-clients.md §4), so where there is a twin the `*` value is opened
+   * with the point's generated-key, and where it cannot be (no generated-key, no server key, a
+   * wrong key) the twin is used: ciphertext is never written.
    */
   sensitive(name: string, order: SensitiveOrder, holder: Record<string, unknown> = this.stored.properties): unknown {
     const encrypted = holder[`${name}*`];
     const plain = holder[`${name}!`];
-    if (order === 'plain-first' && plain !== undefined && plain !== null) return plain;
-    if (encrypted !== undefined && encrypted !== null) {
-      const opened = openField(encrypted, this.metadata['generated-key'], this.serverSecretKey);
-      if (opened.ok) return opened.value;
-      if (order !== 'encrypted-only' && plain !== undefined && plain !== null) return plain;
-      return encrypted;
-    }
-    return order === 'encrypted-only' ? undefined : plain;
+    const hasTwin = plain !== undefined && plain !== null;
+    if (order === 'plain-first' && hasTwin) return plain;
+    if (encrypted === undefined || encrypted === null) return order === 'encrypted-only' ? undefined : plain;
+    const generatedKey = this.metadata['generated-key'];
+    if (hasTwin && (generatedKey === undefined || generatedKey === null)) return plain;
+    const opened = openField(encrypted, generatedKey, this.serverSecretKey);
+    if (opened.ok) return opened.value;
+    return hasTwin ? plain : encrypted;
   }
 }
 

@@ -50,6 +50,6 @@ export function readmeText({ request, counts, timeZone, serverVersion }: ReadmeI
     lines.push('');
   }
   lines.push('Times are ISO-8601 with the offset of the zone in Time Zone (the participant\'s browser zone where it sent one, else the server zone); "UTC" columns give the same instant in UTC.');
-  lines.push('Fields ending in * were encrypted by some extension versions (2022-04 to 2023-02); they are exported decrypted, or as the plaintext ! copy where the key is not available.');
+  lines.push('Fields ending in * were encrypted by some extension versions (2022-04 to 2023-02); they are exported decrypted, or as their plaintext ! copy where they cannot be decrypted.');
   return lines.join('\r\n') + '\r\n';
 }

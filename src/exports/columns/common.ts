@@ -16,7 +16,9 @@ export function property<Item = undefined>(header: string, type: ParquetColumnTy
 /** A sensitive field (`url*` / `url!`), decrypted where it is ciphertext. */
 export function sensitive<Item = undefined>(header: string, name: string, order: SensitiveOrder, options: { html?: boolean } = {}): Column<Item> {
   const forms = order === 'encrypted-only' ? `\`${name}*\`` : order === 'plain-first' ? `\`${name}!\`, else \`${name}*\`` : `\`${name}*\`, else \`${name}!\``;
-  const about = `${forms} (decrypted with the server key where encrypted)${options.html ? ', line breaks removed' : ''}`;
+  // a column that reads only `*` still writes the twin rather than ciphertext it cannot open
+  const fallback = order === 'encrypted-only' ? `; its \`${name}!\` twin where it cannot be` : '';
+  const about = `${forms} (decrypted with the server key where encrypted${fallback})${options.html ? ', line breaks removed' : ''}`;
   return column(header, 'string', about, ({ point }) => {
     const value = point.sensitive(name, order);
     return options.html ? removeLineBreaks(value) : value;
