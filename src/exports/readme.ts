@@ -4,13 +4,17 @@
  * opening an archive a year later needs nothing else to read it.
  */
 import type { AnyExporter, Column } from './exporter.ts';
+import type { Renamed } from './file-names.ts';
 import type { ExportRequest } from './write-export.ts';
 
-export type ExportCounts = Map<string, { exporter: AnyExporter; perSource: Map<string, number> }>;
+/** Per data type: its exporter, its name in file names, and its points per source. */
+export type ExportCounts = Map<string, { exporter: AnyExporter; name: string; perSource: Map<string, number> }>;
 
 interface ReadmeInput {
   request: ExportRequest;
   counts: ExportCounts;
+  /** identifiers named otherwise in file names (not safe as file names, or colliding) */
+  renamed: readonly Renamed[];
   timeZone: string;
   serverVersion: string;
 }
@@ -21,13 +25,16 @@ const FORMATS = {
   raw: 'raw: the points exactly as stored, as JSON arrays, one file per source, type and day of Date Created',
 };
 
-function fileOf(exporter: AnyExporter, format: ExportRequest['format']): string {
-  if (format === 'parquet') return `${exporter.id}.parquet`;
-  if (format === 'raw') return `<source>__${exporter.id}__<YYYY-MM-DD>.json`;
-  return exporter.layout === 'per-source' ? `${exporter.id}/<source>.txt` : `${exporter.id}.txt`;
+function fileOf(exporter: AnyExporter, name: string, format: ExportRequest['format']): string {
+  if (format === 'parquet') return `${name}.parquet`;
+  if (format === 'raw') return `<source>__${name}__<YYYY-MM-DD>.json`;
+  return exporter.layout === 'per-source' ? `${name}/<source>.txt` : `${name}.txt`;
 }
 
-export function readmeText({ request, counts, timeZone, serverVersion }: ReadmeInput): string {
+/** An identifier as written in README.txt: quoted, escaped, so it cannot break a line. */
+const quoted = (id: string) => JSON.stringify(id);
+
+export function readmeText({ request, counts, renamed, timeZone, serverVersion }: ReadmeInput): string {
   const lines: string[] = [];
   const total = [...counts.values()].reduce((sum, { perSource }) => sum + [...perSource.values()].reduce((a, b) => a + b, 0), 0);
   lines.push('Webmunk data export', '===================', '');
@@ -41,9 +48,16 @@ export function readmeText({ request, counts, timeZone, serverVersion }: ReadmeI
     lines.push(`${type} (${exporter.label}): ${sum} ${exporter.unit ?? 'points'}`);
     for (const [source, points] of [...perSource].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) lines.push(`  ${source}\t${points}`);
   }
+  if (renamed.length > 0) {
+    lines.push('', 'Names in file names', '-------------------', '');
+    lines.push('These data types and sources are named otherwise in file names: their identifiers are not safe');
+    lines.push('as file names, or differ from another\'s only in case (the files would overwrite each other when');
+    lines.push('unzipped on macOS or Windows). Inside the files, the real identifiers are written.', '');
+    for (const { kind, id, name } of renamed) lines.push(`  ${kind} ${quoted(id)} -> ${name}`);
+  }
   lines.push('', 'Files and columns', '-----------------', '');
-  for (const { exporter } of counts.values()) {
-    lines.push(`${fileOf(exporter, request.format)}: ${exporter.label}; ${exporter.rowsAre}.`);
+  for (const { exporter, name } of counts.values()) {
+    lines.push(`${fileOf(exporter, name, request.format)}: ${exporter.label}; ${exporter.rowsAre}.`);
     if (request.format !== 'raw') {
       for (const column of exporter.columns as readonly Column<unknown>[]) lines.push(`  ${column.header}: ${column.about}`);
     }

@@ -7,11 +7,11 @@ import fs from 'node:fs/promises';
 import type { Pool } from '../db/database.ts';
 import { ArchiveWriter, type EntryWriter } from './archive.ts';
 import { ASIN_DETAILS_TYPE, asinDetailsExporter, writeAsinDetails } from './asin-details.ts';
-import { exporterFor } from './columns/index.ts';
+import { exporterFor, WEBMUNK_EXPORTERS } from './columns/index.ts';
 import { ExportPoint, type StoredPoint } from './export-point.ts';
 import type { AnyExporter, Column } from './exporter.ts';
 import { writerValue } from './exporter.ts';
-import { rawEntryName, slugify, SourceFileNames } from './file-names.ts';
+import { ArchiveNames, slugify } from './file-names.ts';
 import { ParquetFileWriter } from './parquet-writer.ts';
 import { streamPoints, type PointWindow } from './point-query.ts';
 import { readmeText, type ExportCounts } from './readme.ts';
@@ -53,41 +53,48 @@ export interface ExportDeps {
 
 type Progress = (progress: ExportProgress) => void;
 
+/** The original's data types: their files keep their names whatever else an archive holds. */
+const KNOWN_TYPES: ReadonlySet<string> = new Set([...WEBMUNK_EXPORTERS.map((exporter) => exporter.id), ASIN_DETAILS_TYPE]);
+
 export async function writeExport(deps: ExportDeps, request: ExportRequest, filePath: string, onProgress: Progress = () => undefined): Promise<ExportCounts> {
   const archive = new ArchiveWriter(filePath);
   const counts: ExportCounts = new Map();
   const state: ExportProgress = { points: 0, typesDone: 0, typesTotal: request.types.length, sourcesDone: 0, sourcesTotal: request.sources.length };
   const parquetFiles: string[] = [];
+  const names = new ArchiveNames(request.types, KNOWN_TYPES);
   try {
-    for (const type of request.types) {
+    for (const [index, type] of request.types.entries()) {
       state.sourcesDone = 0;
+      // Parquet is written beside the archive first (it ends with a footer): one file per type
+      const parquetPath = `${filePath}.${index}.parquet.tmp`;
       if (type === ASIN_DETAILS_TYPE) {
         // products, not points: every product, whatever the sources and days
-        const parquetPath = `${filePath}.${type}.parquet.tmp`;
         parquetFiles.push(parquetPath);
         const products = await writeAsinDetails(archive, { pool: deps.pool, publicUrl: deps.publicUrl, timeZone: deps.timeZone }, request.format, parquetPath);
-        counts.set(type, { exporter: asinDetailsExporter(deps.timeZone), perSource: new Map([['(products)', products]]) });
+        counts.set(type, { exporter: asinDetailsExporter(deps.timeZone), name: type, perSource: new Map([['(products)', products]]) });
         state.typesDone += 1;
         onProgress({ ...state });
         continue;
       }
       const exporter = exporterFor(type, deps.labels.get(type) ?? type, deps.timeZone);
       const perSource = new Map<string, number>();
-      counts.set(type, { exporter, perSource });
+      counts.set(type, { exporter, name: names.type(type), perSource });
       const window: PointWindow = {
         generators: exporter.generators, sources: request.sources, dateType: request.dateType,
         from: request.from, to: request.to, timeZone: deps.timeZone,
         skipKeys: request.format === 'raw' ? undefined : exporter.skipKeys, order: request.format === 'raw' ? 'created-ascending' : 'newest-first',
       };
       const points = sourceTracking(streamPoints(deps.pool, window), perSource, state, onProgress);
-      if (request.format === 'tsv') await writeTsv(archive, exporter, points, deps);
-      else if (request.format === 'parquet') parquetFiles.push(await writeParquet(archive, filePath, exporter, points, deps));
-      else await writeRaw(archive, type, points, deps.timeZone);
+      if (request.format === 'tsv') await writeTsv(archive, names, exporter, points, deps);
+      else if (request.format === 'parquet') {
+        parquetFiles.push(parquetPath);
+        await writeParquet(archive, parquetPath, `${names.type(type)}.parquet`, exporter, points, deps);
+      } else await writeRaw(archive, names, type, points, deps.timeZone);
       state.typesDone += 1;
       state.sourcesDone = request.sources.length;
       onProgress({ ...state });
     }
-    archive.addText('README.txt', readmeText({ request, counts, timeZone: deps.timeZone, serverVersion: deps.serverVersion }));
+    archive.addText('README.txt', readmeText({ request, counts, renamed: names.renamed, timeZone: deps.timeZone, serverVersion: deps.serverVersion }));
     await archive.close();
   } catch (error) {
     await archive.abort();
@@ -117,19 +124,18 @@ function tsvCells(columns: readonly Column<unknown>[], row: Parameters<Column<un
   return columns.map((column) => writerValue(column.value(row), 'tsv'));
 }
 
-async function writeTsv(archive: ArchiveWriter, exporter: AnyExporter, points: AsyncIterable<StoredPoint>, deps: ExportDeps): Promise<void> {
+async function writeTsv(archive: ArchiveWriter, names: ArchiveNames, exporter: AnyExporter, points: AsyncIterable<StoredPoint>, deps: ExportDeps): Promise<void> {
   const header = tsvLine(exporter.columns.map((column: Column<unknown>) => column.header));
   let entry: EntryWriter | undefined;
   let entrySource: string | undefined;
-  const names = new SourceFileNames();
   if (exporter.layout === 'single') {
-    entry = archive.entry(`${exporter.id}.txt`);
+    entry = archive.entry(`${names.type(exporter.id)}.txt`);
     await entry.write(header);
   }
   for await (const stored of points) {
     if (exporter.layout === 'per-source' && stored.source !== entrySource) {
       await entry?.close();
-      entry = archive.entry(`${slugify(exporter.id)}/${names.name(stored.source)}.txt`);
+      entry = archive.entry(names.sourceFile(slugify(exporter.id), stored.source));
       entrySource = stored.source;
       await entry.write(header);
     }
@@ -139,9 +145,7 @@ async function writeTsv(archive: ArchiveWriter, exporter: AnyExporter, points: A
   await entry?.close();
 }
 
-async function writeParquet(archive: ArchiveWriter, archivePath: string, exporter: AnyExporter, points: AsyncIterable<StoredPoint>, deps: ExportDeps): Promise<string> {
-  // Parquet ends with a footer, so each type is written to a file beside the archive first.
-  const tempPath = `${archivePath}.${slugify(exporter.id)}.parquet.tmp`;
+async function writeParquet(archive: ArchiveWriter, tempPath: string, name: string, exporter: AnyExporter, points: AsyncIterable<StoredPoint>, deps: ExportDeps): Promise<void> {
   const columns: readonly Column<unknown>[] = exporter.columns;
   const writer = new ParquetFileWriter(tempPath, columns.map((column) => ({ name: column.header, type: column.type })), { createdBy: `webmunk-dcs ${deps.serverVersion}` });
   for await (const stored of points) {
@@ -152,23 +156,23 @@ async function writeParquet(archive: ArchiveWriter, archivePath: string, exporte
     }
   }
   await writer.close();
-  archive.addFile(tempPath, `${exporter.id}.parquet`);
-  return tempPath;
+  archive.addFile(tempPath, name);
 }
 
 /** Raw format: the points as stored, one JSON array per source, type and day of `created`. */
-async function writeRaw(archive: ArchiveWriter, type: string, points: AsyncIterable<StoredPoint>, timeZone: string): Promise<void> {
+async function writeRaw(archive: ArchiveWriter, names: ArchiveNames, type: string, points: AsyncIterable<StoredPoint>, timeZone: string): Promise<void> {
   let entry: EntryWriter | undefined;
   let key: string | undefined;
   let first = true;
   for await (const point of points) {
     const day = dayInZone(point.createdMicros, timeZone);
-    const name = rawEntryName(point.source, type, day);
-    if (name !== key) {
+    // a new entry for each source and day (the day has a fixed length: the key is unambiguous)
+    const current = `${day}${point.source}`;
+    if (current !== key) {
       if (entry) await entry.write('\n]\n');
       await entry?.close();
-      entry = archive.entry(name);
-      key = name;
+      entry = archive.entry(names.rawEntry(point.source, type, day));
+      key = current;
       first = true;
       await entry.write('[');
     }
