@@ -40,6 +40,13 @@ export function readmeText({ request, counts, renamed, timeZone, serverVersion }
   lines.push('Webmunk data export', '===================', '');
   lines.push(`Written by webmunk-dcs ${serverVersion} at ${new Date().toISOString()}.`);
   lines.push(`Format: ${FORMATS[request.format]}.`);
+  if (request.format === 'tsv') {
+    // The cells are byte for byte the original's, so nothing is escaped for spreadsheets.
+    lines.push('Open the .txt files as text, not by double-clicking them into a spreadsheet: cells may begin with = + - @ (text the');
+    lines.push('participants\' browsers sent), which a spreadsheet runs as a formula. Import them with every column as text (Excel:');
+    lines.push('Data > From Text/CSV, then each column\'s type Text; LibreOffice: Text Import, column type Text), or read them');
+    lines.push('with a script (pandas: read_csv(path, sep="\\t", dtype=str, keep_default_na=False); R: read.delim(path, colClasses="character")).');
+  }
   lines.push(`Dates: ${request.from ?? 'the beginning'} to ${request.to ?? 'now'} (whole days in ${timeZone}, both included), by Date ${request.dateType === 'recorded' ? 'Recorded (server receipt)' : 'Created (on the participant\'s browser)'}.`);
   lines.push(`Sources requested: ${request.sources.length}. Points exported: ${total}.`, '');
   lines.push('Points per type and source', '--------------------------', '');
