@@ -72,58 +72,78 @@ export async function* streamBinaryRowBatches(client: PoolClient, selectSql: str
   }
 }
 
-/** The rows of a binary COPY stream, in batches as its chunks bring them. */
+/**
+ * A batch is parsed once this much has arrived: when PostgreSQL is the slower side the socket
+ * brings a few kilobytes at a time, and every batch costs the reader a round of its own.
+ */
+const MIN_BATCH_BYTES = 256 * 1024;
+
+/** The rows of a binary COPY stream, in batches of at least MIN_BATCH_BYTES (but the last). */
 export async function* binaryRowBatches(chunks: AsyncIterable<Buffer>): AsyncGenerator<RowBatch> {
-  // Bytes not parsed yet: a row cut by the end of a chunk. Chunks are joined only once the
-  // row's known length has arrived, so a row of many chunks is copied once, not once a chunk.
+  // Bytes not parsed yet. Chunks are joined only once a batch's worth, and at least the known
+  // length of the row cut by the last chunk's end, has arrived: a row of many chunks is copied
+  // once, not once a chunk.
   let waiting: Buffer[] = [];
   let waitingBytes = 0;
   let need = 19;
   let headerDone = false;
-  for await (const chunk of chunks) {
-    waiting.push(chunk);
-    waitingBytes += chunk.length;
-    if (waitingBytes < need) continue;
+  const index = new FieldIndex();
+  const parse = function* (): Generator<RowBatch, boolean> {
     const buffer = waiting.length === 1 ? waiting[0] : Buffer.concat(waiting, waitingBytes);
     let offset = 0;
     if (!headerDone) {
-      if (!buffer.subarray(0, 11).equals(SIGNATURE)) throw new Error('not a binary COPY stream');
+      if (buffer.length < 19 || !buffer.subarray(0, 11).equals(SIGNATURE)) throw new Error('not a binary COPY stream');
       const headerEnd = 19 + buffer.readUInt32BE(15);
       if (buffer.length < headerEnd) {
         [waiting, need] = [[buffer], headerEnd];
-        continue;
+        return false;
       }
       offset = headerEnd;
       headerDone = true;
     }
-    const batch = parseRows(buffer, offset);
+    const batch = parseRows(buffer, offset, index);
     if (batch.rows > 0) yield batch;
-    if (batch.ended) return;
     const rest = buffer.subarray(batch.end);
     [waiting, waitingBytes, need] = [[rest], rest.length, batch.need];
+    return batch.ended;
+  };
+  for await (const chunk of chunks) {
+    waiting.push(chunk);
+    waitingBytes += chunk.length;
+    if (waitingBytes < Math.max(need, MIN_BATCH_BYTES)) continue;
+    if (yield* parse()) return;
+  }
+  if (waitingBytes > 0 && (yield* parse())) return;
+  throw new Error('the binary COPY stream ended before its trailer');
+}
+
+/** Where the fields of a batch are: kept from batch to batch (a batch is read before the next is parsed). */
+class FieldIndex {
+  starts = new Int32Array(4096);
+  lengths = new Int32Array(4096);
+
+  ensure(size: number): void {
+    if (size <= this.starts.length) return;
+    const capacity = Math.max(size, this.starts.length * 2);
+    const [starts, lengths] = [new Int32Array(capacity), new Int32Array(capacity)];
+    starts.set(this.starts);
+    lengths.set(this.lengths);
+    [this.starts, this.lengths] = [starts, lengths];
   }
 }
 
 /** The whole rows of `buffer` from `offset`; `end` is where the first incomplete one starts, `need` the bytes it needs at least. */
-function parseRows(buffer: Buffer, offset: number): RowBatch & { end: number; need: number; ended: boolean } {
-  let capacity = 64;
-  let starts = new Int32Array(capacity);
-  let lengths = new Int32Array(capacity);
+function parseRows(buffer: Buffer, offset: number, index: FieldIndex): RowBatch & { end: number; need: number; ended: boolean } {
   let rows = 0;
   let fieldCount = 0;
   let used = 0;
+  const batch = (end: number, need: number, ended: boolean) => ({ buffer, rows, fieldCount, starts: index.starts, lengths: index.lengths, end, need, ended });
   for (;;) {
-    if (buffer.length - offset < 2) return { buffer, rows, fieldCount, starts, lengths, end: offset, need: 2, ended: false };
+    if (buffer.length - offset < 2) return batch(offset, 2, false);
     const fields = buffer.readInt16BE(offset);
-    if (fields === -1) return { buffer, rows, fieldCount, starts, lengths, end: offset + 2, need: 0, ended: true };
-    if (used + fields > capacity) {
-      capacity = Math.max(capacity * 2, used + fields);
-      const grownStarts = new Int32Array(capacity);
-      const grownLengths = new Int32Array(capacity);
-      grownStarts.set(starts);
-      grownLengths.set(lengths);
-      [starts, lengths] = [grownStarts, grownLengths];
-    }
+    if (fields === -1) return batch(offset + 2, 0, true);
+    index.ensure(used + fields);
+    const { starts, lengths } = index;
     let cursor = offset + 2;
     let complete = true;
     for (let i = 0; i < fields; i++) {
@@ -136,14 +156,13 @@ function parseRows(buffer: Buffer, offset: number): RowBatch & { end: number; ne
       starts[used + i] = cursor;
       lengths[used + i] = length;
       if (length === -1) continue;
-      if (buffer.length - cursor < length) {
-        cursor += length;
+      cursor += length;
+      if (cursor > buffer.length) {
         complete = false;
         break;
       }
-      cursor += length;
     }
-    if (!complete) return { buffer, rows, fieldCount, starts, lengths, end: offset, need: Math.max(cursor - offset, 2), ended: false };
+    if (!complete) return batch(offset, Math.max(cursor - offset, 2), false);
     fieldCount = fields;
     used += fields;
     rows += 1;

@@ -1,5 +1,5 @@
 /** Columns many exporters share (webmunk-server.md §5.2), so each exporter file lists only names. */
-import { removeLineBreaks, type SensitiveOrder } from '../export-point.ts';
+import { removeLineBreaks, sensitiveKeys, type SensitiveOrder } from '../export-point.ts';
 import { ZonedTime, type Column, type ExportRow } from '../exporter.ts';
 import type { ParquetColumnType } from '../parquet-writer.ts';
 
@@ -11,7 +11,7 @@ export function column<Item = undefined>(header: string, type: ParquetColumnType
 /** A top-level property of the point (or a nested one by path), as stored. */
 export function property<Item = undefined>(header: string, type: ParquetColumnType, path: string | string[], about?: string): Column<Item> {
   const keys = Array.isArray(path) ? path : [path];
-  return column(header, type, about ?? `\`${keys.join('.')}\` of the point`, ({ point }) => point.get(...keys), [keys[0]]);
+  return column(header, type, about ?? `\`${keys.join('.')}\` of the point`, ({ point }) => point.getPath(keys), [keys[0]]);
 }
 
 /** A sensitive field (`url*` / `url!`), decrypted where it is ciphertext. */
@@ -20,10 +20,11 @@ export function sensitive<Item = undefined>(header: string, name: string, order:
   // a column that reads only `*` still writes the twin rather than ciphertext it cannot open
   const fallback = order === 'encrypted-only' ? `; its \`${name}!\` twin where it cannot be` : '';
   const about = `${forms} (decrypted with the server key where encrypted${fallback})${options.html ? ', line breaks removed' : ''}`;
+  const keys = sensitiveKeys(name);
   return column(header, 'string', about, ({ point }) => {
-    const value = point.sensitive(name, order);
+    const value = point.sensitive(keys, order);
     return options.html ? removeLineBreaks(value) : value;
-  }, [`${name}*`, `${name}!`]);
+  }, [keys.encrypted, keys.plain]);
 }
 
 export const SOURCE = column<never>('Source', 'string', 'participant identifier', ({ point }) => point.source, []);
