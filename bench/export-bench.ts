@@ -10,7 +10,8 @@
  *  2. `dcs export --types webmunk-extension-element-show` of all of them, BENCH_EXPORT_RUNS (1)
  *     times: wall time, CPU of the command (user + system, from /usr/bin/time) and of PostgreSQL
  *     (every backend, from /proc), peak RSS, the archive's bytes per point.
- *  3. `dcs export nightly` for today's mixed points (jobs of 10 sources, 12 types).
+ *  3. `dcs export nightly` of the day all of them were received (jobs of 10 sources, 12 types,
+ *     element-show again in the combined visibility export).
  * BENCH_EXPORT_REUSE=1 keeps the database of the previous run (same counts) and only exports;
  * BENCH_NODE_ARGS passes flags to the exporting process (e.g. --cpu-prof). Prints Markdown;
  * BENCHMARKS.md records the figures.
