@@ -5,13 +5,15 @@
  *   dashboard  dashboard pages and source-statistics at 10,000 sources / 5 M points (bench/dashboard-bench.ts)
  *   harvest    ASIN harvest points/s on HTML-bearing points (bench/harvest-bench.ts)
  *   export     export points/s and peak RSS: 2 M element-show points, a mixed nightly day (bench/export-bench.ts)
+ *   hostile    uploads built to exhaust memory: replies, peak RSS, responsiveness (bench/hostile-bench.ts)
  */
 import { benchDashboard } from './dashboard-bench.ts';
 import { benchExport } from './export-bench.ts';
 import { benchHarvest } from './harvest-bench.ts';
+import { benchHostile } from './hostile-bench.ts';
 import { benchIngest } from './ingest-bench.ts';
 
-const CASES: Record<string, () => Promise<void>> = { ingest: benchIngest, dashboard: benchDashboard, export: benchExport, harvest: benchHarvest };
+const CASES: Record<string, () => Promise<void>> = { ingest: benchIngest, dashboard: benchDashboard, export: benchExport, harvest: benchHarvest, hostile: benchHostile };
 const args = process.argv.slice(2);
 const chosen = args.length === 0 ? ['ingest'] : args.includes('all') ? Object.keys(CASES) : args;
 for (const name of chosen) {

@@ -76,7 +76,7 @@ export function waitForLine(child: ChildProcess, pattern: RegExp, timeoutMs: num
 }
 
 export async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null) return;
+  if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((resolve) => child.once('exit', resolve));
   child.kill('SIGTERM');
   await exited;
@@ -86,17 +86,17 @@ export async function stop(child: ChildProcess): Promise<void> {
  * `dcs start` on a fresh embedded PostgreSQL under `dataDir` (scheduled jobs off, so nothing runs
  * behind the measurements) and a client on its database, for seeding by SQL.
  */
-export async function startBenchServer(root: string, dataDir: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<{ env: NodeJS.ProcessEnv; server: ChildProcess; db: pg.Client }> {
+export async function startBenchServer(root: string, dataDir: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<{ env: NodeJS.ProcessEnv; server: ChildProcess; port: number; db: pg.Client }> {
   fs.rmSync(dataDir, { recursive: true, force: true });
   fs.mkdirSync(dataDir, { recursive: true });
   const env: NodeJS.ProcessEnv = { MALLOC_ARENA_MAX: '2', ...process.env, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', JOBS_DISABLED: 'true', ...extraEnv };
   delete env.DATABASE_URL;
   const server = spawn(process.execPath, [path.join(root, 'bin', 'dcs.js'), 'start'], { env: { ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  await waitForLine(server, /listening on http:\/\/[^:]+:(\d+)/, 120_000);
+  const port = Number((await waitForLine(server, /listening on http:\/\/[^:]+:(\d+)/, 120_000))[1]);
   const password = fs.readFileSync(path.join(dataDir, 'postgres.password'), 'utf8').trim();
   const pgPort = Number(fs.readFileSync(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[3]);
   const db = new pg.Client({ host: '127.0.0.1', port: pgPort, user: 'postgres', password, database: 'dcs' });
   await db.connect();
   db.on('error', () => undefined); // the server stopping at the end ends this connection too
-  return { env, server, db };
+  return { env, server, port, db };
 }

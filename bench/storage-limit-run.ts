@@ -44,7 +44,7 @@ function decode(body: Buffer): { text: string; points: Record<string, unknown>[]
 
 let counter = 0;
 
-function encode(bodies: Buffer[], firstId: number, recordedMicros: number): Buffer[] {
+function encode(bodies: Buffer[], firstId: number, recordedPgMicros: number): Buffer[] {
   const writer = new BinaryCopyWriter();
   bodies.forEach((body, index) => {
     const { text, points } = decode(body);
@@ -60,7 +60,7 @@ function encode(bodies: Buffer[], firstId: number, recordedMicros: number): Buff
       writer.textOften(generator.slice(generator.indexOf(':') + 1).trim());
       writer.int64(Math.round((Number(meta.timestamp) - POSTGRES_EPOCH_SECONDS) * 1e6));
       writer.textOften('timestamp');
-      writer.int64(recordedMicros);
+      writer.int64(recordedPgMicros);
       writer.int64(firstId + index);
       writer.int64((counter += 1));
       writer.jsonb(text.slice(spans[i].start, spans[i].end));

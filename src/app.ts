@@ -1,20 +1,22 @@
 /**
  * The HTTP application: Fastify with every capability's routes, one error handler that renders
- * the error catalogue as JSON, and CORS headers on every reply. `startHttpServer` puts the
- * CREATE-method front (ingest/create-method.ts) between the TCP port and Fastify.
+ * the error catalogue as JSON (the dashboard renders it as a page for browsers), and CORS headers
+ * on the upload endpoints. `startHttpServer` puts the CREATE-method front (ingest/create-method.ts)
+ * between the TCP port and Fastify.
  */
 import http from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
-import type { Config } from './config.ts';
+import type { Config, TrustProxy } from './config.ts';
 import type { Pool } from './db/database.ts';
-import { DcsError, ERRORS, isDatabaseUnavailable, type ErrorCode } from './errors.ts';
+import { classifyError, DcsError, ERRORS, type ErrorCode } from './errors.ts';
+import { createAdmission } from './ingest/admission.ts';
 import { CREATE_CARRIER, createFramingServer, type FramingServer } from './ingest/create-method.ts';
 import type { BundleNotifier } from './ingest/bundle-notifier.ts';
 import { registerPeerAsinRoutes } from './amazon/support.routes.ts';
 import { registerDashboard } from './dashboard/dashboard.plugin.ts';
 import { registerIngestRoutes } from './ingest/ingest.routes.ts';
 import type { UploadStore } from './ingest/store-upload.ts';
-import { CORS_HEADERS } from './ingest/replies.ts';
+import { CORS_HEADERS, CORS_ROUTES } from './ingest/replies.ts';
 import type { Logger } from './log.ts';
 import { registerMonitoringRoutes } from './monitoring/monitoring.routes.ts';
 
@@ -31,6 +33,15 @@ function errorBody(code: ErrorCode, message: string): string {
   return JSON.stringify({ message, code });
 }
 
+/**
+ * TRUST_PROXY as Fastify takes it. Fastify ignores a bare hop count (it cannot check who connects),
+ * so a count becomes a function that believes that many hops from the socket inwards.
+ */
+function fastifyTrustProxy(trust: TrustProxy): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof trust === 'number') return (_address, hop) => hop < trust;
+  return trust === false ? false : [...trust];
+}
+
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: deps.log as FastifyBaseLogger,
@@ -38,7 +49,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: deps.config.maxBodyBytes,
     // TRUST_PROXY: client address and protocol from X-Forwarded-* (login limits, Secure cookies).
-    trustProxy: deps.config.trustProxy,
+    trustProxy: fastifyTrustProxy(deps.config.trustProxy),
     serverFactory: (handler) => {
       const server = http.createServer({ keepAliveTimeout: 65_000 }, handler);
       return server;
@@ -50,44 +61,33 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 
-  app.addHook('onSend', async (_request, reply, payload) => {
-    reply.headers(CORS_HEADERS);
+  // CORS only where clients need it: the upload endpoints (browser extensions preflight them).
+  // Never on the dashboard or the other JSON: any site could read those through a staff browser.
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (CORS_ROUTES.includes(request.routeOptions.url ?? '')) reply.headers(CORS_HEADERS);
     return payload;
   });
 
   app.setErrorHandler((error: FastifyError | DcsError | Error, request, reply) => {
-    let code: ErrorCode;
-    let message: string | undefined;
-    if (error instanceof DcsError) {
-      code = error.code;
-      message = error.message;
-    } else if ((error as FastifyError).code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      code = 'DCS_ERR_BODY_TOO_LARGE';
-      message = `Upload larger than the limit of ${deps.config.maxBodyBytes} bytes.`;
-    } else if (isDatabaseUnavailable(error)) {
-      code = 'DCS_ERR_DATABASE_UNAVAILABLE';
-      request.log.error({ err: error }, 'database unavailable');
-    } else if ((error as FastifyError).statusCode && (error as FastifyError).statusCode! < 500) {
-      code = 'DCS_ERR_BAD_REQUEST';
-      message = error.message;
-    } else {
-      code = 'DCS_ERR_INTERNAL';
-      request.log.error({ err: error }, 'request failed');
-    }
-    return reply.code(ERRORS[code].status).header('content-type', 'application/json').send(Buffer.from(errorBody(code, message ?? ERRORS[code].message)));
+    const described = classifyError(error);
+    if (described.log) request.log.error({ err: error }, described.log);
+    const message = described.code === 'DCS_ERR_BODY_TOO_LARGE' && !(error instanceof DcsError)
+      ? `Upload larger than the limit of ${deps.config.maxBodyBytes} bytes.`
+      : described.message;
+    return reply.code(ERRORS[described.code].status).header('content-type', 'application/json').send(Buffer.from(errorBody(described.code, message)));
   });
 
   app.setNotFoundHandler((request, reply) => {
     reply.code(404).header('content-type', 'application/json').send(Buffer.from(errorBody('DCS_ERR_NOT_FOUND', `Nothing at ${request.method} ${request.url}.`)));
   });
 
-  app.get('/health', async (_request, reply) => {
-    await deps.pool.query('SELECT 1');
-    return reply.header('content-type', 'application/json').send(JSON.stringify({ status: 'ok' }));
+  const admission = createAdmission({
+    inflightBytes: deps.config.uploadMaxInflightBytes,
+    ratePerMinute: deps.config.uploadRatePerMinute,
+    bytesPerMinute: deps.config.uploadBytesPerMinute,
   });
-
-  registerIngestRoutes(app, deps);
-  registerMonitoringRoutes(app, deps);
+  registerIngestRoutes(app, { ...deps, admission });
+  registerMonitoringRoutes(app, { ...deps, uploadAdmission: admission.stats });
   registerPeerAsinRoutes(app, deps);
   await registerDashboard(app, deps);
   await app.ready();

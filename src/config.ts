@@ -3,6 +3,7 @@
  * every problem together, and returns a frozen object. Each variable is documented here, where it
  * is read, and in README.md's configuration table.
  */
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { decodeKey } from './crypto/box.ts';
@@ -20,10 +21,41 @@ export interface Config {
   readonly serverSecretKey: Uint8Array | undefined;
   /** PDK_CLIENT_KEY: base64 of the clients' shared 32-byte NaCl public key. */
   readonly clientPublicKey: Uint8Array | undefined;
-  /** MAX_BODY_BYTES: largest accepted upload body; larger gets 413. Default 100 MB. */
+  /**
+   * MAX_BODY_BYTES: largest accepted upload body; larger gets 413 before it is read. Default 32 MiB:
+   * real bundles are at most 4 MiB plus one point (webmunk-clients.md §1.3), and a whole page, the
+   * largest point, is 0.5-1.5 MB; gzip and base64 only make the body smaller than the JSON.
+   */
   readonly maxBodyBytes: number;
-  /** MAX_INFLATED_BYTES: largest decompressed bundle; larger is stored errored. Default 512 MB. */
+  /** MAX_INFLATED_BYTES: largest payload once decompressed (the JSON text); larger is stored errored. Default 64 MiB. */
   readonly maxInflatedBytes: number;
+  /** MAX_POINT_BYTES: largest data point (its JSON text); an upload with a larger one is stored errored. Default 16 MiB (10x a whole page), or MAX_INFLATED_BYTES if smaller. */
+  readonly maxPointBytes: number;
+  /** MAX_BUNDLE_POINTS: most data points in one upload; more is stored errored. Default 100,000 (clients send at most 1,000, or 4 MiB). */
+  readonly maxBundlePoints: number;
+  /**
+   * UPLOAD_MAX_INFLIGHT_BYTES: upload bytes one process holds at once (declared Content-Length, or
+   * MAX_BODY_BYTES when a body has none). An upload that does not fit waits up to 10 s, then gets
+   * 503 with a reply every client resends; one alone always fits. Bounds the memory uploads take
+   * (about 4x this at worst: the body, Fastify's copy, the database message, compression).
+   * Default 32 MiB: 300 uploads of 100 KB at once.
+   */
+  readonly uploadMaxInflightBytes: number;
+  /**
+   * UPLOAD_RATE_PER_MINUTE: uploads one client address may send per minute (per web process;
+   * bursts of a minute's worth). Beyond it: 429 with a reply every client resends. Default 3,000:
+   * a lab of 200 participants behind one NAT address, each sending several uploads a minute.
+   * 0 turns the limit off.
+   */
+  readonly uploadRatePerMinute: number;
+  /** UPLOAD_BYTES_PER_MINUTE: upload body bytes one client address may send per minute (per web process). Default 1 GiB. 0: no limit. */
+  readonly uploadBytesPerMinute: number;
+  /**
+   * ERRORED_UPLOADS_MAX_BYTES: total size of the undecodable uploads kept (stored errored, for
+   * inspection). Once reached, further ones are answered as before but not kept, and counted
+   * (System health, /metrics); the oldest stay. Default 1 GiB. 0: keep none.
+   */
+  readonly erroredUploadsMaxBytes: number;
   /**
    * SPOOL_DIR: where uploads are kept while the database cannot take them (docs/operations.md,
    * "The upload spool"). Default DATA_DIR/spool. The web processes of one machine may share it.
@@ -35,8 +67,14 @@ export interface Config {
   readonly uploadDbTimeoutMs: number;
   /** UPLOADS_DISABLED: true = answer uploads as the original's "disabled" mode and store nothing. */
   readonly uploadsDisabled: boolean;
-  /** UPLOAD_TOKENS: comma-separated bearer tokens; when set, a PUT with any other token gets 401. */
+  /** UPLOAD_TOKENS: comma-separated bearer tokens; when set, an upload (see UPLOAD_TOKENS_FOR) with any other token gets 401. */
   readonly uploadTokens: readonly string[];
+  /**
+   * UPLOAD_TOKENS_FOR: which uploads must carry one of UPLOAD_TOKENS: `put` (default: the v3
+   * clients' PUT, the only ones that can send a token) or `all` (every method: POST, CREATE, PUT,
+   * add-point; only for studies whose clients all send one).
+   */
+  readonly uploadTokensFor: 'put' | 'all';
   /** PROCESS_BATCH_BUNDLES: most bundles claimed per processing transaction (a batch also stops at ~2 MB of JSON, claim-bundles.ts). Default 200. */
   readonly processBatchBundles: number;
   /** PROCESS_MAX_ATTEMPTS: failed processing attempts before a bundle is marked errored. Default 3. */
@@ -50,13 +88,24 @@ export interface Config {
   /** TIME_ZONE: IANA zone name (the original's setting) for days, daily jobs and dates shown. Default UTC. */
   readonly timeZone: string;
   /**
-   * TRUST_PROXY: true when the server runs behind a reverse proxy that sets X-Forwarded-For and
-   * X-Forwarded-Proto: the client address (login rate limits) and HTTPS (Secure cookies) are then
-   * read from those headers. Leave false when clients connect directly, or they could forge them.
+   * TRUST_PROXY: which reverse proxies' X-Forwarded-For and X-Forwarded-Proto to believe, for the
+   * client address (login limits, sessions) and HTTPS (Secure cookies). Default false: none, for
+   * clients that connect directly (they could forge the headers). Either a comma-separated list of
+   * the proxies' addresses or CIDRs (`10.0.0.5, 10.1.0.0/16`; also `loopback`, `linklocal`,
+   * `uniquelocal`): headers are believed only on requests from those, and the client is the
+   * right-most address that is not one of them (the safest form). Or a number N of proxies in front:
+   * the client is the N-th address from the right, whoever connects (so the port must be reachable
+   * only through the proxies). `true` means 1: one proxy in front. (Before, `true` believed every
+   * hop, so a client chose its own address with a forged X-Forwarded-For.)
    */
-  readonly trustProxy: boolean;
+  readonly trustProxy: TrustProxy;
   /** SESSION_HOURS: how long a dashboard login lasts without use. Default 12. */
   readonly sessionHours: number;
+  /**
+   * SESSION_MAX_HOURS: how long a dashboard login lasts at most, however often it is used (a stolen
+   * session cookie stops working then); applies to open sessions too. Default 168 (a week).
+   */
+  readonly sessionMaxHours: number;
   /** METADATA_WINDOW_DAYS: the statistics window (points, frequency), as the original. Default 60. */
   readonly metadataWindowDays: number;
   /** UPLOAD_WARNING_HOURS: upload-overdue warning after this many hours without a point. Default 4. */
@@ -120,6 +169,20 @@ export interface Config {
   readonly asinPeerTokens: readonly string[];
   /** ASIN_ENDPOINTS_PUBLIC: true opens the /support/asin endpoints to anyone (peers that cannot send a token). Default false. */
   readonly asinEndpointsPublic: boolean;
+}
+
+/** TRUST_PROXY: false, a number of proxies in front, or the proxies' addresses and CIDRs. */
+export type TrustProxy = false | number | readonly string[];
+
+const PROXY_ADDRESS_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** An IP address, a CIDR (address/prefix length), or one of proxy-addr's names for ranges. */
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_ADDRESS_NAMES.includes(entry)) return true;
+  const [address, prefix, ...rest] = entry.split('/');
+  const family = net.isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
 }
 
 const KEEPA_DOMAINS: Record<string, number> = { US: 1, GB: 2, UK: 2, DE: 3, FR: 4, JP: 5, CA: 6, IT: 8, ES: 9, IN: 10, MX: 11 };
@@ -201,10 +264,28 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!Object.values(KEEPA_DOMAINS).includes(keepaDomain)) problems.push(`KEEPA_DOMAIN must be one of ${Object.keys(KEEPA_DOMAINS).join(', ')} or its Keepa number (got "${domainText}")`);
   const smtpUrl = text('SMTP_URL');
   if (smtpUrl && !/^smtps?:\/\//.test(smtpUrl)) problems.push('SMTP_URL must start with smtp:// or smtps://');
+  const trustProxy = ((): TrustProxy => {
+    const raw = text('TRUST_PROXY');
+    const lower = raw?.toLowerCase();
+    if (lower === undefined || ['0', 'false', 'no', 'off'].includes(lower)) return false;
+    if (['true', 'yes', 'on'].includes(lower)) return 1;
+    if (/^\d+$/.test(lower)) {
+      if (Number(lower) > 20) problems.push(`TRUST_PROXY: ${lower} proxies in front is not plausible (at most 20)`);
+      return Math.min(Number(lower), 20);
+    }
+    const entries = list(raw);
+    const bad = entries.filter((entry) => !isProxyAddress(entry));
+    if (bad.length > 0) problems.push(`TRUST_PROXY must be true, false, a number of proxies or proxy addresses/CIDRs (not "${bad.join('", "')}")`);
+    return entries;
+  })();
   const enabledChecks = text('ENABLED_CHECKS') === undefined ? [...STATUS_CHECKS] : list(text('ENABLED_CHECKS'));
   for (const check of enabledChecks) {
     if (!(STATUS_CHECKS as readonly string[]).includes(check)) problems.push(`ENABLED_CHECKS: unknown check "${check}" (known: ${STATUS_CHECKS.join(', ')})`);
   }
+
+  const maxInflatedBytes = int('MAX_INFLATED_BYTES', 64 * 1024 ** 2, 1024, 2 ** 31 - 1);
+  const uploadTokensFor = (text('UPLOAD_TOKENS_FOR') ?? 'put').toLowerCase();
+  if (uploadTokensFor !== 'put' && uploadTokensFor !== 'all') problems.push(`UPLOAD_TOKENS_FOR must be put or all (got "${uploadTokensFor}")`);
 
   const config: Config = {
     port,
@@ -213,21 +294,29 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir,
     serverSecretKey: key('PDK_SERVER_KEY'),
     clientPublicKey: key('PDK_CLIENT_KEY'),
-    maxBodyBytes: int('MAX_BODY_BYTES', 100 * 1024 * 1024, 1024),
-    maxInflatedBytes: int('MAX_INFLATED_BYTES', 512 * 1024 * 1024, 1024, 2 ** 31 - 1),
+    maxBodyBytes: int('MAX_BODY_BYTES', 32 * 1024 ** 2, 1024, 2 ** 31 - 1),
+    maxInflatedBytes,
+    maxPointBytes: int('MAX_POINT_BYTES', Math.min(16 * 1024 ** 2, maxInflatedBytes), 1024, 2 ** 29),
+    maxBundlePoints: int('MAX_BUNDLE_POINTS', 100_000, 1, 100_000_000),
+    uploadMaxInflightBytes: int('UPLOAD_MAX_INFLIGHT_BYTES', 32 * 1024 ** 2, 1024),
+    uploadRatePerMinute: int('UPLOAD_RATE_PER_MINUTE', 3_000, 0),
+    uploadBytesPerMinute: int('UPLOAD_BYTES_PER_MINUTE', 1024 ** 3, 0),
+    erroredUploadsMaxBytes: int('ERRORED_UPLOADS_MAX_BYTES', 1024 ** 3, 0),
     spoolDir: path.resolve(text('SPOOL_DIR') ?? path.join(dataDir, 'spool')),
     spoolMaxBytes: int('SPOOL_MAX_BYTES', 2 * 1024 ** 3, 0),
     uploadDbTimeoutMs: int('UPLOAD_DB_TIMEOUT_MS', 2_000, 50, 600_000),
     uploadsDisabled: bool('UPLOADS_DISABLED'),
     uploadTokens: (text('UPLOAD_TOKENS') ?? '').split(',').map((t) => t.trim()).filter(Boolean),
+    uploadTokensFor: uploadTokensFor === 'all' ? 'all' : 'put',
     processBatchBundles: int('PROCESS_BATCH_BUNDLES', 200, 1, 10000),
     processMaxAttempts: int('PROCESS_MAX_ATTEMPTS', 3, 1, 100),
     workerConcurrency: int('WORKER_CONCURRENCY', 2, 1, 64),
     dbPoolSize: int('DB_POOL_SIZE', 20, 2, 1000),
     logLevel,
     timeZone,
-    trustProxy: bool('TRUST_PROXY'),
+    trustProxy,
     sessionHours: int('SESSION_HOURS', 12, 1, 24 * 365),
+    sessionMaxHours: int('SESSION_MAX_HOURS', 24 * 7, 1, 24 * 365),
     metadataWindowDays: int('METADATA_WINDOW_DAYS', 60, 1, 3650),
     uploadWarningHours: int('UPLOAD_WARNING_HOURS', 4, 1, 24 * 365),
     uploadCriticalHours: int('UPLOAD_CRITICAL_HOURS', 24, 1, 24 * 365),
@@ -260,6 +349,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (config.uploadWarningHours >= config.uploadCriticalHours) {
     problems.push('UPLOAD_WARNING_HOURS must be less than UPLOAD_CRITICAL_HOURS');
   }
+  if (config.maxPointBytes > config.maxInflatedBytes) problems.push('MAX_POINT_BYTES must not be larger than MAX_INFLATED_BYTES');
+  if (config.uploadTokensFor === 'all' && config.uploadTokens.length === 0) problems.push('UPLOAD_TOKENS_FOR=all needs UPLOAD_TOKENS');
   if (Boolean(config.serverSecretKey) !== Boolean(config.clientPublicKey)) {
     problems.push('PDK_SERVER_KEY and PDK_CLIENT_KEY must be set together (encrypted uploads need both)');
   }

@@ -4,7 +4,6 @@
  * docs/errors.md lists the same codes (a test keeps the two identical).
  */
 export const ERRORS = {
-  DCS_ERR_UNPARSABLE_BUNDLE: { status: 400, message: 'Unable to parse data bundle.' },
   DCS_ERR_UNAUTHORIZED: { status: 401, message: 'Missing or unknown bearer token.' },
   DCS_ERR_LOGIN_REQUIRED: { status: 401, message: 'Log in to the dashboard first.' },
   DCS_ERR_CSRF: { status: 403, message: 'The form has expired or did not come from this dashboard; reload the page and try again.' },
@@ -26,6 +25,16 @@ export class DcsError extends Error {
     this.name = 'DcsError';
     this.status = ERRORS[code].status;
   }
+}
+
+/** What a thrown value means for its reply: a code, a message, and why to log it (a bug, an outage), if at all. */
+export function classifyError(error: unknown): { code: ErrorCode; message: string; log?: string } {
+  if (error instanceof DcsError) return { code: error.code, message: error.message };
+  const e = (error ?? {}) as { code?: string; statusCode?: number; message?: string };
+  if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return { code: 'DCS_ERR_BODY_TOO_LARGE', message: ERRORS.DCS_ERR_BODY_TOO_LARGE.message };
+  if (isDatabaseUnavailable(error)) return { code: 'DCS_ERR_DATABASE_UNAVAILABLE', message: ERRORS.DCS_ERR_DATABASE_UNAVAILABLE.message, log: 'database unavailable' };
+  if (e.statusCode && e.statusCode < 500) return { code: 'DCS_ERR_BAD_REQUEST', message: e.message ?? ERRORS.DCS_ERR_BAD_REQUEST.message };
+  return { code: 'DCS_ERR_INTERNAL', message: ERRORS.DCS_ERR_INTERNAL.message, log: 'request failed' };
 }
 
 /** Any thrown value as an Error (keeps the original as `cause`). */

@@ -48,6 +48,7 @@ export async function startServer(config: Config, log: Logger, parts: { web: boo
   let worker: Worker | undefined;
   let scheduler: Scheduler | undefined;
   let spool: Spool | undefined;
+  let port: number | undefined;
   try {
     if (parts.worker && parts.web) {
       worker = startWorkerThread(config, db.url, log);
@@ -57,12 +58,23 @@ export async function startServer(config: Config, log: Logger, parts: { web: boo
     if (parts.web) {
       const running = worker;
       const notifier = createBundleNotifier(db.pool, () => running?.wake());
-      spool = new Spool(config.spoolDir, config.spoolMaxBytes, log);
+      spool = new Spool(config.spoolDir, config.spoolMaxBytes, log, config.erroredUploadsMaxBytes);
       await spool.open();
       spool.startDraining(db.pool, () => notifier.bundleStored());
-      const uploads = createUploadStore(db.pool, spool, config.uploadDbTimeoutMs, log);
+      const uploads = createUploadStore(db.pool, spool, { connectTimeoutMs: config.uploadDbTimeoutMs, erroredMaxBytes: config.erroredUploadsMaxBytes }, log);
       app = await buildApp({ pool: db.pool, config, log, notifier, uploads });
       front = await startHttpServer(app, config.port, config.host);
+      const address = front.server.address();
+      port = address && typeof address === 'object' ? address.port : undefined;
+      // Said as soon as the server listens: the schedule's start may take a while (several
+      // workers set it up one after another).
+      log.info(`webmunk-dcs listening on http://${config.host}:${port} (upload URL: /data/add-bundle.json)`);
+      // Only a hint: a database gone again since the migrations must not fail the start.
+      if ((await countUsers(db.pool).catch(() => undefined)) === 0) {
+        const hint = 'No dashboard user yet. Create the first one with: npx dcs users create NAME --admin (it asks for the password), then log in at /data/login';
+        log.warn(hint);
+        if (process.stderr.isTTY) console.error(hint);
+      }
     }
     // The scheduled jobs run in every worker process; the schedule runs each job once per tick.
     if (parts.worker && !config.jobsDisabled) scheduler = await startScheduler({ pool: db.pool, config, log }, JOBS);
@@ -74,15 +86,7 @@ export async function startServer(config: Config, log: Logger, parts: { web: boo
     await db.close();
     throw error;
   }
-  const address = front?.server.address();
-  const port = address && typeof address === 'object' ? address.port : undefined;
-  if (port !== undefined) log.info(`webmunk-dcs listening on http://${config.host}:${port} (upload URL: /data/add-bundle.json)`);
   if (worker) log.info('processing worker running');
-  if (parts.web && (await countUsers(db.pool)) === 0) {
-    const hint = 'No dashboard user yet. Create the first one with: npx dcs users create NAME --admin (it asks for the password), then log in at /data/login';
-    log.warn(hint);
-    if (process.stderr.isTTY) console.error(hint);
-  }
   let stopping: Promise<void> | undefined;
   return {
     db,

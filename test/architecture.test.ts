@@ -1,6 +1,9 @@
 /**
  * The house rules of docs/architecture.md that keep capabilities apart, checked on the imports of
- * every file under src/: a rule broken here is a design change to discuss, not a quick fix.
+ * every file under src/ (static, dynamic, type-only and re-exports): each part of src/ imports
+ * only what the allow-list below gives it, the allow-list is the table in docs/architecture.md,
+ * and no module imports itself through others. A rule broken here is a design change to discuss,
+ * not a quick fix.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -9,36 +12,113 @@ import { ROOT } from './helpers/dcs.ts';
 
 const SRC = path.join(ROOT, 'src');
 
-/** folder → the folders of ours it must never import */
-const FORBIDDEN: Record<string, string[]> = {
-  ingest: ['processing', 'exports', 'amazon', 'monitoring', 'dashboard', 'jobs', 'cli'],
-  processing: ['ingest', 'exports', 'amazon', 'monitoring', 'dashboard', 'cli'],
-  exports: ['processing', 'ingest', 'amazon', 'dashboard', 'cli'],
-  amazon: ['processing', 'ingest', 'exports', 'dashboard', 'cli'],
-  monitoring: ['processing', 'exports', 'amazon', 'dashboard', 'cli'],
-  payload: ['db', 'ingest', 'processing', 'exports', 'amazon', 'monitoring', 'dashboard', 'jobs', 'cli', 'mail'],
-  crypto: ['db', 'payload', 'ingest', 'processing', 'exports', 'amazon', 'monitoring', 'dashboard', 'jobs', 'cli', 'mail'],
-  db: ['payload', 'ingest', 'processing', 'exports', 'amazon', 'monitoring', 'dashboard', 'jobs', 'cli', 'mail'],
+/**
+ * Part of src/ → what of ours it may import, besides its own files. A part is a folder (`ingest/`)
+ * or a file at the root (`config.ts`). An entry is a part, one file of a folder
+ * (`ingest/spool.ts`), or a folder's files by name pattern (`amazon/*.job.ts`); `everything` for
+ * the composition (cli/, app.ts, main.ts).
+ */
+const ALLOWED: Record<string, readonly string[]> = {
+  'config.ts': ['crypto/'],
+  'errors.ts': [],
+  'log.ts': [],
+  'threads.ts': ['log.ts'],
+  'job-contract.ts': ['config.ts'],
+  'db/': ['config.ts', 'log.ts'],
+  'crypto/': [],
+  'payload/': ['crypto/'],
+  'ingest/': ['db/', 'crypto/', 'payload/', 'config.ts', 'errors.ts', 'log.ts'],
+  'processing/': ['db/', 'crypto/', 'payload/', 'config.ts', 'errors.ts', 'log.ts', 'threads.ts'],
+  'monitoring/': ['db/', 'mail/', 'crypto/', 'config.ts', 'errors.ts', 'log.ts', 'job-contract.ts', 'jobs/job-list.ts', 'ingest/spool.ts'],
+  'exports/': ['db/', 'crypto/', 'mail/', 'config.ts', 'errors.ts', 'log.ts', 'job-contract.ts'],
+  'amazon/': ['db/', 'crypto/', 'config.ts', 'errors.ts', 'log.ts', 'threads.ts', 'job-contract.ts'],
+  'mail/': ['config.ts'],
+  'jobs/': ['db/', 'config.ts', 'errors.ts', 'log.ts', 'job-contract.ts', 'amazon/*.job.ts', 'exports/*.job.ts', 'monitoring/*.job.ts'],
+  'dashboard/': [
+    'db/', 'config.ts', 'errors.ts', 'log.ts', 'job-contract.ts', 'jobs/job-list.ts', 'jobs/job-runs.repository.ts',
+    'monitoring/automated-browser.ts', 'monitoring/alerts.repository.ts', 'monitoring/status.ts', 'processing/reprocess.ts', 'ingest/form.ts',
+    'exports/export-catalog.repository.ts', 'exports/report-jobs.repository.ts', 'exports/request-export.ts', 'exports/asin-details.ts', 'exports/columns/index.ts',
+    'amazon/support.routes.ts', 'amazon/keepa-product.ts',
+  ],
+  'cli/': ['everything'],
+  'app.ts': ['everything'],
+  'main.ts': ['everything'],
 };
 
 function filesUnder(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(path.join(dir, e.name)) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : []));
 }
 
-/** Folders under src/ that `file` imports from (static and dynamic imports). */
-function importedFolders(file: string): string[] {
-  const text = fs.readFileSync(file, 'utf8');
-  const specifiers = [...text.matchAll(/(?:from\s+|import\s*\(\s*)'(\.[^']+)'/g)].map((m) => m[1]);
-  return specifiers.map((s) => path.relative(SRC, path.resolve(path.dirname(file), s)).split(path.sep)[0]);
+/** Every TypeScript file under src/, as a path relative to src/ ('ingest/spool.ts'). */
+const FILES = filesUnder(SRC).map((file) => path.relative(SRC, file).split(path.sep).join('/'));
+
+/** The files of ours that `file` imports, relative to src/ (imports, `import type`, `import()`, `export … from`). */
+function importsOf(file: string): string[] {
+  const text = fs.readFileSync(path.join(SRC, file), 'utf8');
+  const specifiers = [...text.matchAll(/(?:\bfrom\s+|\bimport\s*\(\s*|\bimport\s+)'(\.[^']+)'/g)].map((m) => m[1]);
+  return specifiers.map((s) => path.posix.relative('.', path.posix.join(path.posix.dirname(file), s)));
+}
+
+const partOf = (file: string) => (file.includes('/') ? `${file.split('/')[0]}/` : file);
+
+function allows(entry: string, target: string): boolean {
+  if (entry === 'everything' || entry === target) return true;
+  if (entry.endsWith('/')) return target.startsWith(entry);
+  if (entry.includes('*')) {
+    const [dir, pattern] = [path.posix.dirname(entry), path.posix.basename(entry)];
+    const name = new RegExp(`^${pattern.replace(/[.]/g, '\\.').replace('*', '[^/]*')}$`);
+    return path.posix.dirname(target) === dir && name.test(path.posix.basename(target));
+  }
+  return false;
 }
 
 describe('capability boundaries', () => {
-  for (const [folder, forbidden] of Object.entries(FORBIDDEN)) {
-    it(`${folder}/ imports none of ${forbidden.join(', ')}`, () => {
-      const files = filesUnder(path.join(SRC, folder));
+  it('every part of src/ has its entry in the allow-list', () => {
+    expect([...new Set(FILES.map(partOf))].sort()).toEqual(Object.keys(ALLOWED).sort());
+  });
+
+  for (const [part, allowed] of Object.entries(ALLOWED)) {
+    it(`${part} imports ${allowed.length ? allowed.join(', ') : 'nothing of ours'}`, () => {
+      const files = FILES.filter((file) => partOf(file) === part);
       expect(files.length).toBeGreaterThan(0);
-      const broken = files.flatMap((file) => importedFolders(file).filter((f) => forbidden.includes(f)).map((f) => `${path.relative(SRC, file)} → ${f}/`));
+      const broken = files.flatMap((file) => importsOf(file)
+        .filter((target) => partOf(target) !== part && !allowed.some((entry) => allows(entry, target)))
+        .map((target) => `${file} → ${target}`));
       expect(broken).toEqual([]);
     });
   }
+
+  it('docs/architecture.md lists the same parts and imports', () => {
+    const doc = fs.readFileSync(path.join(ROOT, 'docs/architecture.md'), 'utf8');
+    const section = doc.slice(doc.indexOf('## Capabilities'), doc.indexOf('\nRules of the house'));
+    const table: Record<string, string[]> = {};
+    for (const row of section.split('\n').filter((line) => line.startsWith('| `'))) {
+      const [parts, , mayImport] = row.slice(1, -1).split(' | ');
+      const names = (cell: string) => [...cell.matchAll(/`([^`]+)`/g)].map((m) => m[1]);
+      const allowed = mayImport.trim() === 'everything' ? ['everything'] : mayImport.trim() === 'nothing of ours' ? [] : names(mayImport);
+      for (const part of names(parts)) table[part] = allowed;
+    }
+    const sorted = (record: Record<string, readonly string[]>) => Object.fromEntries(Object.entries(record).map(([k, v]) => [k, [...v].sort()]));
+    expect(sorted(table)).toEqual(sorted(ALLOWED));
+  });
+});
+
+describe('module imports', () => {
+  it('form no cycle', () => {
+    const graph = new Map(FILES.map((file) => [file, importsOf(file).filter((target) => FILES.includes(target))]));
+    // Depth-first search; a module met again while it is still on the path closes a cycle.
+    const state = new Map<string, 'open' | 'done'>();
+    const cycles: string[] = [];
+    const visit = (file: string, trail: string[]) => {
+      state.set(file, 'open');
+      for (const next of graph.get(file)!) {
+        const path = [...trail, file];
+        if (state.get(next) === 'open') cycles.push([...path.slice(path.indexOf(next)), next].join(' → '));
+        else if (!state.has(next)) visit(next, path);
+      }
+      state.set(file, 'done');
+    };
+    for (const file of FILES) if (!state.has(file)) visit(file, []);
+    expect(cycles).toEqual([]);
+  });
 });

@@ -30,10 +30,17 @@ describe('loadConfig', () => {
       dataDir: path.resolve('data'),
       serverSecretKey: undefined,
       clientPublicKey: undefined,
-      maxBodyBytes: 100 * 1024 * 1024,
-      maxInflatedBytes: 512 * 1024 * 1024,
+      maxBodyBytes: 32 * 1024 * 1024,
+      maxInflatedBytes: 64 * 1024 * 1024,
+      maxPointBytes: 16 * 1024 * 1024,
+      maxBundlePoints: 100_000,
+      uploadMaxInflightBytes: 32 * 1024 * 1024,
+      uploadRatePerMinute: 3000,
+      uploadBytesPerMinute: 1024 ** 3,
+      erroredUploadsMaxBytes: 1024 ** 3,
       uploadsDisabled: false,
       uploadTokens: [],
+      uploadTokensFor: 'put',
       processBatchBundles: 200,
       processMaxAttempts: 3,
       workerConcurrency: 2,
@@ -57,8 +64,15 @@ describe('loadConfig', () => {
       DATA_DIR: 'var/dcs',
       MAX_BODY_BYTES: '2048',
       MAX_INFLATED_BYTES: '4096',
+      MAX_POINT_BYTES: '3000',
+      MAX_BUNDLE_POINTS: '12',
+      UPLOAD_MAX_INFLIGHT_BYTES: '8192',
+      UPLOAD_RATE_PER_MINUTE: '0',
+      UPLOAD_BYTES_PER_MINUTE: '5000',
+      ERRORED_UPLOADS_MAX_BYTES: '0',
       UPLOADS_DISABLED: 'Yes',
       UPLOAD_TOKENS: ' a1, b2 ,,c3 ',
+      UPLOAD_TOKENS_FOR: 'All',
       PROCESS_BATCH_BUNDLES: '50',
       PROCESS_MAX_ATTEMPTS: '5',
       WORKER_CONCURRENCY: '4',
@@ -72,8 +86,15 @@ describe('loadConfig', () => {
       dataDir: path.resolve('var/dcs'),
       maxBodyBytes: 2048,
       maxInflatedBytes: 4096,
+      maxPointBytes: 3000,
+      maxBundlePoints: 12,
+      uploadMaxInflightBytes: 8192,
+      uploadRatePerMinute: 0,
+      uploadBytesPerMinute: 5000,
+      erroredUploadsMaxBytes: 0,
       uploadsDisabled: true,
       uploadTokens: ['a1', 'b2', 'c3'],
+      uploadTokensFor: 'all',
       processBatchBundles: 50,
       processMaxAttempts: 5,
       workerConcurrency: 4,
@@ -115,6 +136,9 @@ describe('loadConfig', () => {
     }
     expect(problemsOf({ DB_POOL_SIZE: '1' }).problems[0]).toMatch(/^DB_POOL_SIZE must be an integer between 2 and/);
     expect(problemsOf({ MAX_BODY_BYTES: '100' }).problems[0]).toMatch(/^MAX_BODY_BYTES must be an integer between 1024 and/);
+    expect(problemsOf({ UPLOAD_TOKENS_FOR: 'post' }).problems).toContain('UPLOAD_TOKENS_FOR must be put or all (got "post")');
+    expect(problemsOf({ UPLOAD_TOKENS_FOR: 'all' }).problems).toContain('UPLOAD_TOKENS_FOR=all needs UPLOAD_TOKENS');
+    expect(problemsOf({ MAX_POINT_BYTES: '70000', MAX_INFLATED_BYTES: '65536' }).problems).toContain('MAX_POINT_BYTES must not be larger than MAX_INFLATED_BYTES');
   });
 
   it('reports every problem together in one ConfigError', () => {
@@ -153,6 +177,20 @@ describe('loadConfig', () => {
     }
     const short = randomBytes(16).toString('base64');
     expect(problemsOf({ PDK_SERVER_KEY: SECRET, PDK_CLIENT_KEY: short }).problems).toContain('PDK_CLIENT_KEY must be the base64 of a 32-byte key');
+  });
+
+  it('reads TRUST_PROXY as off, a number of proxies (true: one), or proxy addresses and CIDRs', () => {
+    const trust = (value: string) => loadConfig({ TRUST_PROXY: value }).trustProxy;
+    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(trust('false')).toBe(false);
+    expect(trust('0')).toBe(false);
+    expect(trust('true')).toBe(1);
+    expect(trust('ON')).toBe(1);
+    expect(trust('2')).toBe(2);
+    expect(trust('10.0.0.5, 10.1.0.0/16,::1, fd00::/8, loopback')).toEqual(['10.0.0.5', '10.1.0.0/16', '::1', 'fd00::/8', 'loopback']);
+    expect(problemsOf({ TRUST_PROXY: '10.0.0.5, proxy.example, 10.0.0.0/33' }).problems)
+      .toEqual(['TRUST_PROXY must be true, false, a number of proxies or proxy addresses/CIDRs (not "proxy.example", "10.0.0.0/33")']);
+    expect(problemsOf({ TRUST_PROXY: '99' }).problems).toEqual(['TRUST_PROXY: 99 proxies in front is not plausible (at most 20)']);
   });
 
   it('returns a frozen object', () => {

@@ -1,5 +1,5 @@
 /** `asin-harvest`: every 5 minutes, the ASINs of the points stored since the last run (harvest.ts). */
-import type { JobDefinition } from '../jobs/job.ts';
+import type { JobDefinition } from '../job-contract.ts';
 import { harvestAsins } from './harvest.ts';
 
 export const asinHarvestJob: JobDefinition = {

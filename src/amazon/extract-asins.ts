@@ -177,6 +177,7 @@ class Collector {
   html(text: unknown): void {
     if (typeof text !== 'string' || text === '' || this.seen(text)) return;
     if (!HTML_HINT.test(text)) return;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the tokenizer's callbacks are shared: they reach this extractor through `sink`
     sink = this;
     html = text;
     try {

@@ -63,7 +63,7 @@ export async function harvestAsins(
 ): Promise<HarvestResult> {
   const total: HarvestResult = { points: 0, sightings: 0, newProducts: 0, rejected: 0 };
   const { rows } = await pool.query('SELECT last_point_id FROM amazon_harvest_state');
-  let position = Number(rows[0].last_point_id);
+  const position = Number(rows[0].last_point_id);
   const end = await committedMaxId(pool);
   // A chunk's write overlaps the next chunk's scan (PostgreSQL and this process each have a
   // core); writes stay in order, on the segment's transaction.

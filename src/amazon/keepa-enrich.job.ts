@@ -1,5 +1,5 @@
 /** `keepa-enrich`: every minute while products are due, enriches them (enrich.ts). Off without KEEPA_API_KEY. */
-import type { JobDefinition } from '../jobs/job.ts';
+import type { JobDefinition } from '../job-contract.ts';
 import { enrichProducts } from './enrich.ts';
 
 export const keepaEnrichJob: JobDefinition = {

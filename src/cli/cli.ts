@@ -110,7 +110,9 @@ export async function main(argv: string[]): Promise<number> {
       running = await startServer(config, log, { web: command !== 'worker', worker: command !== 'serve' });
     } catch (error) {
       log.fatal({ err: error }, `could not start: ${(error as Error).message}`);
-      return 1;
+      // Exit now, whatever the failed start left behind (a timer, a connection): a process that
+      // lingers after failing is never restarted by its supervisor. (pino flushes on exit.)
+      process.exit(1);
     }
     stopOnSignals(running, log);
     await new Promise(() => undefined); // run until a signal

@@ -1,7 +1,7 @@
 /** `dcs jobs [--json]` and `dcs run-job NAME`. */
 import type { Config } from '../config.ts';
 import type { Pool } from '../db/database.ts';
-import { describeSchedule } from '../jobs/job.ts';
+import { describeSchedule } from '../job-contract.ts';
 import { findJob, JOBS } from '../jobs/job-list.ts';
 import { latestJobRuns, listJobRuns } from '../jobs/job-runs.repository.ts';
 import { runJob } from '../jobs/run-job.ts';

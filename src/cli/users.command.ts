@@ -1,7 +1,7 @@
 /** `dcs users create NAME [--admin] | list | set-password NAME | remove NAME` */
 import type { Pool } from '../db/database.ts';
-import { MIN_PASSWORD_LENGTH } from '../dashboard/auth/passwords.ts';
-import { deleteUser, insertUser, listUsers, setPassword } from '../dashboard/auth/users.repository.ts';
+import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH } from '../dashboard/auth/passwords.ts';
+import { deleteUser, insertUser, listUsers, setPassword, USERNAME_PATTERN } from '../dashboard/auth/users.repository.ts';
 import { readPassword } from './read-password.ts';
 
 export const USERS_USAGE = `Usage:
@@ -13,6 +13,7 @@ export const USERS_USAGE = `Usage:
 async function newPassword(): Promise<string> {
   const password = await readPassword();
   if (password.length < MIN_PASSWORD_LENGTH) throw new Error(`The password must have at least ${MIN_PASSWORD_LENGTH} characters.`);
+  if (password.length > MAX_PASSWORD_LENGTH) throw new Error(`The password must have at most ${MAX_PASSWORD_LENGTH} characters.`);
   return password;
 }
 
@@ -25,7 +26,7 @@ export async function usersCommand(pool: Pool, args: string[], admin: boolean): 
   }
   switch (action) {
     case 'create': {
-      if (!/^[\w.@+-]{1,150}$/.test(name)) {
+      if (!USERNAME_PATTERN.test(name)) {
         console.error('A user name has 1 to 150 letters, digits or . @ + - _');
         return 1;
       }

@@ -60,11 +60,6 @@ export function formatFrequency(hz: number | null | undefined): string {
   return `${(hz * 86400).toFixed(1)} / day`;
 }
 
-/** The day `daysBack` days before today in `timeZone`, as "Nov 20" (for strip labels). */
-export function formatDayLabel(day: Date, timeZone: string): string {
-  return dateFormatter('en-US', { timeZone, month: 'short', day: 'numeric' }).format(day);
-}
-
 const BROWSERS: Array<[RegExp, string]> = [
   [/HeadlessChrome\/(\d+)/, 'HeadlessChrome'],
   [/Edg\/(\d+)/, 'Edge'],

@@ -41,11 +41,6 @@ export async function setGroupSuppressed(db: Db, id: number, suppress: boolean):
   return (rowCount ?? 0) > 0;
 }
 
-export async function renameGroup(db: Db, id: number, name: string): Promise<boolean> {
-  const { rowCount } = await db.query('UPDATE source_groups SET name = $2 WHERE id = $1', [id, name.trim()]);
-  return (rowCount ?? 0) > 0;
-}
-
 /** Deletes the group; its sources become ungrouped (ON DELETE SET NULL), their data stays. */
 export async function deleteGroup(db: Db, id: number): Promise<boolean> {
   const { rowCount } = await db.query('DELETE FROM source_groups WHERE id = $1', [id]);

@@ -2,7 +2,8 @@
  * The source list as TSV (csv-parse / csv-stringify): `Source ID`, `Source Name`, `Group`, the
  * first three columns of the original's data-sources.txt, whose files (with their Configuration
  * columns) are read too. Headers are matched by name, case-insensitively; a file without a Group
- * column leaves groups alone (the original crashed on one).
+ * column leaves groups alone (the original crashed on one). Identifiers are chosen by whoever
+ * uploads, so cells that a spreadsheet would run as formulas are written neutralised.
  */
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
@@ -10,8 +11,27 @@ import type { SourceListEntry } from './sources.repository.ts';
 
 export const SOURCE_LIST_HEADER = ['Source ID', 'Source Name', 'Group'];
 
+// A cell a spreadsheet would run as a formula: the characters OWASP lists (= + - @ tab CR) and
+// their full-width forms (Apple Numbers folds them), as csv-stringify's escape_formulas does.
+// Written with a leading apostrophe (shown as text, and dropped when the sheet is saved again);
+// a cell that already starts with apostrophes before one of them gets one more, so reading back
+// (one apostrophe removed) gives every identifier exactly as it was.
+const FORMULA = /^'*[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/;
+const NEUTRALISED = /^'+[=+\-@\t\r\uFF1D\uFF0B\uFF0D\uFF20]/;
+
+/** A cell as written: never a formula in a spreadsheet. */
+export function neutraliseFormula(value: string): string {
+  return FORMULA.test(value) ? `'${value}` : value;
+}
+
+/** A cell as read: the value `neutraliseFormula` was given (a cell without its apostrophe is taken as is). */
+export function restoreFormula(value: string): string {
+  return NEUTRALISED.test(value) ? value.slice(1) : value;
+}
+
 export function formatSourceList(entries: readonly SourceListEntry[]): string {
-  return stringify([SOURCE_LIST_HEADER, ...entries.map((e) => [e.source, e.name ?? '', e.group ?? ''])], { delimiter: '\t', record_delimiter: 'windows' });
+  const rows = entries.map((e) => [e.source, e.name ?? '', e.group ?? ''].map(neutraliseFormula));
+  return stringify([SOURCE_LIST_HEADER, ...rows], { delimiter: '\t', record_delimiter: 'windows' });
 }
 
 export interface ParsedSourceList {
@@ -43,7 +63,8 @@ export function parseSourceList(text: string): ParsedSourceList {
   if (sourceAt < 0) throw new SourceListError(`the first line must name the columns, with "${SOURCE_LIST_HEADER.join('", "')}"`);
   const seen = new Map<string, number>();
   const entries: ParsedSourceList['entries'] = [];
-  records.slice(1).forEach((record, index) => {
+  records.slice(1).forEach((cells, index) => {
+    const record = cells.map(restoreFormula);
     const source = record[sourceAt] ?? '';
     if (!source) return;
     if (seen.has(source)) throw new SourceListError(`source ${source} is listed twice (lines ${seen.get(source)} and ${index + 2})`);

@@ -141,7 +141,7 @@ async function withLock<T>(lockPath: string, fn: () => Promise<T>): Promise<T> {
         await breakStaleLock(lockPath, holder); // left by a crashed process
         continue;
       }
-      if (Date.now() > deadline) throw new Error(`Timed out waiting for ${lockPath} (held by pid ${holder})`);
+      if (Date.now() > deadline) throw new Error(`Timed out waiting for ${lockPath} (held by pid ${holder})`, { cause: error });
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import type { Pool } from './database.ts';
 
 const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
-const MIGRATION_LOCK = 7_105_320_117; // arbitrary, constant: "webmunk-dcs migrations"
+export const MIGRATION_LOCK = 7_105_320_117; // arbitrary, constant: "webmunk-dcs migrations"
 
 export interface Migration {
   version: number;

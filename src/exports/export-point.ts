@@ -12,6 +12,7 @@ export interface StoredPoint {
   source: string;
   generatorId: string;
   generator: string;
+  /** microseconds since 1970 (Unix time), as JavaScript counts; processing's are since 2000 */
   createdMicros: number;
   recordedMicros: number;
   properties: Record<string, unknown>;

@@ -4,7 +4,7 @@
  * time, so a server started late still exports; queueing is idempotent. The report-jobs job
  * writes the archives.
  */
-import type { JobDefinition } from '../jobs/job.ts';
+import type { JobDefinition } from '../job-contract.ts';
 import { queueDueNightlyExports } from './nightly.ts';
 
 export const nightlyExportJob: JobDefinition = {

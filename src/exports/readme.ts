@@ -4,8 +4,8 @@
  * opening an archive a year later needs nothing else to read it.
  */
 import type { AnyExporter, Column } from './exporter.ts';
+import type { ExportRequest } from './export-request.ts';
 import type { Renamed } from './file-names.ts';
-import type { ExportRequest } from './write-export.ts';
 
 /** Per data type: its exporter, its name in file names, and its points per source. */
 export type ExportCounts = Map<string, { exporter: AnyExporter; name: string; perSource: Map<string, number> }>;

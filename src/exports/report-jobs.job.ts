@@ -3,7 +3,7 @@
  * any whose runner died (its heartbeat stopped). One runner at a time across all machines (the
  * job lock); exports can take hours, hence the long timeout.
  */
-import type { JobDefinition } from '../jobs/job.ts';
+import type { JobDefinition } from '../job-contract.ts';
 import { claimNextReportJob } from './report-jobs.repository.ts';
 import { runReportJob } from './run-report-job.ts';
 

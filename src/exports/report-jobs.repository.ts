@@ -3,8 +3,9 @@
  * The queue is the table itself: a runner claims the oldest queued job with SKIP LOCKED, and a
  * job whose heartbeat stopped (its process died) counts as queued again.
  */
+import type { QueryResultRow } from 'pg';
 import type { Pool } from '../db/database.ts';
-import type { DateType, ExportFormat, ExportRequest } from './write-export.ts';
+import type { DateType, ExportFormat, ExportRequest } from './export-request.ts';
 
 /** A running job whose heartbeat is older than this was interrupted (runners beat every 30 s). */
 export const STALE_AFTER_SECONDS = 120;
@@ -57,7 +58,7 @@ const COLUMNS = `id, requested_by, requested_at, batch, sequence, selection, sou
   name_folder, name_prefix, file_name, destinations, state, attempts, points_written, types_done, sources_done,
   started_at, finished_at, error, file_bytes, stored_at`;
 
-function toJob(row: Record<string, any>): ReportJob {
+function toJob(row: QueryResultRow): ReportJob {
   return {
     id: Number(row.id), requestedBy: row.requested_by, requestedAt: row.requested_at, batch: row.batch, sequence: row.sequence,
     selection: row.selection, sources: row.sources, types: row.types, from: row.date_from, to: row.date_to,

@@ -6,7 +6,7 @@
 import type { Pool } from '../db/database.ts';
 import { resolveSources, typesPresent, unknownSources } from './export-catalog.repository.ts';
 import { insertReportJob, type ReportJob, type SourceSelection } from './report-jobs.repository.ts';
-import type { DateType, ExportFormat } from './write-export.ts';
+import type { ExportFormat } from './export-request.ts';
 
 export interface ExportAsk {
   requestedBy: string;
@@ -53,4 +53,3 @@ export async function requestExport(pool: Pool, ask: ExportAsk, state: 'queued' 
   return job!;
 }
 
-export type { DateType };

@@ -8,6 +8,7 @@ import type { Pool } from '../db/database.ts';
 import { ArchiveWriter, type EntryWriter } from './archive.ts';
 import { ASIN_DETAILS_TYPE, asinDetailsExporter, writeAsinDetails } from './asin-details.ts';
 import { exporterFor, WEBMUNK_EXPORTERS } from './columns/index.ts';
+import type { ExportRequest } from './export-request.ts';
 import { ExportPoint, type StoredPoint } from './export-point.ts';
 import { keysRead, writerValue, type AnyExporter, type Column } from './exporter.ts';
 import { ArchiveNames, slugify } from './file-names.ts';
@@ -16,19 +17,6 @@ import { streamPoints, type PointWindow } from './point-query.ts';
 import { readmeText, type ExportCounts } from './readme.ts';
 import { tsvLine, writeTsvRow } from './tsv.ts';
 import { dayInZone } from './zoned-time.ts';
-
-export type ExportFormat = 'tsv' | 'raw' | 'parquet';
-export type DateType = 'created' | 'recorded';
-
-export interface ExportRequest {
-  /** resolved, sorted source identifiers */
-  sources: readonly string[];
-  types: readonly string[];
-  from?: string;
-  to?: string;
-  dateType: DateType;
-  format: ExportFormat;
-}
 
 export interface ExportProgress {
   points: number;

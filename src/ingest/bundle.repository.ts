@@ -30,6 +30,15 @@ export interface ReceivedUpload {
   error?: string;
 }
 
+/** What became of an upload given to insertUpload. */
+export type Inserted =
+  /** the new bundle's id */
+  | number
+  /** a bundle with this receipt is already stored */
+  | 'stored-before'
+  /** an errored upload beyond ERRORED_UPLOADS_MAX_BYTES: not kept, counted */
+  | 'over-quota';
+
 /** The bundle an undecodable upload is stored as: the whole request body, nothing decoded. */
 export function erroredBundle(upload: { endpoint: Endpoint; transport: Transport; contentType: string | undefined; identifier: string | undefined; rawBody: Buffer }): NewBundle {
   return { ...upload, compression: 'none', encrypted: false, nonce: undefined, body: upload.rawBody, files: [] };
@@ -49,18 +58,37 @@ const INSERT = `INSERT INTO bundles (receipt, received_at, endpoint, transport, 
 const INSERT_TIMEOUT_MS = 15_000;
 
 /**
- * Inserts `upload` on `client` (inside the caller's transaction when it has files). Returns the
- * new bundle id, or undefined when a bundle with this receipt is already stored.
+ * Makes room for an errored upload of `bytes` within `maxBytes` in all; when there is none, counts
+ * it as refused and returns false. The oldest errored uploads are the ones kept.
  */
-export async function insertUpload(client: PoolClient, upload: ReceivedUpload): Promise<number | undefined> {
+async function admitErrored(client: PoolClient, bytes: number, maxBytes: number): Promise<boolean> {
+  const { rowCount } = await client.query('UPDATE errored_upload_totals SET stored_bytes = stored_bytes + $1 WHERE stored_bytes + $1 <= $2', [bytes, maxBytes]);
+  if (rowCount === 1) return true;
+  await client.query(
+    'UPDATE errored_upload_totals SET refused_uploads = refused_uploads + 1, refused_bytes = refused_bytes + $1, last_refused_at = now()',
+    [bytes],
+  );
+  return false;
+}
+
+/**
+ * Inserts `upload` on `client`, inside the caller's transaction when it has files or is errored
+ * (an errored upload is kept only within `erroredMaxBytes`, ERRORED_UPLOADS_MAX_BYTES).
+ */
+export async function insertUpload(client: PoolClient, upload: ReceivedUpload, erroredMaxBytes: number): Promise<Inserted> {
   const { bundle } = upload;
+  const errored = upload.error !== undefined;
+  if (errored && !(await admitErrored(client, bundle.body.length, erroredMaxBytes))) return 'over-quota';
   const { rows } = await client.query({ text: INSERT, query_timeout: INSERT_TIMEOUT_MS } as { text: string }, [
     upload.receipt, upload.receivedAt, bundle.endpoint, bundle.transport, bundle.contentType ?? null, bundle.compression, bundle.encrypted,
     bundle.nonce ?? null, bundle.body, bundle.identifier ?? null, bundle.compressedAtRest ?? false,
     upload.error === undefined ? 'pending' : 'errored', upload.error ?? null,
   ]);
   const id: number | undefined = rows[0]?.id;
-  if (id === undefined) return undefined;
+  if (id === undefined) {
+    if (errored) await client.query('UPDATE errored_upload_totals SET stored_bytes = stored_bytes - $1', [bundle.body.length]);
+    return 'stored-before';
+  }
   for (const file of bundle.files) {
     await client.query(
       `INSERT INTO bundle_files (bundle_id, field_name, filename, content_type, size, content) VALUES ($1, $2, $3, $4, $5, $6)`,
@@ -91,14 +119,14 @@ export async function connectWithin(pool: Pool, timeoutMs: number): Promise<Pool
   }
 }
 
-/** Stores one upload in its own transaction. Returns its bundle id (undefined: stored before). */
-export async function storeUpload(pool: Pool, upload: ReceivedUpload, connectTimeoutMs: number): Promise<number | undefined> {
+/** Stores one upload in its own transaction (see insertUpload). */
+export async function storeUpload(pool: Pool, upload: ReceivedUpload, connectTimeoutMs: number, erroredMaxBytes: number): Promise<Inserted> {
   const client = await connectWithin(pool, connectTimeoutMs);
   let broken = false;
   try {
-    if (upload.bundle.files.length === 0) return await insertUpload(client, upload);
+    if (upload.bundle.files.length === 0 && upload.error === undefined) return await insertUpload(client, upload, erroredMaxBytes);
     await client.query('BEGIN');
-    const id = await insertUpload(client, upload);
+    const id = await insertUpload(client, upload, erroredMaxBytes);
     await client.query('COMMIT');
     return id;
   } catch (error) {

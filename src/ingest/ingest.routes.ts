@@ -3,20 +3,25 @@
  * add-point.json, for CREATE (arrives as SOURCE, see create-method.ts), POST (form, multipart or
  * raw JSON), PUT (raw or gzip JSON), OPTIONS and HEAD.
  *
- * Order matters: the upload is stored before anything else can fail. A request whose payload
- * cannot be decoded is still stored (as an errored bundle, whole body kept) and answered 400.
+ * Order matters: before the body is read, the token (UPLOAD_TOKENS) and the admission limits
+ * (admission.ts: bytes in flight, per-address rates) are checked, so a refused upload costs
+ * nothing. Then the upload is stored before anything else can fail. A request whose payload
+ * cannot be decoded, or is beyond the limits, is still stored (as an errored bundle, whole body
+ * kept, within ERRORED_UPLOADS_MAX_BYTES) and answered 400.
  */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import type { Config } from '../config.ts';
 import { hasBearerToken } from '../crypto/bearer.ts';
 import { DcsError } from '../errors.ts';
 import { PayloadError } from '../payload/bundle-codec.ts';
+import { payloadLimits } from '../payload/check-payload.ts';
 import { randomUUID } from 'node:crypto';
 import { erroredBundle, type Endpoint, type NewBundle } from './bundle.repository.ts';
 import { compressForStorage } from './compress-at-rest.ts';
 import type { BundleNotifier } from './bundle-notifier.ts';
 import { CREATE_CARRIER } from './create-method.ts';
 import { FormError } from './form.ts';
+import type { Admission } from './admission.ts';
 import { refusal, REPLIES } from './replies.ts';
 import type { UploadStore } from './store-upload.ts';
 import { readUpload, transportOf, validateBundle, type IncomingUpload } from './upload.ts';
@@ -26,9 +31,12 @@ export interface IngestDeps {
   notifier: BundleNotifier;
   /** the database, or the spool when the database cannot take an upload */
   uploads: UploadStore;
+  admission: Admission;
 }
 
 const ALLOWED = 'CREATE, POST, PUT, HEAD, OPTIONS';
+/** Larger bodies are compressed for storage after validation, not during: junk is not worth it (32 MB: 3.7 s). */
+const COMPRESS_WHILE_VALIDATING_MAX_BYTES = 1024 * 1024;
 
 function header(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];
@@ -41,16 +49,45 @@ function json(reply: FastifyReply, status: number, body: string): FastifyReply {
   return reply.code(status).header('content-type', 'application/json').send(Buffer.from(body));
 }
 
-function checkBearer(request: FastifyRequest, tokens: readonly string[]): void {
-  if (tokens.length === 0) return;
-  if (!hasBearerToken(header(request, 'authorization'), tokens)) throw new DcsError('DCS_ERR_UNAUTHORIZED');
+const methodOf = (request: FastifyRequest) => (request.method === CREATE_CARRIER ? 'CREATE' : request.method);
+
+/**
+ * Before the body is read: the upload token, then the admission limits. The bytes reserved are
+ * released when the reply has been sent (or the connection is gone).
+ */
+function admitUpload(deps: IngestDeps): onRequestAsyncHookHandler {
+  const { config, admission } = deps;
+  return async (request, reply) => {
+    const method = methodOf(request);
+    if (config.uploadsDisabled || method === 'OPTIONS' || method === 'HEAD') return;
+    if (config.uploadTokens.length > 0 && (method === 'PUT' || config.uploadTokensFor === 'all')
+      && !hasBearerToken(header(request, 'authorization'), config.uploadTokens)) {
+      throw new DcsError('DCS_ERR_UNAUTHORIZED');
+    }
+    const declared = Number(request.headers['content-length']);
+    if (declared > config.maxBodyBytes) {
+      // refused unread; closing spares reading (and discarding) the rest
+      reply.header('connection', 'close');
+      throw new DcsError('DCS_ERR_BODY_TOO_LARGE', `Upload larger than the limit of ${config.maxBodyBytes} bytes.`);
+    }
+    const bytes = Number.isSafeInteger(declared) && declared >= 0 ? declared : config.maxBodyBytes;
+    const outcome = await admission.admit(request.ip, bytes);
+    if (outcome.verdict === 'admitted') {
+      reply.raw.once('close', outcome.release);
+      return;
+    }
+    request.log.warn({ address: request.ip, verdict: outcome.verdict }, 'upload refused; the client keeps it and sends it again');
+    const { contentType, body } = refusal(header(request, 'x-pdk-identifier') !== undefined);
+    return reply.code(outcome.verdict === 'busy' ? 503 : 429).header('content-type', contentType)
+      .header('retry-after', String(outcome.retryAfterSeconds)).send(Buffer.from(body));
+  };
 }
 
 async function handleUpload(request: FastifyRequest, reply: FastifyReply, endpoint: Endpoint, deps: IngestDeps) {
   const { config } = deps;
   const receivedAt = new Date();
   const receipt = randomUUID();
-  const method = request.method === CREATE_CARRIER ? 'CREATE' : request.method;
+  const method = methodOf(request);
   if (config.uploadsDisabled) {
     return json(reply, 201, endpoint === 'bundle' ? REPLIES.bundleDisabled : REPLIES.pointDisabled);
   }
@@ -61,7 +98,6 @@ async function handleUpload(request: FastifyRequest, reply: FastifyReply, endpoi
     reply.header('allow', ALLOWED);
     throw new DcsError('DCS_ERR_METHOD_NOT_ALLOWED', `Method ${method} is not allowed here; use ${ALLOWED}.`);
   }
-  if (method === 'PUT') checkBearer(request, config.uploadTokens);
 
   const upload: IncomingUpload = {
     endpoint,
@@ -76,13 +112,16 @@ async function handleUpload(request: FastifyRequest, reply: FastifyReply, endpoi
     : undefined;
 
   let bundle;
-  let stored: Promise<NewBundle>;
+  let stored: Promise<NewBundle> | undefined;
+  const work = { inflatedBytes: 0 };
   try {
     bundle = await readUpload(upload);
-    stored = compressForStorage(bundle); // on the thread pool, while we validate
-    await validateBundle(bundle, keys, config.maxInflatedBytes);
+    // On the thread pool while we validate; a large body only once it is known to be worth keeping.
+    if (bundle.body.length <= COMPRESS_WHILE_VALIDATING_MAX_BYTES) stored = compressForStorage(bundle);
+    await validateBundle(bundle, keys, payloadLimits(config), work);
   } catch (error) {
     if (!(error instanceof FormError) && !(error instanceof PayloadError)) throw error;
+    deps.admission.charge(request.ip, work.inflatedBytes);
     const kept = await deps.uploads.keep({
       receipt,
       receivedAt,
@@ -90,11 +129,13 @@ async function handleUpload(request: FastifyRequest, reply: FastifyReply, endpoi
       bundle: erroredBundle({ endpoint, transport: transportOf(upload), contentType: upload.contentType, identifier: upload.identifier, rawBody: upload.rawBody }),
     });
     if (kept === 'refused') return refuse(reply, upload);
-    request.log.warn({ receipt, reason: error.message }, 'stored an undecodable upload as an errored bundle');
+    if (kept === 'not-kept') request.log.warn({ receipt, reason: error.message }, 'an undecodable upload was not kept: ERRORED_UPLOADS_MAX_BYTES is reached');
+    else request.log.warn({ receipt, reason: error.message }, 'stored an undecodable upload as an errored bundle');
     reply.header('x-dcs-error', error.message.slice(0, 200).replace(/[^\x20-\x7e]/g, '?'));
     return json(reply, 400, endpoint === 'bundle' ? REPLIES.unparsableBundle : REPLIES.unparsablePoint);
   }
-  const kept = await deps.uploads.keep({ receipt, receivedAt, bundle: await stored });
+  deps.admission.charge(request.ip, work.inflatedBytes);
+  const kept = await deps.uploads.keep({ receipt, receivedAt, bundle: await (stored ?? compressForStorage(bundle)) });
   if (kept === 'refused') return refuse(reply, upload);
   if (kept === 'stored') deps.notifier.bundleStored();
   if (endpoint === 'point') return json(reply, 201, REPLIES.pointAdded);
@@ -109,6 +150,6 @@ function refuse(reply: FastifyReply, upload: IncomingUpload): FastifyReply {
 export function registerIngestRoutes(app: FastifyInstance, deps: IngestDeps): void {
   const endpoints: [string, Endpoint][] = [['/data/add-bundle.json', 'bundle'], ['/data/add-point.json', 'point']];
   for (const [url, endpoint] of endpoints) {
-    app.all(url, (request, reply) => handleUpload(request, reply, endpoint, deps));
+    app.all(url, { onRequest: admitUpload(deps) }, (request, reply) => handleUpload(request, reply, endpoint, deps));
   }
 }

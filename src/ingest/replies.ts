@@ -33,7 +33,10 @@ export function refusal(sendsIdentifier: boolean): { contentType: string; body: 
     : { contentType: 'text/plain', body: 'The server cannot store uploads right now; please retry later.\n' };
 }
 
-/** On every reply: extensions without host permissions preflight, and must be let through. */
+/** The routes whose replies carry CORS_HEADERS (app.ts): the upload endpoints, nothing else. */
+export const CORS_ROUTES: readonly string[] = ['/data/add-bundle.json', '/data/add-point.json'];
+
+/** On every upload reply: extensions without host permissions preflight, and must be let through. */
 export const CORS_HEADERS = {
   'access-control-allow-origin': '*',
   'access-control-allow-methods': 'CREATE, POST, PUT, HEAD, OPTIONS',

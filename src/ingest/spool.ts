@@ -82,6 +82,8 @@ export class Spool {
     readonly dir: string,
     private readonly maxBytes: number,
     private readonly log: Logger,
+    /** ERRORED_UPLOADS_MAX_BYTES: undecodable uploads beyond it are not kept when drained either */
+    private readonly erroredMaxBytes = Number.MAX_SAFE_INTEGER,
   ) {}
 
   /** Creates the directories, clears what crashed writers left half-written, counts what waits. */
@@ -204,7 +206,7 @@ export class Spool {
     await client.query('BEGIN');
     try {
       for (const { upload } of uploads) {
-        if ((await insertUpload(client, upload)) !== undefined) inserted += 1;
+        if (typeof (await insertUpload(client, upload, this.erroredMaxBytes)) === 'number') inserted += 1;
       }
       await client.query('COMMIT');
     } catch (error) {

@@ -9,7 +9,8 @@ import type { Logger } from '../log.ts';
 import { storeUpload, type ReceivedUpload } from './bundle.repository.ts';
 import type { Spool } from './spool.ts';
 
-export type StoreOutcome = 'stored' | 'spooled' | 'refused';
+/** `not-kept`: an undecodable upload beyond ERRORED_UPLOADS_MAX_BYTES (answered as usual, counted). */
+export type StoreOutcome = 'stored' | 'spooled' | 'refused' | 'not-kept';
 
 export interface UploadStore {
   keep(upload: ReceivedUpload): Promise<StoreOutcome>;
@@ -18,7 +19,7 @@ export interface UploadStore {
 /** How often the "spooling" and "refusing" warnings repeat while the condition lasts. */
 const WARN_EVERY_MS = 60_000;
 
-export function createUploadStore(pool: Pool, spool: Spool, connectTimeoutMs: number, log: Logger): UploadStore {
+export function createUploadStore(pool: Pool, spool: Spool, limits: { connectTimeoutMs: number; erroredMaxBytes: number }, log: Logger): UploadStore {
   const warned = { spooled: 0, refused: 0 };
   const counts = { spooled: 0, refused: 0 };
   const report = (kind: 'spooled' | 'refused', detail: object, message: string) => {
@@ -34,8 +35,7 @@ export function createUploadStore(pool: Pool, spool: Spool, connectTimeoutMs: nu
     async keep(upload) {
       let dbError: unknown;
       try {
-        await storeUpload(pool, upload, connectTimeoutMs);
-        return 'stored';
+        return (await storeUpload(pool, upload, limits.connectTimeoutMs, limits.erroredMaxBytes)) === 'over-quota' ? 'not-kept' : 'stored';
       } catch (error) {
         // Whatever the reason (down, slow, full, a failing statement), the upload is not lost.
         dbError = error;

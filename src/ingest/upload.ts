@@ -1,11 +1,12 @@
 /**
  * From an HTTP request to a bundle row: undo the transport (form field, multipart part, base64)
- * and check that the payload decodes (decrypt, gunzip, JSON) to the right shape, so a bad upload
- * is answered 400 at once. What is stored is the payload as sent, still compressed/encrypted.
+ * and check that the payload decodes (decrypt, gunzip, JSON) to the right shape within the limits,
+ * so a bad upload is answered 400 at once. What is stored is the payload as sent, still compressed/encrypted.
  */
 import type { BoxKeys } from '../crypto/box.ts';
 import { decodeBase64 } from '../crypto/box.ts';
-import { decodePayloadAsync, parseJson, PayloadError } from '../payload/bundle-codec.ts';
+import { PayloadError } from '../payload/bundle-codec.ts';
+import { checkPayload, type PayloadLimits } from '../payload/check-payload.ts';
 import type { Endpoint, NewBundle, Transport } from './bundle.repository.ts';
 import { FormError, parseMultipart, parseUrlEncoded } from './form.ts';
 
@@ -71,13 +72,12 @@ export async function readUpload(upload: IncomingUpload): Promise<NewBundle> {
   }
 }
 
-/** Decodes the payload fully and checks its shape. Rejects with PayloadError. */
-export async function validateBundle(bundle: NewBundle, keys: BoxKeys | undefined, maxInflatedBytes: number): Promise<void> {
-  const value = parseJson(await decodePayloadAsync(bundle, keys, maxInflatedBytes));
-  if (bundle.endpoint === 'bundle' && !Array.isArray(value)) {
-    throw new PayloadError('a bundle must be a JSON array of data points');
-  }
-  if (bundle.endpoint === 'point' && (value === null || typeof value !== 'object')) {
-    throw new PayloadError('a data point must be a JSON object');
-  }
+/**
+ * Checks that the payload decodes to the right shape within `limits`, in bounded memory
+ * (payload/check-payload.ts). Rejects with PayloadError.
+ */
+export async function validateBundle(bundle: NewBundle, keys: BoxKeys | undefined, limits: PayloadLimits, work?: { inflatedBytes: number }): Promise<void> {
+  const { rootIsArray } = await checkPayload(bundle, keys, limits, work);
+  // add-point.json takes one point, or (as the original did) an array of them
+  if (bundle.endpoint === 'bundle' && !rootIsArray) throw new PayloadError('a bundle must be a JSON array of data points');
 }

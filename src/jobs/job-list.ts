@@ -10,7 +10,7 @@ import { alertDigestJob } from '../monitoring/alert-digest.job.ts';
 import { serverHealthJob } from '../monitoring/server-health.job.ts';
 import { sourceStatisticsJob } from '../monitoring/source-statistics.job.ts';
 import { statusChecksJob } from '../monitoring/status-checks.job.ts';
-import type { JobDefinition } from './job.ts';
+import type { JobDefinition } from '../job-contract.ts';
 
 export const JOBS: readonly JobDefinition[] = [sourceStatisticsJob, statusChecksJob, alertDigestJob, serverHealthJob, nightlyExportJob, reportJobsJob, asinHarvestJob, keepaEnrichJob];
 

@@ -1,7 +1,8 @@
 /** The run history of scheduled jobs (table job_runs) and their cumulative totals (job_totals). */
 import os from 'node:os';
+import type { QueryResultRow } from 'pg';
 import type { Pool, PoolClient } from '../db/database.ts';
-import type { JobCounts } from './job.ts';
+import type { JobCounts } from '../job-contract.ts';
 
 export type JobTrigger = 'schedule' | 'cli' | 'dashboard';
 export type JobOutcome = 'running' | 'succeeded' | 'failed' | 'interrupted';
@@ -19,7 +20,7 @@ export interface JobRun {
   pid: number | null;
 }
 
-function rowToJobRun(row: Record<string, any>): JobRun {
+function rowToJobRun(row: QueryResultRow): JobRun {
   return {
     id: row.id,
     job: row.job,

@@ -6,7 +6,7 @@
  * interrupted by the next one. Every run is recorded in job_runs.
  */
 import { coerceError } from '../errors.ts';
-import type { JobContext, JobCounts, JobDefinition } from './job.ts';
+import type { JobContext, JobCounts, JobDefinition } from '../job-contract.ts';
 import { finishJobRun, insertJobRun, type JobTrigger } from './job-runs.repository.ts';
 
 // Advisory locks are (int4, int4): the first says "webmunk-dcs job", the second is the name's hash.

@@ -3,7 +3,7 @@
  * alerts to the study team, as the original's pdk_send_alert_digest (sent even when there are
  * none). Throws when the mail cannot be sent, so the run is recorded as failed.
  */
-import type { JobDefinition } from '../jobs/job.ts';
+import type { JobDefinition } from '../job-contract.ts';
 import { sendMail } from '../mail/mailer.ts';
 import { composeAlertDigest } from './alert-digest.ts';
 import { listActiveAlerts } from './alerts.repository.ts';

@@ -1,8 +1,15 @@
 /**
  * The alert digest e-mail, laid out as the original's templates (mail/pdk_alert_digest_mail_*.txt)
  * render: a subject with the number of sources that have active alerts, and one block per source.
+ * Unlike the original, a source identifier (chosen by whoever uploads) is quoted, cut to
+ * SOURCE_LENGTH characters and escaped, and each alert's message is kept to one line of at most
+ * MESSAGE_LENGTH characters, so an uploader cannot write lines into the study's e-mail.
  */
 import type { Alert } from './alerts.repository.ts';
+import { oneLine, quoteText } from './plain-text.ts';
+
+export const SOURCE_LENGTH = 100;
+export const MESSAGE_LENGTH = 1000;
 
 const AP_MONTHS = ['Jan.', 'Feb.', 'March', 'April', 'May', 'June', 'July', 'Aug.', 'Sept.', 'Oct.', 'Nov.', 'Dec.'];
 
@@ -43,8 +50,10 @@ export function composeAlertDigest(alerts: readonly Alert[], timeZone: string): 
   // What the original's template renders, blank lines included, before it collapses them.
   let text = '\nThe following alerts were active as of this e-mail:\n\n';
   for (const [source, list] of bySource) {
-    text += `\n${source}: ${list.length} Alert(s)\n`;
-    for (const alert of list) text += ` - ${alert.name}: ${alert.details.message ?? ''} (${formatDjangoDateTime(alert.created, timeZone)})\n`;
+    text += `\n${quoteText(source, SOURCE_LENGTH)}: ${list.length} Alert(s)\n`;
+    for (const alert of list) {
+      text += ` - ${oneLine(alert.name, 200)}: ${oneLine(String(alert.details.message ?? ''), MESSAGE_LENGTH)} (${formatDjangoDateTime(alert.created, timeZone)})\n`;
+    }
     text += '\n';
   }
   while (text.includes('\n\n\n')) text = text.replaceAll('\n\n\n', '\n\n');

@@ -2,6 +2,7 @@
  * Alerts (table alerts, the original's DataSourceAlert) and the state machine every status check
  * shares (pdk-server.md §9.2), applied to a whole check at once rather than source by source.
  */
+import type { QueryResultRow } from 'pg';
 import { withTransaction, type Pool, type PoolClient } from '../db/database.ts';
 
 export type AlertLevel = 'info' | 'warning' | 'critical';
@@ -32,7 +33,7 @@ export interface AlertChanges {
   closed: number;
 }
 
-function rowToAlert(row: Record<string, any>): Alert {
+function rowToAlert(row: QueryResultRow): Alert {
   return {
     id: row.id,
     source: row.source,

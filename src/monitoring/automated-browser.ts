@@ -16,7 +16,3 @@ export function automationSignatures(userAgent: string | null | undefined): stri
   if (extra) found.add(extra[1]);
   return [...found];
 }
-
-export function isAutomatedUserAgent(userAgent: string | null | undefined): boolean {
-  return automationSignatures(userAgent).length > 0;
-}

@@ -6,6 +6,7 @@ import { Counter, Gauge, Registry } from 'prom-client';
 import type { Pool } from '../db/database.ts';
 import { spoolStats } from '../ingest/spool.ts';
 import { JOBS } from '../jobs/job-list.ts';
+import { readProcessingLag } from './processing-lag.ts';
 
 interface JobValues {
   job: string;
@@ -22,7 +23,17 @@ export interface MetricValues {
   bundlesErrored: number;
   pointsStored: number;
   processingLagSeconds: number;
+  /** undecodable uploads kept, and those refused beyond ERRORED_UPLOADS_MAX_BYTES */
+  erroredUploadBytes: number;
+  erroredUploadsRefused: number;
   jobs: JobValues[];
+}
+
+/** This process's upload admission (ingest/admission.ts): bytes in flight and uploads refused. */
+export interface UploadAdmissionCounts {
+  inflightBytes: number;
+  refusedBusy: number;
+  refusedRateLimited: number;
 }
 
 /** The numbers behind /metrics, read now. */
@@ -35,7 +46,8 @@ export async function readMetricValues(pool: Pool): Promise<MetricValues> {
       (SELECT count(*) FROM bundles WHERE status = 'pending') AS pending,
       (SELECT count(*) FROM bundles WHERE status = 'errored') AS errored,
       (SELECT coalesce(sum(point_count), 0) FROM data_sources)::bigint AS points,
-      coalesce(extract(epoch FROM now() - (SELECT received_at FROM bundles WHERE status = 'pending' ORDER BY id LIMIT 1)), 0)::float8 AS lag`);
+      (SELECT stored_bytes FROM errored_upload_totals) AS errored_bytes,
+      (SELECT refused_uploads FROM errored_upload_totals) AS errored_refused`);
   const jobs = pool.query(
     `WITH names AS (SELECT unnest($1::text[]) AS job UNION SELECT job FROM job_totals)
      SELECT n.job, coalesce(t.runs, 0) AS runs, coalesce(t.failures, 0) AS failures, coalesce(t.seconds, 0) AS seconds,
@@ -53,13 +65,15 @@ export async function readMetricValues(pool: Pool): Promise<MetricValues> {
      ORDER BY n.job`,
     [JOBS.map((job) => job.name)],
   );
-  const [{ rows: [t] }, { rows: jobRows }] = await Promise.all([totals, jobs]);
+  const [{ rows: [t] }, { rows: jobRows }, lag] = await Promise.all([totals, jobs, readProcessingLag(pool)]);
   return {
     bundlesReceived: t.received,
     bundlesPending: t.pending,
     bundlesErrored: t.errored,
     pointsStored: t.points,
-    processingLagSeconds: Math.max(0, t.lag),
+    processingLagSeconds: lag.seconds,
+    erroredUploadBytes: Number(t.errored_bytes ?? 0),
+    erroredUploadsRefused: Number(t.errored_refused ?? 0),
     jobs: jobRows.map((r) => ({ job: r.job, runs: r.runs, failures: r.failures, seconds: r.seconds, lastSeconds: r.last_seconds, lastSuccess: r.last_success })),
   };
 }
@@ -97,6 +111,8 @@ export function createMetricsRegistry(pool: Pool): Registry {
   counter('dcs_bundles_errored_total', 'Bundles that could not be decoded or failed processing.', (v) => v.bundlesErrored);
   gauge('dcs_bundles_pending', 'Bundles waiting to be processed.', (v) => v.bundlesPending);
   counter('dcs_points_stored_total', 'Data points stored (sum of the per-source counts).', (v) => v.pointsStored);
+  gauge('dcs_errored_upload_bytes', 'Bytes of undecodable uploads kept (limit: ERRORED_UPLOADS_MAX_BYTES).', (v) => v.erroredUploadBytes);
+  counter('dcs_errored_uploads_not_kept_total', 'Undecodable uploads answered but not kept: ERRORED_UPLOADS_MAX_BYTES was reached.', (v) => v.erroredUploadsRefused);
   gauge('dcs_processing_lag_seconds', 'Age of the oldest pending bundle, 0 when none is pending.', (v) => v.processingLagSeconds);
   jobCounter('dcs_job_runs_total', 'Finished runs of each scheduled job.', (j) => j.runs);
   jobCounter('dcs_job_failures_total', 'Failed runs of each scheduled job.', (j) => j.failures);
@@ -110,12 +126,21 @@ export function createMetricsRegistry(pool: Pool): Registry {
  * The metrics that do not need the database, so /metrics still answers during an outage: whether
  * the database answered this scrape, and the upload spool that fills meanwhile.
  */
-export function createLocalMetricsRegistry(spoolDir: string, databaseUp: () => boolean): Registry {
+export function createLocalMetricsRegistry(spoolDir: string, databaseUp: () => boolean, admission?: () => UploadAdmissionCounts): Registry {
   const registry = new Registry();
   let reading: Promise<{ files: number; bytes: number }> | undefined;
   const read = () => (reading ??= spoolStats(spoolDir).finally(() => { reading = undefined; }));
   new Gauge({ name: 'dcs_database_up', help: '1 when the database answered this scrape, 0 when it could not be reached.', registers: [registry], collect() { this.set(databaseUp() ? 1 : 0); } });
   new Gauge({ name: 'dcs_spooled_uploads', help: 'Uploads kept in the spool (SPOOL_DIR) until the database takes them.', registers: [registry], async collect() { this.set((await read()).files); } });
   new Gauge({ name: 'dcs_spool_bytes', help: 'Size of the uploads in the spool.', registers: [registry], async collect() { this.set((await read()).bytes); } });
+  if (admission) {
+    new Gauge({ name: 'dcs_upload_inflight_bytes', help: 'Upload bytes this process holds now (limit: UPLOAD_MAX_INFLIGHT_BYTES).', registers: [registry], collect() { this.set(admission().inflightBytes); } });
+    new Counter({ name: 'dcs_uploads_refused_total', help: 'Uploads this process refused before reading them (the client sends them again): busy = UPLOAD_MAX_INFLIGHT_BYTES, rate-limited = UPLOAD_RATE_PER_MINUTE or UPLOAD_BYTES_PER_MINUTE.', labelNames: ['reason'], registers: [registry], collect() {
+      const counts = admission();
+      this.reset();
+      this.inc({ reason: 'busy' }, counts.refusedBusy);
+      this.inc({ reason: 'rate-limited' }, counts.refusedRateLimited);
+    } });
+  }
   return registry;
 }

@@ -8,7 +8,7 @@ import { hasBearerToken } from '../crypto/bearer.ts';
 import type { Pool } from '../db/database.ts';
 import { DcsError, isDatabaseUnavailable } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { createLocalMetricsRegistry, createMetricsRegistry } from './metrics.ts';
+import { createLocalMetricsRegistry, createMetricsRegistry, type UploadAdmissionCounts } from './metrics.ts';
 
 /** How long /healthz waits for the database before answering 503. */
 export const HEALTH_TIMEOUT_MS = 2_000;
@@ -26,11 +26,11 @@ export async function isDatabaseReachable(pool: Pool, timeoutMs = HEALTH_TIMEOUT
   }
 }
 
-export function registerMonitoringRoutes(app: FastifyInstance, deps: { pool: Pool; config: Config; log: Logger }): void {
+export function registerMonitoringRoutes(app: FastifyInstance, deps: { pool: Pool; config: Config; log: Logger; uploadAdmission?: () => UploadAdmissionCounts }): void {
   const { pool, config } = deps;
   const registry = createMetricsRegistry(pool);
   let databaseUp = true;
-  const local = createLocalMetricsRegistry(config.spoolDir, () => databaseUp);
+  const local = createLocalMetricsRegistry(config.spoolDir, () => databaseUp, deps.uploadAdmission);
 
   app.get('/metrics', async (request, reply) => {
     if (config.metricsToken && !hasBearerToken(request.headers.authorization?.slice(0, 1024), [config.metricsToken])) {

@@ -3,7 +3,8 @@
  * plots, and the pruning of snapshots older than 30 days.
  */
 import type { Pool } from '../db/database.ts';
-import type { JobDefinition } from '../jobs/job.ts';
+import type { JobDefinition } from '../job-contract.ts';
+import { readProcessingLag } from './processing-lag.ts';
 
 /** Snapshots kept (days). */
 export const SNAPSHOT_DAYS = 30;
@@ -26,6 +27,7 @@ export interface HealthSnapshot {
 // their partial indexes; the point total is the sum of the per-source counters.
 // "added" is the difference from the previous snapshot (0 for the first, which has nothing to
 // compare with; never negative, e.g. after bundles were deleted or points reprocessed).
+// $1 is the processing lag (processing-lag.ts).
 const INSERT_SNAPSHOT_SQL = `
 WITH previous AS (
   SELECT bundles_received, points_total FROM server_health_snapshots ORDER BY taken_at DESC LIMIT 1
@@ -35,21 +37,19 @@ now_counts AS (
     (SELECT count(*) FROM bundles) AS received,
     (SELECT count(*) FROM bundles WHERE status = 'pending') AS pending,
     (SELECT count(*) FROM bundles WHERE status = 'errored') AS errored,
-    (SELECT coalesce(sum(point_count), 0) FROM data_sources)::bigint AS points,
-    -- the lowest pending id is the oldest pending bundle (one probe of bundles_pending)
-    (SELECT received_at FROM bundles WHERE status = 'pending' ORDER BY id LIMIT 1) AS oldest_pending
+    (SELECT coalesce(sum(point_count), 0) FROM data_sources)::bigint AS points
 )
 INSERT INTO server_health_snapshots (taken_at, bundles_received, bundles_added, bundles_pending, bundles_errored,
                                      points_total, points_added, processing_lag_seconds)
 SELECT clock_timestamp(), c.received, coalesce(greatest(0, c.received - p.bundles_received), 0), c.pending, c.errored,
-       c.points, coalesce(greatest(0, c.points - p.points_total), 0),
-       coalesce(greatest(0, extract(epoch FROM clock_timestamp() - c.oldest_pending)), 0)
+       c.points, coalesce(greatest(0, c.points - p.points_total), 0), $1
 FROM now_counts c LEFT JOIN previous p ON true
 RETURNING *`;
 
 /** Takes one snapshot now. */
 export async function insertHealthSnapshot(pool: Pool): Promise<HealthSnapshot> {
-  const { rows } = await pool.query(INSERT_SNAPSHOT_SQL);
+  const lag = await readProcessingLag(pool);
+  const { rows } = await pool.query(INSERT_SNAPSHOT_SQL, [lag.seconds]);
   const r = rows[0];
   return {
     takenAt: r.taken_at,

@@ -5,7 +5,7 @@
  * docs/monitoring.md.
  */
 import type { Pool } from '../db/database.ts';
-import type { JobDefinition } from '../jobs/job.ts';
+import type { JobDefinition } from '../job-contract.ts';
 import { FOLD_POSITIVE_SQL, FOLD_REMOVALS_SQL, PRUNE_RECENT_SQL, RECOMPUTE_SOURCES_SQL } from './statistics.sql.ts';
 
 /** Delta rows per fold transaction: bounds the memory and the size of one transaction. */

@@ -3,7 +3,7 @@
  * the alert state machine (alerts.repository.ts). A check not in ENABLED_CHECKS closes all its
  * active alerts. Each check costs a few set-based queries, whatever the number of sources.
  */
-import type { JobDefinition } from '../jobs/job.ts';
+import type { JobDefinition } from '../job-contract.ts';
 import { applyCheckOutcomes, type AlertChanges } from './alerts.repository.ts';
 import { automatedBrowserCheck } from './checks/automated-browser.ts';
 import { ELIGIBLE_SOURCES, type StatusCheck } from './checks/check.ts';

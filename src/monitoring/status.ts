@@ -1,6 +1,7 @@
 /** The numbers `dcs status` prints: queue state, the upload spool, points and participants. */
 import type { Pool } from '../db/database.ts';
 import { spoolStats } from '../ingest/spool.ts';
+import { readProcessingLag } from './processing-lag.ts';
 
 export interface ServerStatus {
   bundles: number;
@@ -8,9 +9,14 @@ export interface ServerStatus {
   bundlesErrored: number;
   bundlesProcessed: number;
   oldestPendingReceivedAt: string | null;
+  /** age of the oldest pending bundle (processing-lag.ts), 0 when none is pending */
+  processingLagSeconds: number;
   /** uploads kept in this machine's spool (SPOOL_DIR) until the database takes them */
   spooled: number;
   spoolBytes: number;
+  /** undecodable uploads kept (ERRORED_UPLOADS_MAX_BYTES), and those answered but not kept beyond it */
+  erroredUploadBytes: number;
+  erroredUploadsNotKept: number;
   points: number;
   pointsRejected: number;
   sources: number;
@@ -18,26 +24,29 @@ export interface ServerStatus {
 }
 
 export async function readStatus(pool: Pool, spoolDir: string): Promise<ServerStatus> {
-  const spool = await spoolStats(spoolDir);
-  const { rows } = await pool.query(`
+  const [spool, lag, { rows }] = await Promise.all([spoolStats(spoolDir), readProcessingLag(pool), pool.query(`
     SELECT
       (SELECT count(*) FROM bundles) AS bundles,
       (SELECT count(*) FROM bundles WHERE status = 'pending') AS pending,
       (SELECT count(*) FROM bundles WHERE status = 'errored') AS errored,
-      (SELECT min(received_at) FROM bundles WHERE status = 'pending') AS oldest_pending,
       (SELECT coalesce(sum(points_rejected), 0) FROM bundles WHERE points_rejected > 0) AS rejected,
       (SELECT coalesce(sum(point_count), 0) FROM data_sources) AS points,
+      (SELECT stored_bytes FROM errored_upload_totals) AS errored_bytes,
+      (SELECT refused_uploads FROM errored_upload_totals) AS errored_not_kept,
       (SELECT count(*) FROM data_sources) AS sources,
-      (SELECT max(latest_point_recorded) FROM data_sources) AS latest_recorded`);
+      (SELECT max(latest_point_recorded) FROM data_sources) AS latest_recorded`)]);
   const r = rows[0];
   return {
     bundles: r.bundles,
     bundlesPending: r.pending,
     bundlesErrored: r.errored,
     bundlesProcessed: r.bundles - r.pending - r.errored,
-    oldestPendingReceivedAt: r.oldest_pending?.toISOString() ?? null,
+    oldestPendingReceivedAt: lag.oldestPendingReceivedAt?.toISOString() ?? null,
+    processingLagSeconds: Math.round(lag.seconds),
     spooled: spool.files,
     spoolBytes: spool.bytes,
+    erroredUploadBytes: Number(r.errored_bytes ?? 0),
+    erroredUploadsNotKept: Number(r.errored_not_kept ?? 0),
     points: Number(r.points),
     pointsRejected: Number(r.rejected),
     sources: r.sources,

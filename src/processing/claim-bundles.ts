@@ -36,9 +36,9 @@ let averageBundleBytes = 256 * 1024;
 const int8 = (field: Buffer | null) => Number(field!.readBigInt64BE(0));
 
 /**
- * Locks and reads the oldest pending bundles (or those of `onlyIds`), at most ~1 MB of JSON, in
- * one statement: a binary COPY, so bodies come as bytes, not hex text (src/db/copy-binary.ts), and
- * receipt times as exact microseconds.
+ * Locks and reads the pending bundles of lowest id (or those of `onlyIds`), up to
+ * MAX_BATCH_JSON_BYTES of JSON, in one statement: a binary COPY, so bodies come as bytes, not hex
+ * text (src/db/copy-binary.ts), and receipt times as exact microseconds.
  */
 export async function claimBundles(client: PoolClient, limit: number, onlyIds?: number[]): Promise<ClaimedBundle[]> {
   const lock = onlyIds ? onlyIds.length : Math.min(limit, Math.ceil(MAX_BATCH_JSON_BYTES / averageBundleBytes) + 1);

@@ -73,6 +73,11 @@ function attachmentRefs(value: unknown, out: { k: string; f: string }[]): void {
   }
 }
 
+/** A bundle's counts before any of its points; a large bundle's pieces all add to one (large-bundle.ts). */
+export function emptyBundlePlan(): BundlePlan {
+  return { total: 0, rejected: 0, rejections: {}, sources: new Set() };
+}
+
 export function emptyPlan(): BatchPlan {
   return { decoded: [], points: [], bundles: [], needsSql: false };
 }
@@ -81,14 +86,15 @@ export function emptyPlan(): BatchPlan {
  * Adds a decoded bundle to `plan`; `values` is its text parsed, which the plan does not keep (a
  * batch's parsed points then die young, instead of filling the old generation until it commits).
  * `rules` are the data types with a secondary identifier; `hashInNode` false sends every hash to
- * PostgreSQL (hash-check.ts found this database hashing otherwise).
+ * PostgreSQL (hash-check.ts found this database hashing otherwise). `stats` receives the bundle's
+ * counts (the pieces of a large bundle share one).
  */
-export function planBundle(plan: BatchPlan, decoded: DecodedBundle, values: unknown[], rules: Map<string, SecondaryRuleRow>, hashInNode: boolean): void {
+export function planBundle(plan: BatchPlan, decoded: DecodedBundle, values: unknown[], rules: Map<string, SecondaryRuleRow>, hashInNode: boolean, stats = emptyBundlePlan()): void {
   const { bundle, text } = decoded;
   const index = plan.decoded.length;
   const spans = scanBundle(text);
   if (spans.length !== values.length) throw new Error(`bundle ${bundle.id}: ${spans.length} elements found in the text, ${values.length} parsed`);
-  const stats: BundlePlan = { total: values.length, rejected: 0, rejections: {}, sources: new Set() };
+  stats.total += values.length;
   plan.decoded.push(decoded);
   plan.bundles.push(stats);
   values.forEach((value, i) => {

@@ -14,6 +14,7 @@ import type { Logger } from '../log.ts';
 import { decodePayload, parseJson, PayloadError } from '../payload/bundle-codec.ts';
 import { claimBundles, recordFailure, type ClaimedBundle } from './claim-bundles.ts';
 import { hashesMatch } from './hash-check.ts';
+import { LARGE_BUNDLE_BYTES, storeLargeBundle } from './large-bundle.ts';
 import { POSTGRES_EPOCH_SECONDS } from './micros.ts';
 import { emptyPlan, planBundle, type BatchPlan } from './plan-points.ts';
 import type { SecondaryRuleRow } from './secondary.ts';
@@ -44,7 +45,7 @@ function boxKeys(config: Config) {
 }
 
 interface BatchContext {
-  recordedMicros: number;
+  recordedPgMicros: number;
   rules: Map<string, SecondaryRuleRow>;
   hashInNode: boolean;
 }
@@ -62,25 +63,39 @@ async function begin(deps: ProcessingDeps, client: PoolClient): Promise<BatchCon
       (SELECT json_agg(json_build_array(identifier, secondary_kind, secondary_path)) FROM data_types WHERE secondary_kind IS NOT NULL) AS rules`) as unknown as { rows: { now: string; rules: [string, SecondaryRuleRow['secondary_kind'], string[]][] | null }[] }[];
   const { now, rules } = results[2].rows[0];
   return {
-    recordedMicros: Number(now),
+    recordedPgMicros: Number(now),
     rules: new Map((rules ?? []).map(([id, kind, path]) => [id, { secondary_kind: kind, secondary_path: path }])),
     hashInNode: await hashesMatch(deps.pool, client, deps.log),
   };
 }
 
+interface Decoded {
+  plan: BatchPlan;
+  undecodable: { id: number; message: string }[];
+  /** The batch's first bundle, too large to parse whole: it is stored alone, as a stream (large-bundle.ts). */
+  large?: ClaimedBundle;
+}
+
 /**
- * Decodes claimed bundles and plans their points, one bundle at a time; those that cannot be
- * decoded are returned separately with the reason.
+ * Decodes claimed bundles and plans their points, one bundle at a time, up to LARGE_BUNDLE_BYTES
+ * of JSON text in all (the claim only estimates sizes: a gzip bomb looks small). Bundles left out
+ * stay pending and come first in a later batch; those that cannot be decoded are returned
+ * separately with the reason.
  */
-function decodeAndPlan(bundles: ClaimedBundle[], config: Config, context: BatchContext): { plan: BatchPlan; undecodable: { id: number; message: string }[] } {
+function decodeAndPlan(bundles: ClaimedBundle[], config: Config, context: BatchContext): Decoded {
   const plan = emptyPlan();
   const undecodable: { id: number; message: string }[] = [];
   const keys = boxKeys(config);
-  for (const bundle of bundles) {
-    let text: string;
+  let room = LARGE_BUNDLE_BYTES;
+  for (const [i, bundle] of bundles.entries()) {
+    let text: string | undefined;
     let points: unknown;
     try {
-      text = decodePayload(bundle, keys, config.maxInflatedBytes).trim();
+      text = decodePayload(bundle, keys, room)?.trim();
+      if (text === undefined) {
+        if (i === 0) return { plan, undecodable, large: bundle };
+        break;
+      }
       if (text.startsWith('{')) text = `[${text}]`; // add-point.json: one point
       points = parseJson(text);
       if (!Array.isArray(points)) throw new PayloadError('payload is not a JSON array of data points');
@@ -89,6 +104,7 @@ function decodeAndPlan(bundles: ClaimedBundle[], config: Config, context: BatchC
       undecodable.push({ id: bundle.id, message: error.message });
       continue;
     }
+    room -= text.length;
     planBundle(plan, { bundle, text }, points, context.rules, context.hashInNode);
   }
   return { plan, undecodable };
@@ -96,7 +112,7 @@ function decodeAndPlan(bundles: ClaimedBundle[], config: Config, context: BatchC
 
 /** Stores a planned batch on `client` (inside its transaction). */
 async function store(client: PoolClient, plan: BatchPlan, context: BatchContext): Promise<Omit<BatchResult, 'failed'>> {
-  const stored = await storeBatch(client, plan, context.rules, context.recordedMicros);
+  const stored = await storeBatch(client, plan, context.rules, context.recordedPgMicros);
   return stored.reduce((sum, row) => ({
     bundles: sum.bundles + 1,
     points: sum.points + row.total,
@@ -117,7 +133,16 @@ async function runBatch(deps: ProcessingDeps, limit: number, onlyIds?: number[])
       await client.query('COMMIT');
       return { result: EMPTY, ids };
     }
-    const { plan, undecodable } = decodeAndPlan(bundles, config, context);
+    const { plan, undecodable, large } = decodeAndPlan(bundles, config, context);
+    if (large) {
+      const result = await storeLargeBundle(client, large, boxKeys(config), config, context);
+      if (!result.stored) await recordFailure(client, large.id, result.error, config.processMaxAttempts);
+      await client.query('COMMIT');
+      return {
+        result: result.stored ? { bundles: 1, points: result.points, added: result.added, rejected: result.rejected, failed: 0 } : { ...EMPTY, failed: 1 },
+        ids,
+      };
+    }
     // Failures are recorded while the claim still locks the bundles: recorded after the commit,
     // another loop could claim and fail the same bundle meanwhile (attempts past the maximum).
     for (const { id, message } of undecodable) await recordFailure(client, id, message, config.processMaxAttempts);

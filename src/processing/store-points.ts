@@ -103,7 +103,7 @@ const FLAG = { true: Buffer.from(',"encrypted_transmission":true'), false: Buffe
  * Step 3: the COPY of the new points. A bundle text that is all ASCII (most are) is encoded once
  * and its points copied from it as bytes (offsets in the text are then offsets in the bytes).
  */
-async function copyNew(client: PoolClient, plan: BatchPlan, recordedMicros: number): Promise<void> {
+async function copyNew(client: PoolClient, plan: BatchPlan, recordedPgMicros: number): Promise<void> {
   const writer = new BinaryCopyWriter();
   const encoded: (Buffer | undefined | null)[] = plan.decoded.map(() => undefined);
   let rows = 0;
@@ -122,7 +122,7 @@ async function copyNew(client: PoolClient, plan: BatchPlan, recordedMicros: numb
     writer.textOften(p.userAgent);
     writer.int64(p.created!);
     writer.textOften(p.createdFrom);
-    writer.int64(recordedMicros);
+    writer.int64(recordedPgMicros);
     writer.int64(bundle.id);
     writer.int64Words(p.hash!.high, p.hash!.low);
     const flag = FLAG[bundle.encrypted ? 'true' : 'false'];
@@ -154,11 +154,21 @@ async function linkFiles(client: PoolClient, plan: BatchPlan): Promise<void> {
   );
 }
 
+/**
+ * How the bundles' own rows are written (large-bundle.ts stores one bundle in pieces): `partial`,
+ * not at all (a piece before the last); otherwise with `addedBefore[i]` points added by earlier
+ * pieces counted in.
+ */
+export interface BundleBookkeeping {
+  partial?: boolean;
+  addedBefore?: number[];
+}
+
 /** Step 4b: the counts for data_sources, source_point_deltas and the bundles. */
-async function recordBatch(client: PoolClient, plan: BatchPlan): Promise<StoredBundle[]> {
+async function recordBatch(client: PoolClient, plan: BatchPlan, bookkeeping: BundleBookkeeping): Promise<StoredBundle[]> {
   const sources = new Map<string, { latest: number; userAgent: string; n: number }>();
   const deltas = new Map<string, { source: string; generatorId: string; userAgent: string; n: number; first: number; last: number; received: number }>();
-  const added = plan.bundles.map(() => 0);
+  const added = plan.bundles.map((_, i) => bookkeeping.addedBefore?.[i] ?? 0);
   // Points come in runs of one source, type and user agent: their group key is built once a run.
   let last: PlannedPoint | undefined;
   let group = '';
@@ -190,23 +200,24 @@ async function recordBatch(client: PoolClient, plan: BatchPlan): Promise<StoredB
   }
   const s = [...sources.entries()];
   const d = [...deltas.values()];
+  const b = bookkeeping.partial ? [] : plan.decoded.map((_, i) => i);
   await client.query({ name: 'dcs-record-batch', text: RECORD_BATCH_SQL, values: [
     s.map(([source]) => source), integerArray(s.map(([, v]) => v.latest)), s.map(([, v]) => v.userAgent), integerArray(s.map(([, v]) => v.n)),
     d.map((v) => v.source), d.map((v) => v.generatorId), d.map((v) => v.userAgent), integerArray(d.map((v) => v.n)),
     integerArray(d.map((v) => v.first)), integerArray(d.map((v) => v.last)), integerArray(d.map((v) => v.received)),
-    plan.decoded.map((x) => x.bundle.id),
-    plan.bundles.map((b) => b.total), added, plan.bundles.map((b) => b.rejected),
-    plan.bundles.map((b) => (b.rejected > 0 ? JSON.stringify(b.rejections) : null)),
-    plan.bundles.map((b) => (b.sources.size > 0 ? JSON.stringify([...b.sources].sort()) : null)),
+    b.map((i) => plan.decoded[i].bundle.id),
+    b.map((i) => plan.bundles[i].total), b.map((i) => added[i]), b.map((i) => plan.bundles[i].rejected),
+    b.map((i) => (plan.bundles[i].rejected > 0 ? JSON.stringify(plan.bundles[i].rejections) : null)),
+    b.map((i) => (plan.bundles[i].sources.size > 0 ? JSON.stringify([...plan.bundles[i].sources].sort()) : null)),
   ] });
   return plan.decoded.map((x, i) => ({ id: x.bundle.id, total: plan.bundles[i].total, added: added[i], rejected: plan.bundles[i].rejected }));
 }
 
-/** Stores `plan` (see above); `recordedMicros` is the transaction's now(). */
-export async function storeBatch(client: PoolClient, plan: BatchPlan, rules: Map<string, SecondaryRuleRow>, recordedMicros: number): Promise<StoredBundle[]> {
+/** Stores `plan` (see above); `recordedPgMicros` is the transaction's now(), in microseconds since 2000 (micros.ts). */
+export async function storeBatch(client: PoolClient, plan: BatchPlan, rules: Map<string, SecondaryRuleRow>, recordedPgMicros: number, bookkeeping: BundleBookkeeping = {}): Promise<StoredBundle[]> {
   if (plan.needsSql) await resolveInSql(client, plan, rules);
   await markNew(client, plan);
-  await copyNew(client, plan, recordedMicros);
+  await copyNew(client, plan, recordedPgMicros);
   await linkFiles(client, plan);
-  return recordBatch(client, plan);
+  return recordBatch(client, plan, bookkeeping);
 }

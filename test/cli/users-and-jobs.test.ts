@@ -1,10 +1,11 @@
 /** `dcs users ...`, `dcs jobs` and `dcs run-job` as an operator runs them, in child processes. */
-import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyPassword } from '../../src/dashboard/auth/passwords.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { ROOT, runDcs } from '../helpers/dcs.ts';
+import { runDcs, spawnDcs } from '../helpers/dcs.ts';
 
 let db: TestDatabase;
 const dcs = (args: string[], input?: string, env: Record<string, string | undefined> = {}) => runDcs(args, { databaseUrl: db.url, input, env });
@@ -14,38 +15,23 @@ beforeAll(async () => {
 });
 afterAll(async () => db.drop());
 
-/** Starts `dcs serve`, returns its output once `pattern` appears (or it exits), then stops it. */
-function serveUntil(databaseUrl: string, pattern: RegExp): Promise<string> {
-  const env = { ...process.env, DATABASE_URL: databaseUrl, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' };
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/dcs.js'), 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  return new Promise((resolve) => {
-    const done = () => {
-      child.kill('SIGTERM');
-      resolve(output);
-    };
-    const timer = setTimeout(done, 60_000);
-    const onData = (data: Buffer) => {
-      output += data.toString();
-      if (pattern.test(output)) {
-        clearTimeout(timer);
-        done();
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    child.once('exit', () => resolve(output));
-  });
-}
-
 describe('first start', () => {
-  it('says which command creates the first dashboard user', async () => {
+  it('says which command creates the first dashboard user, with the listening line', async () => {
     const fresh = await createTestDatabase();
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dcs-first-start-'));
+    const server = spawnDcs(['start'], { databaseUrl: fresh.url, env: { DATA_DIR: dataDir } });
     try {
-      const output = await serveUntil(fresh.url, /No dashboard user yet.*\n/);
-      expect(output).toContain('No dashboard user yet. Create the first one with: npx dcs users create NAME --admin');
+      await server.waitFor(/job schedule running/);
+      const messages = server.output().split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line).msg as string);
+      const listening = messages.findIndex((m) => m.startsWith('webmunk-dcs listening on'));
+      expect(listening, server.output()).toBeGreaterThanOrEqual(0);
+      // right after the listening line, before the schedule (whose start may take a while)
+      expect(messages[listening + 1]).toBe('No dashboard user yet. Create the first one with: npx dcs users create NAME --admin (it asks for the password), then log in at /data/login');
+      expect(messages.indexOf('job schedule running')).toBeGreaterThan(listening + 1);
     } finally {
+      await server.stop();
       await fresh.drop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });

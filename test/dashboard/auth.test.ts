@@ -95,6 +95,39 @@ describe('dashboard login', () => {
     expect((await postLogin(server.baseUrl, 'gus', 'gus password', { 'x-forwarded-for': '198.51.100.10' })).status).toBe(303);
   });
 
+  it('counts parallel wrong passwords before checking them: at most 5 get 401, the rest 429', async () => {
+    await createStaff(server.db.pool, 'ida', 'idas password');
+    const from = { 'x-forwarded-for': '203.0.113.40' };
+    const replies = await Promise.all(Array.from({ length: 30 }, (_, i) => postLogin(server.baseUrl, 'ida', `guess ${i}`, from)));
+    const statuses = replies.map((r) => r.status);
+    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(5);
+    expect(statuses.filter((s) => s !== 401 && s !== 429)).toEqual([]);
+    const { rows } = await server.db.pool.query(`SELECT count(*)::int AS n FROM login_failures WHERE username = 'ida'`);
+    expect(rows[0].n).toBeLessThanOrEqual(5);
+    expect((await postLogin(server.baseUrl, 'ida', 'idas password', { 'x-forwarded-for': '203.0.113.41' })).status).toBe(429);
+  });
+
+  it('counts parallel attempts per address the same way: at most 20 get 401', async () => {
+    const from = { 'x-forwarded-for': '203.0.113.50' };
+    const replies = await Promise.all(Array.from({ length: 45 }, (_, i) => postLogin(server.baseUrl, `sprayed${i}`, 'Winter2026', from)));
+    const statuses = replies.map((r) => r.status);
+    expect(statuses.filter((s) => s === 401).length).toBeLessThanOrEqual(20);
+    expect(statuses.filter((s) => s !== 401 && s !== 429)).toEqual([]);
+  });
+
+  it('refuses an over-long user name or password with 400 and a clear message, and does not count it', async () => {
+    await createStaff(server.db.pool, 'jon', 'jons password');
+    const from = { 'x-forwarded-for': '203.0.113.60' };
+    const longName = await postLogin(server.baseUrl, 'j'.repeat(151), 'jons password', from);
+    expect(longName.status).toBe(400);
+    expect(await longName.text()).toContain('User names have at most 150 characters and passwords at most 1024.');
+    const longPassword = await postLogin(server.baseUrl, 'jon', 'p'.repeat(1025), from);
+    expect(longPassword.status).toBe(400);
+    const { rows } = await server.db.pool.query(`SELECT count(*)::int AS n FROM login_failures WHERE address = '203.0.113.60'`);
+    expect(rows[0].n).toBe(0);
+    expect((await postLogin(server.baseUrl, 'jon', 'jons password', from)).status).toBe(303);
+  });
+
   it('only returns to dashboard paths after login (no open redirect)', async () => {
     await createStaff(server.db.pool, 'hal', 'hals password');
     const response = await fetch(`${server.baseUrl}/data/login`, {
@@ -102,5 +135,27 @@ describe('dashboard login', () => {
       body: new URLSearchParams({ username: 'hal', password: 'hals password', next: '//evil.example/data/' }).toString(),
     });
     expect(response.headers.get('location')).toBe('/data/');
+  });
+});
+
+describe('session lifetime', () => {
+  const server = useTestServer({ SESSION_HOURS: '12', SESSION_MAX_HOURS: '24' });
+
+  it('ends a session SESSION_MAX_HOURS after the login, however much it is used', async () => {
+    await createStaff(server.db.pool, 'kim', 'kims password');
+    const response = await postLogin(server.baseUrl, 'kim', 'kims password');
+    expect(response.headers.getSetCookie()[0]).toContain(`Max-Age=${24 * 3600}`);
+    const cookie = response.headers.getSetCookie()[0].split(';')[0];
+    const home = () => fetch(`${server.baseUrl}/data/`, { headers: { cookie }, redirect: 'manual' });
+    // Logged in 23.5 hours ago, last used an hour ago: still on, but its idle extension stops at 24 hours.
+    await server.db.pool.query(`UPDATE staff_sessions SET created_at = now() - interval '23.5 hours', last_seen_at = now() - interval '1 hour'`);
+    expect((await home()).status).toBe(200);
+    const { rows: [session] } = await server.db.pool.query(`SELECT expires_at <= created_at + interval '24 hours' AS capped FROM staff_sessions`);
+    expect(session.capped).toBe(true);
+    // 25 hours after the login it is over, even with an expiry still ahead (e.g. SESSION_MAX_HOURS lowered since).
+    await server.db.pool.query(`UPDATE staff_sessions SET created_at = now() - interval '25 hours', expires_at = now() + interval '6 hours'`);
+    const after = await home();
+    expect(after.status).toBe(302);
+    expect(after.headers.get('location')).toBe('/data/login?next=%2Fdata%2F');
   });
 });

@@ -73,22 +73,27 @@ describe('home page', () => {
     await server.db.pool.query(`DELETE FROM data_sources WHERE source LIKE 'Z-%'`);
   });
 
+  it('ignores sort keys and group ids that are not its own (no 500 for ?sort=constructor or a huge group)', async () => {
+    for (const sort of ['constructor', '__proto__', 'toString', 'hasOwnProperty']) expect(rowOrder(await get(`/data/?sort=${sort}`)), sort).toEqual(['P-fresh', 'P-late', 'P-never']);
+    expect(rowOrder(await get('/data/?group=99999999999999999999'))).toEqual(['P-fresh', 'P-late', 'P-never']);
+  });
+
   it('adds, renames, moves, removes and restores sources, and never creates one on GET', async () => {
     let response = await post('/data/sources/add', { source: 'P-new', name: 'Newcomer', group: 'new', new_group: 'Wave 2' });
     expect(response.status).toBe(303);
-    expect(response.headers.get('location')).toBe('/data/?done=added&subject=P-new');
+    expect(response.headers.get('location')).toMatch(/^\/data\/\?done=added&subject=P-new&sig=[\w-]{22}$/);
     let page = await get(response.headers.get('location')!);
     expect(page).toContain('Source P-new added.');
     expect(page).toMatch(/<tr class="group-row"><th colspan="10">Wave 2<\/th><\/tr>\s*<tr class="source" data-source="P-new">/);
 
     response = await post('/data/sources/add', { source: 'P-new2', name: 'Newcomer' });
-    expect(response.headers.get('location')).toBe('/data/?failed=name-taken&subject=Newcomer');
+    expect(response.headers.get('location')).toMatch(/^\/data\/\?failed=name-taken&subject=Newcomer&sig=[\w-]{22}$/);
     expect(await get(response.headers.get('location')!)).toContain('The name Newcomer is already used by another source.');
     response = await post('/data/sources/add', { source: 'P-new' });
     expect(response.headers.get('location')).toContain('failed=source-exists');
 
     response = await post('/data/sources/rename', { source: 'P-fresh', name: 'Fresh <one>', return: '/data/?sort=name' });
-    expect(response.headers.get('location')).toBe('/data/?sort=name&done=renamed&subject=P-fresh');
+    expect(response.headers.get('location')).toMatch(/^\/data\/\?sort=name&done=renamed&subject=P-fresh&sig=[\w-]{22}$/);
     expect(sourceRow(await get('/data/'), 'P-fresh')).toContain('<td>Fresh &lt;one&gt;</td>');
 
     const { rows: [group] } = await server.db.pool.query(`SELECT id FROM source_groups WHERE name = 'Wave 2'`);
@@ -106,15 +111,40 @@ describe('home page', () => {
     await post('/data/sources/restore', { source: 'P-late' });
     expect(rowOrder(await get('/data/'))).toContain('P-late');
 
-    // An open redirect is refused: back to the home page instead.
-    response = await post('/data/sources/rename', { source: 'P-late', name: '', return: '//evil.example/' });
-    expect(response.headers.get('location')).toBe('/data/?done=renamed&subject=P-late');
 
     const before = await server.db.pool.query('SELECT count(*)::int AS n FROM data_sources');
     expect((await fetch(`${server.baseUrl}/data/source/nobody-here`, { headers: { cookie: login.cookie } })).status).toBe(404);
     expect((await fetch(`${server.baseUrl}/data/?q=nobody`, { headers: { cookie: login.cookie } })).status).toBe(200);
     const after = await server.db.pool.query('SELECT count(*)::int AS n FROM data_sources');
     expect(after.rows[0].n).toBe(before.rows[0].n);
+  });
+
+  it('never redirects an action off-site, also when that shows only after the path is normalised', async () => {
+    // `/data/../..//evil.example/` starts with /data/ but is `//evil.example/` once resolved.
+    for (const offSite of ['//evil.example/', '/data/../..//evil.example/', '/data/%2e%2e/%2e%2e//evil.example/', '/data/..\\..\\evil.example/']) {
+      const response = await post('/data/sources/rename', { source: 'P-late', name: '', return: offSite });
+      const location = response.headers.get('location')!;
+      expect(location, offSite).toMatch(/^\/data\/\?done=renamed&subject=P-late/);
+      expect(new URL(location, server.baseUrl).origin, offSite).toBe(server.baseUrl);
+    }
+    const response = await post('/data/sources/rename', { source: 'P-late', name: '', return: '/data/./source/../?q=late' });
+    expect(response.headers.get('location')).toMatch(/^\/data\/\?q=late&done=renamed&subject=P-late/);
+  });
+
+  it('shows a notice only with the signature this session gave it: a link cannot put its own text on the page', async () => {
+    const injected = 'Session expired: sign in again at https://evil.example';
+    const forged = await get(`/data/?failed=bad-file&subject=${encodeURIComponent(injected)}`);
+    expect(forged).not.toContain('evil.example');
+    expect(forged).not.toContain('could not be read');
+    expect(await get(`/data/?done=constructor&subject=x`)).not.toContain('class="notice');
+    const response = await post('/data/groups/add', { name: 'Wave 9' });
+    const location = response.headers.get('location')!;
+    expect(await get(location)).toContain('<p class="notice" role="status">Group Wave 9 created.</p>');
+    // Changed text, or another session's signature: no notice.
+    expect(await get(location.replace('Wave+9', 'Wave+6'))).not.toContain('class="notice');
+    const other = await logIn(server.baseUrl, 'ana', 'correct horse');
+    const elsewhere = await (await fetch(`${server.baseUrl}${location}`, { headers: { cookie: other.cookie } })).text();
+    expect(elsewhere).not.toContain('class="notice');
   });
 
   it('suppresses the alerts of a source and of a group at once, and enables them again', async () => {
@@ -143,13 +173,20 @@ describe('home page', () => {
     expect(source.group_id).toBeNull();
   });
 
-  it('refuses actions without the CSRF token', async () => {
+  it('refuses actions without the CSRF token, or with it only in the URL (the multipart upload alone takes it there)', async () => {
     const response = await fetch(`${server.baseUrl}/data/sources/remove`, {
       method: 'POST',
       headers: { cookie: login.cookie, 'content-type': 'application/x-www-form-urlencoded' },
       body: 'source=P-fresh',
     });
     expect(response.status).toBe(403);
+    const inUrl = await fetch(`${server.baseUrl}/data/sources/remove?_csrf=${encodeURIComponent(login.csrf)}`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { cookie: login.cookie, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'source=P-fresh',
+    });
+    expect(inUrl.status).toBe(403);
     const { rows: [row] } = await server.db.pool.query(`SELECT removed_at FROM data_sources WHERE source = 'P-fresh'`);
     expect(row.removed_at).toBeNull();
   });

@@ -121,8 +121,12 @@ describe('system health page', () => {
     const other = await failedBundle('sh-err2');
     const raw = await undecodableBundle();
 
+    // What ERRORED_UPLOADS_MAX_BYTES let in, and what it refused (kept by the upload path, ingest tests).
+    await server.db.pool.query('UPDATE errored_upload_totals SET stored_bytes = 2048, refused_uploads = 4');
     const page = await get(admin);
     expect(figure(page, 'Errored')).toBe('3');
+    expect(figure(page, 'Undecodable uploads kept')).toBe('2.0 KB');
+    expect(page).toContain('4 more not kept: the limit of 1.0 GB is reached');
     expect(page).toContain('3 bundles in all');
     expect(page).toContain('simulated failure &lt;b&gt;not bold&lt;/b&gt;');
     expect(page).toContain(`<input type="checkbox" name="bundle" value="${failed}"`);

@@ -162,13 +162,13 @@ describe('embedded PostgreSQL shared by app processes', () => {
   it('starts one server on a fresh data directory', async () => {
     first = await startServe(dataDir);
     expect(first.app.output()).toContain('creating the embedded PostgreSQL cluster');
-    expect((await fetch(`${first.baseUrl}/health`)).status).toBe(200);
+    expect((await fetch(`${first.baseUrl}/healthz`)).status).toBe(200);
     postmaster = pidFilePid(dataDir)!;
     expect(isAlive(postmaster)).toBe(true);
     expect(postmasters(dataDir)).toEqual([postmaster]);
     // PostgreSQL refuses to run as root: run as root, the app runs it as the user "postgres".
     if (process.getuid?.() === 0) expect(processUid(postmaster)).not.toBe(0);
-    // The app talks to it through its Unix socket (the /health check above used a connection).
+    // The app talks to it through its Unix socket (the /healthz check above used a connection).
     expect(sockets(dataDir)).toHaveLength(1);
     expect(await appConnections(dataDir)).toEqual(['socket']);
   }, SLOW);
@@ -185,7 +185,7 @@ describe('embedded PostgreSQL shared by app processes', () => {
     expect(pidFilePid(dataDir)).toBe(postmaster);
     expect(isAlive(postmaster)).toBe(true);
     expect(postmasters(dataDir)).toEqual([postmaster]);
-    expect((await fetch(`${first.baseUrl}/health`)).status).toBe(200);
+    expect((await fetch(`${first.baseUrl}/healthz`)).status).toBe(200);
   }, SLOW);
 
   it('adopts the server a killed app left running, and stops it on SIGTERM', async () => {
@@ -246,7 +246,7 @@ describe('embedded PostgreSQL: concurrent starts and stale state', () => {
     writeStalePidFile(await deadPid());
     const { app, baseUrl } = await startServe(dataDir);
     expect(app.output()).toContain('starting the embedded PostgreSQL');
-    expect((await fetch(`${baseUrl}/health`)).status).toBe(200);
+    expect((await fetch(`${baseUrl}/healthz`)).status).toBe(200);
     const postmaster = pidFilePid(dataDir)!;
     expect(postmasters(dataDir)).toEqual([postmaster]);
     // This data directory's path is too long for a Unix socket: TCP only.
@@ -283,7 +283,7 @@ describe.skipIf(process.getuid?.() !== 0)('embedded PostgreSQL run by a normal u
     const dataDir = freshDataDir();
     chownSync(dataDir, uid, uid);
     const { app, baseUrl } = await startServe(dataDir, { uid, gid: uid });
-    expect((await fetch(`${baseUrl}/health`)).status).toBe(200);
+    expect((await fetch(`${baseUrl}/healthz`)).status).toBe(200);
     const postmaster = pidFilePid(dataDir)!;
     expect(postmasters(dataDir)).toEqual([postmaster]);
     expect(processUid(postmaster)).toBe(uid);

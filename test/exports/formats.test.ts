@@ -68,10 +68,10 @@ describe('README.txt', () => {
     const readme = archive.get('README.txt')!.data.toString('utf8');
     expect(readme).toContain('\r\n');
     expect(readme).toMatch(/Dates: 2023-09-01 to 2023-09-30 \(whole days in America\/New_York, both included\), by Date Created/);
-    expect(readme).toMatch(/webmunk-extension-element-show \(Webmunk: Element Visible Events\): 2 points\r\n  48213077\t2\r\n/);
+    expect(readme).toMatch(/webmunk-extension-element-show \(Webmunk: Element Visible Events\): 2 points\r\n {2}48213077\t2\r\n/);
     expect(readme).toMatch(/webmunk-amazon-order \(Webmunk: Amazon Order Items\): 1 points/);
     expect(readme).toMatch(/pdk-web-visit \(.*\): 0 points/);
-    expect(readme).toMatch(/webmunk-amazon-order\.txt: Webmunk: Amazon Order Items; one row per item of an order\.\r\n  Source: participant identifier/);
+    expect(readme).toMatch(/webmunk-amazon-order\.txt: Webmunk: Amazon Order Items; one row per item of an order\.\r\n {2}Source: participant identifier/);
     expect(readme).toContain('  Order Tax: `order-tax`, else `order-Tax`');
     expect(readme).toContain('pdk-web-visit.txt: ');
     expect(readme).toContain('  Properties: the whole point as compact JSON');

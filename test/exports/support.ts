@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import yauzl from 'yauzl';
-import { writeExport, type ExportRequest } from '../../src/exports/write-export.ts';
+import type { ExportRequest } from '../../src/exports/export-request.ts';
+import { writeExport } from '../../src/exports/write-export.ts';
 import type { TestServer } from '../helpers/server.ts';
 import { FORM, gzipForm } from '../helpers/samples.ts';
 

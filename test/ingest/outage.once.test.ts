@@ -8,65 +8,18 @@
  * After each, every upload answered 201 is in `bundles` once and its point in `data_points` once.
  * Once-only (child servers, an embedded cluster of their own): not repeated on other versions.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useChildServers, type ChildServer } from '../helpers/child-server.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { ROOT } from '../helpers/dcs.ts';
 import { TcpProxy } from '../helpers/tcp-proxy.ts';
 import { testUpload, TRANSPORTS } from '../helpers/uploads.ts';
 
-interface ChildServer {
-  child: ChildProcess;
-  baseUrl: string;
-  output(): string;
-}
-
-const children: ChildProcess[] = [];
-const dirs: string[] = [];
-afterEach(async () => {
-  for (const child of children.splice(0)) {
-    if (child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      await exited;
-    }
-  }
-  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
-});
-
-function tempDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'dcs-outage-'));
-  dirs.push(dir);
-  return dir;
-}
-
-/** `dcs start` (web and worker, no scheduled jobs) with `env`; resolves once it listens. */
-async function startChild(env: Record<string, string>): Promise<ChildServer> {
-  const childEnv: NodeJS.ProcessEnv = { ...process.env, PORT: '0', HOST: '127.0.0.1', JOBS_DISABLED: 'true', LOG_LEVEL: 'info', UPLOAD_DB_TIMEOUT_MS: '1000', ...env };
-  if (!env.DATABASE_URL) delete childEnv.DATABASE_URL;
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin/dcs.js'), 'start'], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let output = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the server did not start:\n${output}`)), 120_000);
-    const onData = (data: Buffer) => {
-      output += data.toString();
-      const match = /listening on http:\/\/[^:]+:(\d+)/.exec(output);
-      if (match) {
-        clearTimeout(timer);
-        resolve(Number(match[1]));
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`the server exited (${code}):\n${output}`)));
-  });
-  return { child, baseUrl: `http://127.0.0.1:${port}`, output: () => output };
-}
+const servers = useChildServers();
+const startChild = servers.start;
+const tempDir = servers.tempDir;
 
 async function kill9(server: ChildServer): Promise<void> {
   const exited = new Promise((resolve) => server.child.once('exit', resolve));

@@ -300,6 +300,28 @@ describe('UPLOAD_TOKENS', () => {
   });
 });
 
+describe('UPLOAD_TOKENS_FOR=all', () => {
+  const server = useTestServer({ UPLOAD_TOKENS: 'study-token', UPLOAD_TOKENS_FOR: 'all' });
+
+  it('asks every upload method for the token, before reading the body', async () => {
+    const unauthorized = '{"message":"Missing or unknown bearer token.","code":"DCS_ERR_UNAUTHORIZED"}';
+    const uploads: [string, RequestInit][] = [
+      ['add-bundle.json', { method: 'POST', headers: FORM, body: gzipForm(samples(0, 1)) }],
+      ['add-bundle.json', { method: 'CREATE', body: JSON.stringify(samples(2)) }],
+      ['add-bundle.json', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(samples(3)) }],
+      ['add-bundle.json', { method: 'PUT', headers: { 'content-type': 'application/json' }, body: JSON.stringify(samples(4)) }],
+      ['add-point.json', { method: 'POST', headers: FORM, body: new URLSearchParams({ payload: JSON.stringify(samples(40)[0]) }).toString() }],
+    ];
+    for (const [path, init] of uploads) expectReply(await send(server, path, init), 401, unauthorized);
+    await expectNothingStored(server);
+    for (const [path, init] of uploads) {
+      const reply = await send(server, path, { ...init, headers: { ...(init.headers as Record<string, string>), authorization: 'Bearer study-token' } });
+      expect(reply.status).toBe(201);
+    }
+    expect((await server.db.pool.query('SELECT count(*)::int AS n FROM bundles')).rows[0].n).toBe(uploads.length);
+  });
+});
+
 describe('UPLOADS_DISABLED', () => {
   const server = useTestServer({ UPLOADS_DISABLED: 'true' });
 

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
-import type { JobDefinition } from '../../src/jobs/job.ts';
-import { cronOf, describeSchedule } from '../../src/jobs/job.ts';
+import { cronOf, describeSchedule, type JobDefinition } from '../../src/job-contract.ts';
 import { listJobRuns, listJobTotals } from '../../src/jobs/job-runs.repository.ts';
 import { runJob } from '../../src/jobs/run-job.ts';
 import { createLogger } from '../../src/log.ts';

@@ -6,7 +6,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.ts';
-import type { JobDefinition } from '../../src/jobs/job.ts';
+import type { JobDefinition } from '../../src/job-contract.ts';
 import { listJobRuns } from '../../src/jobs/job-runs.repository.ts';
 import { startScheduler, type Scheduler } from '../../src/jobs/scheduler.ts';
 import { createLogger } from '../../src/log.ts';

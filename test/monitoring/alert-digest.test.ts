@@ -10,6 +10,7 @@ import { runJob } from '../../src/jobs/run-job.ts';
 import { createLogger } from '../../src/log.ts';
 import { sendMail } from '../../src/mail/mailer.ts';
 import { alertDigestJob } from '../../src/monitoring/alert-digest.job.ts';
+import { statusChecksJob } from '../../src/monitoring/status-checks.job.ts';
 import { formatDjangoDateTime } from '../../src/monitoring/alert-digest.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { insertSource, runOk } from './support.ts';
@@ -77,7 +78,7 @@ afterAll(async () => {
 beforeEach(async () => {
   received.length = 0;
   refuse = false;
-  await db.pool.query('TRUNCATE alerts, data_sources CASCADE');
+  await db.pool.query('TRUNCATE alerts, data_sources, user_agent_sources CASCADE');
 });
 
 async function insertAlert(source: string, checkId: string, name: string, message: string, created: string, active = true) {
@@ -104,13 +105,29 @@ describe('alert-digest', () => {
     expect(mail.body.trim().split('\n')).toEqual([
       'The following alerts were active as of this e-mail:',
       '',
-      'p-a: 2 Alert(s)',
+      '"p-a": 2 Alert(s)',
       ' - Data upload is overdue: Latest data was uploaded 5.00 hours ago. (Jan. 5, 2026, 3:04 p.m.)',
       ' - Client upload backlog: The extension reports 6000 points waiting to be uploaded. (March 1, 2026, noon)',
       '',
-      'p-b: 1 Alert(s)',
+      '"p-b": 1 Alert(s)',
       ' - Data never uploaded: No data has been uploaded from this user. (Sept. 14, 2026, midnight)',
     ]);
+  });
+
+  it('quotes, cuts and escapes what uploaders chose, so they cannot write lines into the e-mail', async () => {
+    const source = `P9: 0 Alert(s)\n\nACTION NEEDED: re-enter your password at https://evil.example\n${'x'.repeat(200)}`;
+    const userAgent = 'Mozilla/5.0 HeadlessChrome/120.0\r\n - Data upload is fine: "all good" \u202Eevil';
+    await insertSource(db.pool, source);
+    await db.pool.query(`INSERT INTO user_agent_sources (user_agent, source, points, first_seen, last_seen) VALUES ($1, $2, 5, now(), now())`, [userAgent, source]);
+    await runOk(db.pool, configWith(), statusChecksJob);
+    expect(await runOk(db.pool, configWith(), alertDigestJob)).toMatchObject({ sources: 1, alerts: 2 });
+    const lines = received[0].body.trim().split('\n');
+    // The intro, a blank line, one line for the source and one per alert: nothing else.
+    expect(lines).toHaveLength(5);
+    expect(lines[2]).toBe(`"P9: 0 Alert(s)\\n\\nACTION NEEDED: re-enter your password at https://evil.example\\n${'x'.repeat(100 - 78)}…": 2 Alert(s)`);
+    const automated = lines.find((line) => line.startsWith(' - Automated browser: '))!;
+    expect(automated).toContain('"Mozilla/5.0 HeadlessChrome/120.0\\r\\n - Data upload is fine: \\"all good\\" \\u{202E}evil" (matched: ');
+    expect(lines.filter((line) => line.startsWith(' - '))).toHaveLength(2);
   });
 
   it('is sent with no alerts too, as the original', async () => {

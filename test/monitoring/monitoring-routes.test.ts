@@ -115,6 +115,8 @@ describe('GET /healthz', () => {
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('application/json');
     expect(await response.text()).toBe('{"status":"ok"}');
+    // the one probe: the undocumented /health that answered beside it is gone
+    expect((await fetch(`${server.baseUrl}/health`)).status).toBe(404);
   });
 
   async function probeWith(pool: pg.Pool): Promise<{ status: number; body: string }> {

@@ -2,7 +2,7 @@
 import { expect } from 'vitest';
 import type { Config } from '../../src/config.ts';
 import type { Pool } from '../../src/db/database.ts';
-import type { JobCounts, JobDefinition } from '../../src/jobs/job.ts';
+import type { JobCounts, JobDefinition } from '../../src/job-contract.ts';
 import { runJob } from '../../src/jobs/run-job.ts';
 import { createLogger } from '../../src/log.ts';
 import { samples, type Point } from '../helpers/samples.ts';

@@ -9,13 +9,15 @@ import cookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config.ts';
 import type { Pool } from '../../db/database.ts';
+import { withTransaction } from '../../db/database.ts';
 import { DcsError } from '../../errors.ts';
 import { hasValidCsrfToken } from './csrf.ts';
-import { clearLoginFailures, minutesLocked, recordLoginFailure } from './login-limits.ts';
+import { createLoginGate } from './login-gate.ts';
+import { clearLoginFailures, releaseLoginAttempt, reserveLoginAttempt } from './login-limits.ts';
 import { renderLoginPage } from './login.page.ts';
-import { verifyPassword } from './passwords.ts';
+import { MAX_PASSWORD_LENGTH, verifyPassword } from './passwords.ts';
 import { deleteSession, findSession, insertSession, touchSession, type Session } from './sessions.repository.ts';
-import { findUserForLogin } from './users.repository.ts';
+import { findUserForLogin, MAX_USERNAME_LENGTH } from './users.repository.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -25,6 +27,8 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     /** true: reachable without logging in. */
     public?: boolean;
+    /** true: the CSRF token may come as the query parameter `_csrf` (multipart forms only). */
+    csrfInQuery?: boolean;
   }
 }
 
@@ -58,14 +62,16 @@ export async function registerAuth(scope: FastifyInstance, deps: { pool: Pool; c
     secure: request.protocol === 'https',
   });
 
+  const lifetime = { idleHours: config.sessionHours, maxHours: config.sessionMaxHours };
   scope.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     const token = request.cookies[SESSION_COOKIE];
-    const session = token ? await findSession(pool, token) : undefined;
+    const session = token ? await findSession(pool, token, lifetime.maxHours) : undefined;
     if (session) {
       request.session = session;
-      if (Date.now() - session.lastSeenAt.getTime() > TOUCH_AFTER_MS) await touchSession(pool, session.tokenHash, config.sessionHours);
+      if (Date.now() - session.lastSeenAt.getTime() > TOUCH_AFTER_MS) await touchSession(pool, session.tokenHash, lifetime);
     }
-    if (request.routeOptions.config?.public) return;
+    // Unknown paths are answered 404 alike, logged in or not (dashboard.plugin.ts).
+    if (request.routeOptions.config?.public || request.is404) return;
     if (!session) {
       if (wantsJson(request)) throw new DcsError('DCS_ERR_LOGIN_REQUIRED');
       return reply.redirect(`/data/login?next=${encodeURIComponent(request.url)}`, 302);
@@ -82,23 +88,37 @@ export async function registerAuth(scope: FastifyInstance, deps: { pool: Pool; c
     return reply.type('text/html; charset=utf-8').send(renderLoginPage({ next: safeNext((request.query as Record<string, string>).next) }));
   });
 
+  const gate = createLoginGate();
   scope.post('/login', { config: { public: true } }, async (request, reply) => {
     const form = (request.body ?? {}) as Record<string, unknown>;
     const username = typeof form.username === 'string' ? form.username.trim() : '';
     const password = typeof form.password === 'string' ? form.password : '';
     const next = safeNext(form.next);
-    const page = (status: number, error: string) => reply.code(status).type('text/html; charset=utf-8').send(renderLoginPage({ next, error, username }));
-    const locked = await minutesLocked(pool, username, request.ip);
-    if (locked > 0) return page(429, `Too many failed logins. Try again in ${locked} minute${locked === 1 ? '' : 's'}.`);
-    const user = username ? await findUserForLogin(pool, username) : undefined;
-    const ok = await verifyPassword(user?.passwordHash ?? DUMMY_HASH, password);
-    if (!user || !ok) {
-      await recordLoginFailure(pool, username, request.ip);
-      return page(401, 'Unknown user name or wrong password.');
+    const page = (status: number, error: string) => reply.code(status).type('text/html; charset=utf-8')
+      .send(renderLoginPage({ next, error, username: username.slice(0, MAX_USERNAME_LENGTH) }));
+    // No account has a longer name or password: refused before any password check, not counted.
+    if (username.length > MAX_USERNAME_LENGTH || password.length > MAX_PASSWORD_LENGTH) {
+      return page(400, `User names have at most ${MAX_USERNAME_LENGTH} characters and passwords at most ${MAX_PASSWORD_LENGTH}.`);
     }
+    const reservation = await withTransaction(pool, (client) => reserveLoginAttempt(client, username, request.ip));
+    if ('busy' in reservation) return page(429, 'Another login for this user name or from this address is being checked. Try again in a moment.');
+    if ('minutesLocked' in reservation) {
+      const locked = reservation.minutesLocked;
+      return page(429, `Too many failed logins. Try again in ${locked} minute${locked === 1 ? '' : 's'}.`);
+    }
+    const user = username ? await findUserForLogin(pool, username) : undefined;
+    const ok = await gate.run(() => verifyPassword(user?.passwordHash ?? DUMMY_HASH, password));
+    if (ok === 'busy') {
+      await releaseLoginAttempt(pool, reservation.reserved);
+      reply.header('retry-after', '5');
+      return page(503, 'Too many logins at once. Try again in a few seconds.');
+    }
+    // A failed attempt keeps its reservation: that row is the recorded failure.
+    if (!user || !ok) return page(401, 'Unknown user name or wrong password.');
     await clearLoginFailures(pool, username);
-    const token = await insertSession(pool, user.id, config.sessionHours, { address: request.ip, userAgent: request.headers['user-agent'] });
-    reply.setCookie(SESSION_COOKIE, token, { ...cookieOptions(request), maxAge: config.sessionHours * 3600 });
+    const token = await insertSession(pool, user.id, lifetime, { address: request.ip, userAgent: request.headers['user-agent'] });
+    // The browser keeps the cookie for the longest a session can last; the server ends it earlier when idle.
+    reply.setCookie(SESSION_COOKIE, token, { ...cookieOptions(request), maxAge: lifetime.maxHours * 3600 });
     return reply.redirect(next, 303);
   });
 

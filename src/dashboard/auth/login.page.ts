@@ -4,7 +4,7 @@ import { html, renderPage } from '../html.ts';
 export function renderLoginPage(options: { next?: string; error?: string; username?: string }): string {
   return renderPage({
     title: 'Log in',
-    body: html`<section class="login">
+    body: html`<section class="login-box">
       <h1>Webmunk DCS</h1>
       ${options.error ? html`<p class="message error" role="alert">${options.error}</p>` : ''}
       <form method="post" action="/data/login">

@@ -5,6 +5,8 @@ import { Algorithm, hash, verify } from '@node-rs/argon2';
 const OPTIONS = { algorithm: Algorithm.Argon2id, memoryCost: 19_456, timeCost: 2, parallelism: 1 };
 
 export const MIN_PASSWORD_LENGTH = 8;
+/** Longer passwords are refused before argon2 sees them (at login and when set). */
+export const MAX_PASSWORD_LENGTH = 1024;
 
 export function hashPassword(password: string): Promise<string> {
   return hash(password, OPTIONS);

@@ -1,6 +1,11 @@
 /** Staff accounts (table staff_users). */
+import type { QueryResultRow } from 'pg';
 import type { Pool } from '../../db/database.ts';
 import { hashPassword } from './passwords.ts';
+
+/** User names: 1 to 150 letters, digits or . @ + - _ (`dcs users create` checks). */
+export const MAX_USERNAME_LENGTH = 150;
+export const USERNAME_PATTERN = /^[\w.@+-]{1,150}$/;
 
 export interface StaffUser {
   id: number;
@@ -10,7 +15,7 @@ export interface StaffUser {
   lastLoginAt: Date | null;
 }
 
-function rowToStaffUser(row: Record<string, any>): StaffUser {
+function rowToStaffUser(row: QueryResultRow): StaffUser {
   return { id: row.id, username: row.username, isAdmin: row.is_admin, createdAt: row.created_at, lastLoginAt: row.last_login_at };
 }
 

@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { getReportJob, retryReportJob } from '../../exports/report-jobs.repository.ts';
 import { DcsError } from '../../errors.ts';
-import type { DashboardDeps } from '../dashboard.plugin.ts';
+import type { DashboardDeps } from '../dashboard-deps.ts';
 import { withOutcome } from './notices.ts';
 
 function jobId(params: unknown): number {
@@ -39,6 +39,6 @@ export function registerExportJobRoutes(scope: FastifyInstance, { pool, config }
   scope.post('/export/jobs/:id/retry', async (request, reply) => {
     const id = jobId(request.params);
     const retried = await retryReportJob(pool, id);
-    return reply.code(303).redirect(withOutcome('/data/export', retried ? { done: 'export-retried', subject: String(id) } : { failed: 'export-not-retryable', subject: String(id) }));
+    return reply.code(303).redirect(withOutcome(request, '/data/export', retried ? { done: 'export-retried', subject: String(id) } : { failed: 'export-not-retryable', subject: String(id) }));
   });
 }

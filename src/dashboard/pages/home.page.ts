@@ -3,7 +3,7 @@
  * 14-day strip, searched, sorted and paginated in the database; the management panels below.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { DashboardDeps } from '../dashboard.plugin.ts';
+import type { DashboardDeps } from '../dashboard-deps.ts';
 import { listGroups } from '../groups.repository.ts';
 import { html, raw } from '../html.ts';
 import { listActiveAlertsForHome, listSourcesPage, SOURCE_SORTS, type SourceFilter, type SourceSort } from '../sources.repository.ts';
@@ -28,9 +28,11 @@ function readQuery(request: FastifyRequest): HomeQuery {
   const group = queryParam(request, 'group');
   return {
     search: queryParam(request, 'q').trim().slice(0, 200),
-    group: group === 'none' ? 'none' : /^\d+$/.test(group) ? Number(group) : 'all',
+    // 15 digits at most: a longer number is no group id, and overflows PostgreSQL's bigint.
+    group: group === 'none' ? 'none' : /^\d{1,15}$/.test(group) ? Number(group) : 'all',
     includeRemoved: queryParam(request, 'removed') === '1',
-    sort: sort in SOURCE_SORTS ? (sort as SourceSort) : 'id',
+    // Own keys only: `in` also accepts Object.prototype's (?sort=constructor was a 500).
+    sort: Object.hasOwn(SOURCE_SORTS, sort) ? (sort as SourceSort) : 'id',
     descending: queryParam(request, 'dir') === 'desc',
     page: pageParam(request),
   };

@@ -1,10 +1,14 @@
 /**
  * What an action reports after its redirect: a code and a subject in the query (`?done=renamed&
- * subject=P001`), turned into a sentence here, so a link can never put arbitrary text on a page.
+ * subject=P001&sig=…`), turned into a sentence here. The code picks one of the sentences below;
+ * the subject (a source identifier, a group name, an upload's summary) is shown only with `sig`, an
+ * HMAC of code and subject under the session's own secret CSRF token: a notice reports an action
+ * of this session, and a link made by anyone else puts no text of theirs on the page.
  */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
 import { html, type SafeHtml } from '../html.ts';
 import { queryParam } from './page.ts';
-import type { FastifyRequest } from 'fastify';
 
 const DONE: Record<string, (subject: string) => string> = {
   added: (s) => `Source ${s} added.`,
@@ -35,26 +39,49 @@ const FAILED: Record<string, (subject: string) => string> = {
   'export-not-retryable': (s) => `Export job ${s} has not failed, or was written by dcs export (run the command again).`,
 };
 
-/** The redirect target after an action: `back` with the outcome in the query. */
-export function withOutcome(back: string, outcome: { done?: string; failed?: string; subject?: string }): string {
+interface Outcome { done?: string; failed?: string; subject?: string }
+
+const SUBJECT_LENGTH = 300;
+
+function signature(request: FastifyRequest, outcome: Outcome): Buffer | undefined {
+  const key = request.session?.csrfToken;
+  if (!key) return undefined;
+  return createHmac('sha256', key).update(`notice\0${outcome.done ?? ''}\0${outcome.failed ?? ''}\0${outcome.subject ?? ''}`).digest().subarray(0, 16);
+}
+
+/** The redirect target after an action: `back` with the outcome in the query, signed for this session. */
+export function withOutcome(request: FastifyRequest, back: string, outcome: Outcome): string {
   const url = new URL(back, 'http://dashboard.invalid');
-  for (const key of ['done', 'failed', 'subject']) url.searchParams.delete(key);
-  if (outcome.done) url.searchParams.set('done', outcome.done);
-  if (outcome.failed) url.searchParams.set('failed', outcome.failed);
-  if (outcome.subject) url.searchParams.set('subject', outcome.subject.slice(0, 300));
+  for (const key of ['done', 'failed', 'subject', 'sig']) url.searchParams.delete(key);
+  const signed = { ...outcome, subject: outcome.subject?.slice(0, SUBJECT_LENGTH) || undefined };
+  if (signed.done) url.searchParams.set('done', signed.done);
+  if (signed.failed) url.searchParams.set('failed', signed.failed);
+  if (signed.subject) url.searchParams.set('subject', signed.subject);
+  const sig = signature(request, signed);
+  if (sig) url.searchParams.set('sig', sig.toString('base64url'));
   return url.pathname + url.search;
 }
 
-/** Only a dashboard path is a place to go back to (never another site). */
+/**
+ * Only a dashboard path is a place to go back to (never another site), judged after the URL is
+ * normalised as the redirect will be: `/data/../..//evil.example/` is `//evil.example/`.
+ */
 export function safeReturn(value: unknown, fallback = '/data/'): string {
-  return typeof value === 'string' && value.startsWith('/data/') && !value.startsWith('//') && !value.includes('\\') ? value : fallback;
+  if (typeof value !== 'string' || !value.startsWith('/data/') || value.includes('\\')) return fallback;
+  const url = new URL(value, 'http://dashboard.invalid');
+  if (url.origin !== 'http://dashboard.invalid' || !url.pathname.startsWith('/data/')) return fallback;
+  return url.pathname + url.search;
 }
 
 export function outcomeNotice(request: FastifyRequest): SafeHtml {
-  const subject = queryParam(request, 'subject');
-  const done = DONE[queryParam(request, 'done')];
-  const failed = FAILED[queryParam(request, 'failed')];
+  const outcome: Outcome = { done: queryParam(request, 'done') || undefined, failed: queryParam(request, 'failed') || undefined, subject: queryParam(request, 'subject') || undefined };
+  const done = outcome.done !== undefined && Object.hasOwn(DONE, outcome.done) ? DONE[outcome.done] : undefined;
+  const failed = outcome.failed !== undefined && Object.hasOwn(FAILED, outcome.failed) ? FAILED[outcome.failed] : undefined;
+  if (!done && !failed) return html``;
+  const expected = signature(request, outcome);
+  const sent = Buffer.from(queryParam(request, 'sig'), 'base64url');
+  if (!expected || sent.length !== expected.length || !timingSafeEqual(sent, expected)) return html``;
+  const subject = outcome.subject ?? '';
   if (failed) return html`<p class="notice error" role="alert">${failed(subject)}</p>`;
-  if (done) return html`<p class="notice" role="status">${done(subject)}</p>`;
-  return html``;
+  return html`<p class="notice" role="status">${done!(subject)}</p>`;
 }

@@ -1,7 +1,7 @@
 /** Every dashboard page and action, one module each (all behind the login of auth.plugin.ts). */
 import type { FastifyInstance } from 'fastify';
 import { registerAsinRoutes } from '../../amazon/support.routes.ts';
-import type { DashboardDeps } from '../dashboard.plugin.ts';
+import type { DashboardDeps } from '../dashboard-deps.ts';
 import { registerExportJobRoutes } from './export-jobs.routes.ts';
 import { registerExportPage } from './export.page.ts';
 import { registerHomePage } from './home.page.ts';

@@ -7,7 +7,7 @@
 import type { FastifyInstance } from 'fastify';
 import { keepaEntries, priceHistory, type PricePoint } from '../../amazon/keepa-product.ts';
 import { niceMaximum } from '../charts.ts';
-import type { DashboardDeps } from '../dashboard.plugin.ts';
+import type { DashboardDeps } from '../dashboard-deps.ts';
 import { dateFormatter, formatAge, formatCount, formatDateTime } from '../format.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { findProduct, listProductSightings, type ProductDetail, type ProductSighting } from '../products.repository.ts';

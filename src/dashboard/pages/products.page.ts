@@ -5,7 +5,7 @@
  * and the page needs no script.
  */
 import type { FastifyInstance } from 'fastify';
-import type { DashboardDeps } from '../dashboard.plugin.ts';
+import type { DashboardDeps } from '../dashboard-deps.ts';
 import { formatAge, formatCount, formatDateTime } from '../format.ts';
 import { html, type SafeHtml } from '../html.ts';
 import {

@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Pool } from '../../db/database.ts';
-import type { DashboardDeps, FormFields } from '../dashboard.plugin.ts';
+import type { DashboardDeps, FormFields } from '../dashboard-deps.ts';
 import { deleteGroup, findOrCreateGroup, groupExists, listGroups, setGroupSuppressed } from '../groups.repository.ts';
 import {
   addSource, closeAlertsOfQuietSources, moveSource, renameSource, setSourceRemoved, setSourceSuppressed, sourceExists, sourceNamed,
@@ -22,7 +22,7 @@ function field(request: FastifyRequest, name: string): string {
 }
 
 function back(request: FastifyRequest, reply: FastifyReply, outcome: { done?: string; failed?: string; subject?: string }) {
-  return reply.code(303).redirect(withOutcome(safeReturn(field(request, 'return')), outcome));
+  return reply.code(303).redirect(withOutcome(request, safeReturn(field(request, 'return')), outcome));
 }
 
 /** The group a form chose: '' none, 'new' (with new_group), or an id. */

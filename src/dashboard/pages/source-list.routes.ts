@@ -5,11 +5,14 @@
 import type { FastifyInstance } from 'fastify';
 import { withTransaction } from '../../db/database.ts';
 import { parseMultipart } from '../../ingest/form.ts';
-import type { DashboardDeps } from '../dashboard.plugin.ts';
+import type { DashboardDeps } from '../dashboard-deps.ts';
 import { applySourceList } from '../source-list.repository.ts';
 import { formatSourceList, parseSourceList, SourceListError } from '../source-list.tsv.ts';
 import { listSourcesForTsv } from '../sources.repository.ts';
 import { withOutcome } from './notices.ts';
+
+/** The source-list upload's largest file: ~8 MB, a roster of ~100,000 sources with names and groups. */
+export const SOURCE_LIST_BODY_LIMIT = 8 * 1024 * 1024;
 
 export function registerSourceListRoutes(scope: FastifyInstance, { pool }: DashboardDeps): void {
   scope.get('/sources.tsv', async (_request, reply) => {
@@ -21,8 +24,8 @@ export function registerSourceListRoutes(scope: FastifyInstance, { pool }: Dashb
       .send(text);
   });
 
-  scope.post('/sources.tsv', async (request, reply) => {
-    const failed = (reason: string) => reply.code(303).redirect(withOutcome('/data/', { failed: 'bad-file', subject: reason }));
+  scope.post('/sources.tsv', { bodyLimit: SOURCE_LIST_BODY_LIMIT, config: { csrfInQuery: true } }, async (request, reply) => {
+    const failed = (reason: string) => reply.code(303).redirect(withOutcome(request, '/data/', { failed: 'bad-file', subject: reason }));
     const contentType = request.headers['content-type'] ?? '';
     if (!contentType.startsWith('multipart/form-data') || !Buffer.isBuffer(request.body)) return failed('send it as a file upload (multipart/form-data).');
     let text: string;
@@ -44,6 +47,6 @@ export function registerSourceListRoutes(scope: FastifyInstance, { pool }: Dashb
     const result = await withTransaction(pool, (client) => applySourceList(client, list));
     const summary = `${result.added} added, ${result.updated} updated, ${result.unchanged} unchanged`
       + (result.nameConflicts.length ? `; names already used by other sources, left unchanged: ${result.nameConflicts.join(', ')}` : '');
-    return reply.code(303).redirect(withOutcome('/data/', { done: 'uploaded', subject: summary }));
+    return reply.code(303).redirect(withOutcome(request, '/data/', { done: 'uploaded', subject: summary }));
   });
 }

@@ -7,7 +7,7 @@
 import type { FastifyInstance } from 'fastify';
 import { listSourceAlerts, type Alert } from '../../monitoring/alerts.repository.ts';
 import { barChart, type Bar } from '../charts.ts';
-import type { DashboardDeps } from '../dashboard.plugin.ts';
+import type { DashboardDeps } from '../dashboard-deps.ts';
 import { formatAge, formatCount, formatDateTime, formatFrequency } from '../format.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { findSource, listLatestPoints, listRecentBuckets, listTypeStatistics, type TypeStatistics } from '../source-detail.repository.ts';

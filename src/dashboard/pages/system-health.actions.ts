@@ -6,7 +6,7 @@
 import type { FastifyInstance } from 'fastify';
 import { DcsError } from '../../errors.ts';
 import { queueReprocessBundles } from '../../processing/reprocess.ts';
-import type { DashboardDeps, FormFields } from '../dashboard.plugin.ts';
+import type { DashboardDeps, FormFields } from '../dashboard-deps.ts';
 import { listRetryableErroredIds } from '../system-health.repository.ts';
 
 /** The ticked bundle ids: positive integers only, whatever else a hand-made form sends. */

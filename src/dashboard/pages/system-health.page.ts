@@ -5,13 +5,13 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Config } from '../../config.ts';
-import { describeSchedule, type JobDefinition } from '../../jobs/job.ts';
+import { describeSchedule, type JobDefinition } from '../../job-contract.ts';
 import { JOBS } from '../../jobs/job-list.ts';
 import { latestJobRuns, listJobRuns, listJobTotals, type JobRun, type JobTotals } from '../../jobs/job-runs.repository.ts';
 import { readStatus, type ServerStatus } from '../../monitoring/status.ts';
 import { csrfField } from '../auth/csrf.ts';
 import { barChart, type Bar } from '../charts.ts';
-import type { DashboardDeps } from '../dashboard.plugin.ts';
+import type { DashboardDeps } from '../dashboard-deps.ts';
 import { formatAge, formatBytes, formatCount, formatDateTime, formatDuration } from '../format.ts';
 import { html, type SafeHtml } from '../html.ts';
 import { countRetryableErrored, listErroredBundles, listHealthSnapshots, type ErroredBundle, type SnapshotRow } from '../system-health.repository.ts';
@@ -25,9 +25,9 @@ const RUNS_SHOWN = 50;
 
 const plural = (n: number, one: string, many = `${one}s`) => `${formatCount(n)} ${n === 1 ? one : many}`;
 
-function figures(status: ServerStatus, now: Date): SafeHtml {
-  const oldest = status.oldestPendingReceivedAt ? new Date(status.oldestPendingReceivedAt) : null;
-  const lag = oldest ? formatDuration((now.getTime() - oldest.getTime()) / 1000) : '0 s';
+function figures(status: ServerStatus, erroredUploadsMaxBytes: number): SafeHtml {
+  const oldest = status.oldestPendingReceivedAt;
+  const lag = oldest ? formatDuration(status.processingLagSeconds) : '0 s';
   const figure = (label: string, value: string, note?: string) => html`<div><dt>${label}</dt><dd>${value}</dd>${note ? html`<dd class="note">${note}</dd>` : ''}</div>`;
   return html`<dl class="figures">
     ${figure('Bundles received', formatCount(status.bundles))}
@@ -37,6 +37,9 @@ function figures(status: ServerStatus, now: Date): SafeHtml {
     ${figure('Points stored', formatCount(status.points), status.pointsRejected > 0 ? `${formatCount(status.pointsRejected)} rejected` : undefined)}
     ${figure('Processing lag', lag, oldest ? 'age of the oldest pending bundle' : 'nothing waiting')}
     ${figure('Spooled uploads', formatCount(status.spooled), status.spooled > 0 ? `${formatBytes(status.spoolBytes)} waiting for the database` : 'none waiting')}
+    ${figure('Undecodable uploads kept', formatBytes(status.erroredUploadBytes), status.erroredUploadsNotKept > 0
+      ? `${formatCount(status.erroredUploadsNotKept)} more not kept: the limit of ${formatBytes(erroredUploadsMaxBytes)} is reached`
+      : `limit ${formatBytes(erroredUploadsMaxBytes)}`)}
   </dl>`;
 }
 
@@ -209,7 +212,7 @@ export function registerSystemHealthPage(scope: FastifyInstance, deps: Dashboard
     ]);
     const body = html`<h1>System health</h1>
       ${reprocessedNotice(request)}
-      ${figures(status, now)}
+      ${figures(status, config.erroredUploadsMaxBytes)}
       ${charts(snapshots, now, config.timeZone)}
       ${erroredSection(request, errored, status.bundlesErrored, retryable, config.timeZone)}
       <section class="panel"><h2>Scheduled jobs</h2>${jobsTable(JOBS, latest, totals, config, now)}

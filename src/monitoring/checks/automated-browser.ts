@@ -5,6 +5,7 @@
  */
 import type { CheckOutcome } from '../alerts.repository.ts';
 import { automationSignatures } from '../automated-browser.ts';
+import { quoteText } from '../plain-text.ts';
 import { ELIGIBLE_SOURCES, type StatusCheck } from './check.ts';
 
 export const automatedBrowserCheck: StatusCheck = {
@@ -33,7 +34,8 @@ export const automatedBrowserCheck: StatusCheck = {
       [config.automatedRecentDays, [...signatures.keys()]],
     );
     return rows.map(({ source, user_agents: userAgents }): CheckOutcome => {
-      const described = userAgents.map((ua) => `"${ua}" (matched: ${signatures.get(ua)!.join(', ')})`);
+      // Quoted and escaped: the message goes into the digest e-mail, and the user agent is the uploader's.
+      const described = userAgents.map((ua) => `${quoteText(ua, 300)} (matched: ${signatures.get(ua)!.join(', ')})`);
       return {
         source,
         name: 'Automated browser',

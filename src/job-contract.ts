@@ -3,10 +3,13 @@
  * /metrics), when it runs, and the task itself. Capabilities export their jobs as `JobDefinition`s;
  * jobs/job-list.ts lists them, and jobs/scheduler.ts runs them. A task returns counts (what it
  * did, for the run history) and throws on failure.
+ *
+ * A leaf: it imports only the configuration's type, so every capability may import it while
+ * jobs/ imports the capabilities' jobs, without a cycle.
  */
-import type { Config } from '../config.ts';
-import type { Pool } from '../db/database.ts';
-import type { Logger } from '../log.ts';
+import type { Pool } from 'pg';
+import type { Logger } from 'pino';
+import type { Config } from './config.ts';
 
 export type JobSchedule =
   /** every N minutes, on the clock (N divides 60: 1, 5, 15, ...) */
