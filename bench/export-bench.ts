@@ -75,8 +75,8 @@ async function uploadMixed(port: number, points: number): Promise<void> {
     const batch = [];
     const source = `M${String((sent / 64) % 40).padStart(3, '0')}`;
     for (let i = 0; i < 64 && sent < points; i++, sent++) {
-      const point = structuredClone(SAMPLES[MIXED[sent % MIXED.length]]) as Record<string, any>;
-      const meta = point['passive-data-metadata'];
+      const point = structuredClone(SAMPLES[MIXED[sent % MIXED.length]]);
+      const meta = point['passive-data-metadata'] as Record<string, unknown>;
       meta.source = source;
       meta.timestamp = (now - sent * 997) / 1000;
       point.date = now - sent * 997;
