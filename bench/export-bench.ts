@@ -48,7 +48,11 @@ interface Server {
 async function startServer(dataDir: string, keep: boolean): Promise<Server> {
   if (!keep) fs.rmSync(dataDir, { recursive: true, force: true });
   fs.mkdirSync(dataDir, { recursive: true });
-  const env: NodeJS.ProcessEnv = { MALLOC_ARENA_MAX: '2', ...process.env, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', JOBS_DISABLED: 'true', PUBLIC_URL: 'https://bench.example.org' };
+  // One address sends what 500 participants would: no per-address upload limits.
+  const env: NodeJS.ProcessEnv = {
+    MALLOC_ARENA_MAX: '2', ...process.env, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', JOBS_DISABLED: 'true',
+    PUBLIC_URL: 'https://bench.example.org', UPLOAD_RATE_PER_MINUTE: '0', UPLOAD_BYTES_PER_MINUTE: '0',
+  };
   delete env.DATABASE_URL;
   const child = spawn(process.execPath, ['--max-semi-space-size=4', path.join(ROOT, 'bin', 'dcs.js'), 'start'], { env: { ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
   const port = Number((await waitForLine(child, /listening on http:\/\/[^:]+:(\d+)/, 180_000))[1]);
