@@ -1,103 +1,183 @@
 /**
- * `npm run bench -- export`: export throughput and memory.
+ * `npm run bench -- export`: export throughput, CPU and memory on data built as a study builds it.
  *
  *  1. `dcs start` on a fresh embedded PostgreSQL (scheduled jobs off); BENCH_EXPORT_POINTS
- *     (default 2,000,000) element-show points of 200 sources, each the real sample point with its
- *     ~700-byte element HTML, and BENCH_MIXED_POINTS (default 600,000) points of the 12 nightly
- *     types received "yesterday", written straight into data_points by SQL.
- *  2. `dcs export --types webmunk-extension-element-show` of all of them: points/s and the
- *     process's peak RSS (sampled from /proc every 50 ms). Targets: >= 50,000 points/s, <= 256 MB.
- *  3. `dcs export nightly` for the mixed day (jobs of 10 sources, 12 types): points/s and peak RSS.
- * Prints a Markdown table; BENCHMARKS.md records the figures.
+ *     (default 1,000,000) element-show points of BENCH_EXPORT_SOURCES (500) sources uploaded
+ *     through /data/add-bundle.json as 64-point gzip form bundles, each point its own ~1.5 KB
+ *     search-result tile (bench/element-show-uploads.ts), and BENCH_MIXED_POINTS (120,000) points
+ *     of the nightly types made from the real samples; processed by the server, then VACUUM
+ *     ANALYZE and CHECKPOINT (what autovacuum and the checkpointer do for a study).
+ *  2. `dcs export --types webmunk-extension-element-show` of all of them, BENCH_EXPORT_RUNS (1)
+ *     times: wall time, CPU of the command (user + system, from /usr/bin/time) and of PostgreSQL
+ *     (every backend, from /proc), peak RSS, the archive's bytes per point.
+ *  3. `dcs export nightly` of the day all of them were received (jobs of 10 sources, 12 types,
+ *     element-show again in the combined visibility export).
+ * BENCH_EXPORT_REUSE=1 keeps the database of the previous run (same counts) and only exports;
+ * BENCH_NODE_ARGS passes flags to the exporting process (e.g. --cpu-prof). Prints Markdown;
+ * BENCHMARKS.md records the figures.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type pg from 'pg';
-import { samplePeakRss, startBenchServer, stop } from './processes.ts';
+import { gzipSync } from 'node:zlib';
+import pg from 'pg';
+import { uploadElementShowPoints } from './element-show-uploads.ts';
+import { cpuSeconds, stop, waitForLine } from './processes.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const SHOW_POINTS = Number(process.env.BENCH_EXPORT_POINTS ?? 2_000_000);
-const MIXED_POINTS = Number(process.env.BENCH_MIXED_POINTS ?? 600_000);
-const SOURCES = 200;
+const SHOW_POINTS = Number(process.env.BENCH_EXPORT_POINTS ?? 1_000_000);
+const SOURCES = Number(process.env.BENCH_EXPORT_SOURCES ?? 500);
+const MIXED_POINTS = Number(process.env.BENCH_MIXED_POINTS ?? 120_000);
+const RUNS = Number(process.env.BENCH_EXPORT_RUNS ?? 1);
+const REUSE = process.env.BENCH_EXPORT_REUSE === '1';
 const SAMPLES = JSON.parse(fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'sample-points.json'), 'utf8')) as Record<string, unknown>[];
-// sample index of each nightly type (webmunk-clients.md §8)
+// a sample of each nightly type with points (webmunk-clients.md §8)
 const MIXED = [1, 4, 0, 2, 3, 6, 5, 7, 10, 8];
 
-/** A child `dcs` run, timed, with its peak RSS. */
-function timedDcs(args: string[], env: NodeJS.ProcessEnv): Promise<{ seconds: number; peakRssMb: number; stdout: string; stderr: string; code: number | null }> {
-  const started = performance.now();
-  const child = spawn(process.execPath, ['--max-semi-space-size=4', path.join(ROOT, 'bin', 'dcs.js'), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const rss = samplePeakRss(child.pid!, 50);
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d));
-  child.stderr.on('data', (d: Buffer) => (stderr += d));
-  return new Promise((resolve) => child.once('close', (code) => {
-    const peakRssMb = rss.stop();
-    resolve({ seconds: (performance.now() - started) / 1000, peakRssMb, stdout, stderr, code });
-  }));
+interface Server {
+  child: ChildProcess;
+  env: NodeJS.ProcessEnv;
+  port: number;
+  postmaster: number;
+  db: pg.Client;
 }
 
-async function seed(db: pg.Client): Promise<void> {
-  const insert = async (template: Record<string, unknown>, count: number, offset: number, recorded: string) => {
-    const chunk = 250_000;
-    for (let from = 0; from < count; from += chunk) {
-      const to = Math.min(count, from + chunk);
-      await db.query(
-        `INSERT INTO data_points (source, generator_id, generator, user_agent, created, created_from, recorded, bundle_id, content_digest, properties)
-         SELECT s.id, $4, $4 || ': Study Browser Extension/0.39', 'Chrome', c.created, 'timestamp', ${recorded}, 0, md5((i + $6)::text)::uuid,
-                $5::jsonb || jsonb_build_object('tab-id', i, 'offset', jsonb_build_object('top', (i % 5000) + 0.5, 'left', i % 300),
-                  'passive-data-metadata', ($5::jsonb -> 'passive-data-metadata') || jsonb_build_object('source', s.id, 'timestamp', extract(epoch FROM c.created)))
-         FROM generate_series($1::bigint, $2::bigint - 1) i
-         CROSS JOIN LATERAL (SELECT 'P' || lpad((i % $3)::text, 4, '0') AS id) s
-         CROSS JOIN LATERAL (SELECT now() - make_interval(secs => (i * 7.919) % (86400 * 60)) AS created) c`,
-        [from, to, SOURCES, template.generatorId, JSON.stringify(template), offset],
-      );
-      process.stdout.write(`\r  ${template.generatorId}: ${to.toLocaleString('en')} / ${count.toLocaleString('en')}      `);
-    }
+/** `dcs start` on `dataDir` (wiped first unless `keep`), jobs off, and a client on its database. */
+async function startServer(dataDir: string, keep: boolean): Promise<Server> {
+  if (!keep) fs.rmSync(dataDir, { recursive: true, force: true });
+  fs.mkdirSync(dataDir, { recursive: true });
+  // One address sends what 500 participants would: no per-address upload limits.
+  const env: NodeJS.ProcessEnv = {
+    MALLOC_ARENA_MAX: '2', ...process.env, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', JOBS_DISABLED: 'true',
+    PUBLIC_URL: 'https://bench.example.org', UPLOAD_RATE_PER_MINUTE: '0', UPLOAD_BYTES_PER_MINUTE: '0',
   };
-  await insert(SAMPLES[2], SHOW_POINTS, 0, `now() - interval '3 days'`);
-  for (const [k, index] of MIXED.entries()) {
-    // the mixed day: received yesterday (UTC), spread over it
-    await insert(SAMPLES[index], Math.round(MIXED_POINTS / MIXED.length), 10_000_000 * (k + 1), `date_trunc('day', now()) - interval '1 day' + make_interval(secs => (i % 86000))`);
-  }
-  process.stdout.write('\n');
-  await db.query(
-    `INSERT INTO data_sources (source, first_seen, latest_point_created, latest_point_recorded, point_count)
-     SELECT source, min(recorded), max(created), max(recorded), count(*) FROM data_points GROUP BY source`,
-  );
-  await db.query('VACUUM ANALYZE');
+  delete env.DATABASE_URL;
+  const child = spawn(process.execPath, ['--max-semi-space-size=4', path.join(ROOT, 'bin', 'dcs.js'), 'start'], { env: { ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const port = Number((await waitForLine(child, /listening on http:\/\/[^:]+:(\d+)/, 180_000))[1]);
+  const password = fs.readFileSync(path.join(dataDir, 'postgres.password'), 'utf8').trim();
+  const pidFile = fs.readFileSync(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n');
+  const db = new pg.Client({ host: '127.0.0.1', port: Number(pidFile[3]), user: 'postgres', password, database: 'dcs' });
+  await db.connect();
+  db.on('error', () => undefined); // the server stopping at the end ends this connection too
+  return { child, env, port, postmaster: Number(pidFile[0]), db };
 }
+
+async function waitForProcessing(db: pg.Client): Promise<void> {
+  for (;;) {
+    const { rows } = await db.query(`SELECT count(*)::int AS pending FROM bundles WHERE status = 'pending'`);
+    if (rows[0].pending === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+/** The nightly types' real samples, each point its own source, time, page and URL. */
+async function uploadMixed(port: number, points: number): Promise<void> {
+  const now = Date.now();
+  for (let sent = 0; sent < points;) {
+    const batch = [];
+    const source = `M${String((sent / 64) % 40).padStart(3, '0')}`;
+    for (let i = 0; i < 64 && sent < points; i++, sent++) {
+      const point = structuredClone(SAMPLES[MIXED[sent % MIXED.length]]);
+      const meta = point['passive-data-metadata'] as Record<string, unknown>;
+      meta.source = source;
+      meta.timestamp = (now - sent * 997) / 1000;
+      point.date = now - sent * 997;
+      if (typeof point['url*'] === 'string') point['url*'] += `&qid=${sent}`;
+      if ('page-id' in point) point['page-id'] = `${sent}-${point['page-id']}`;
+      batch.push(point);
+    }
+    const body = new URLSearchParams({ compression: 'gzip', payload: gzipSync(JSON.stringify(batch)).toString('base64') }).toString();
+    const response = await fetch(`http://127.0.0.1:${port}/data/add-bundle.json`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+    if (response.status !== 201) throw new Error(`upload answered ${response.status}`);
+  }
+}
+
+interface Timed {
+  seconds: number;
+  cpuSeconds: number;
+  postgresCpuSeconds: number;
+  peakRssMb: number;
+  stdout: string;
+}
+
+/** A child `dcs` run under /usr/bin/time: wall time, its CPU and peak RSS, and PostgreSQL's CPU meanwhile. */
+async function timedDcs(server: Server, args: string[]): Promise<Timed> {
+  const timeFile = path.join(os.tmpdir(), `dcs-bench-time-${process.pid}`);
+  const nodeArgs = ['--max-semi-space-size=4', ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
+  const postgresBefore = cpuSeconds(server.postmaster, true);
+  const started = performance.now();
+  const child = spawn('/usr/bin/time', ['-f', '%U %S %M', '-o', timeFile, process.execPath, ...nodeArgs, path.join(ROOT, 'bin', 'dcs.js'), ...args], { env: server.env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d));
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  const seconds = (performance.now() - started) / 1000;
+  if (code !== 0) throw new Error(`dcs ${args.join(' ')} failed (${code}): ${stderr}`);
+  const [user, system, maxKb] = fs.readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+  return { seconds, cpuSeconds: user + system, postgresCpuSeconds: cpuSeconds(server.postmaster, true) - postgresBefore, peakRssMb: maxKb / 1024, stdout };
+}
+
+const int = (n: number) => Math.round(n).toLocaleString('en-US');
+const load = () => fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
 
 export async function benchExport(): Promise<void> {
   const dataDir = path.join(ROOT, '.bench', 'export-data');
-  const { env, server, db } = await startBenchServer(ROOT, dataDir, { PUBLIC_URL: 'https://bench.example.org' });
+  const marker = path.join(dataDir, 'bench-export.json');
+  const wanted = JSON.stringify({ SHOW_POINTS, SOURCES, MIXED_POINTS });
+  const reuse = REUSE && fs.existsSync(marker) && fs.readFileSync(marker, 'utf8') === wanted;
+  const server = await startServer(dataDir, reuse);
   try {
-    const seedStarted = performance.now();
-    await seed(db);
-    console.log(`seeded in ${((performance.now() - seedStarted) / 1000).toFixed(0)} s`);
+    if (!reuse) {
+      fs.rmSync(marker, { force: true });
+      const cpuBefore = { node: cpuSeconds(server.child.pid!), postgres: cpuSeconds(server.postmaster, true) };
+      const started = performance.now();
+      const upload = await uploadElementShowPoints(server.port, SHOW_POINTS, SOURCES, 16, (sent) => process.stdout.write(`\r  uploaded ${int(sent)} / ${int(SHOW_POINTS)} points`));
+      if (upload.failures > 0) throw new Error(`${upload.failures} uploads failed`);
+      await uploadMixed(server.port, MIXED_POINTS);
+      process.stdout.write('\n');
+      await waitForProcessing(server.db);
+      const built = (performance.now() - started) / 1000;
+      console.log(`uploaded ${int(upload.uploads)} bundles (${int(upload.points)} element-show points, ${(upload.jsonBytes / upload.points).toFixed(0)} bytes of JSON each) in ${upload.seconds.toFixed(0)} s; all processed after ${built.toFixed(0)} s (server ${(cpuSeconds(server.child.pid!) - cpuBefore.node).toFixed(0)} s CPU, PostgreSQL ${(cpuSeconds(server.postmaster, true) - cpuBefore.postgres).toFixed(0)} s)`);
+      await server.db.query('VACUUM ANALYZE');
+      await server.db.query('CHECKPOINT');
+      fs.writeFileSync(marker, wanted);
+    }
+    const { rows: counted } = await server.db.query(`SELECT count(*)::int AS points, sum(pg_column_size(properties))::int8 AS bytes FROM data_points WHERE generator_id = 'webmunk-extension-element-show'`);
+    const showPoints = Number(counted[0].points);
+    console.log(`${int(showPoints)} element-show points in the database, ${(Number(counted[0].bytes) / showPoints).toFixed(0)} bytes of jsonb each`);
 
-    const rows: string[] = [];
-    const show = await timedDcs(['export', '--types', 'webmunk-extension-element-show', '--out', path.join(dataDir, 'show.zip')], env);
-    if (show.code !== 0) throw new Error(`dcs export failed: ${show.stderr}`);
-    const showBytes = fs.statSync(path.join(dataDir, 'show.zip')).size;
-    // the job's own time, as the command reports it (without starting Node and opening the database)
-    const jobSeconds = Number(/points in ([\d.]+) s/.exec(show.stdout)?.[1]);
-    rows.push(`| element-show TSV, ${SHOW_POINTS.toLocaleString('en')} points, ${SOURCES} sources | ${show.seconds.toFixed(1)} s (job ${jobSeconds.toFixed(1)} s) | ${Math.round(SHOW_POINTS / show.seconds).toLocaleString('en')} (job ${Math.round(SHOW_POINTS / jobSeconds).toLocaleString('en')}) | ${show.peakRssMb.toFixed(0)} MB | ${(showBytes / 1e6).toFixed(0)} MB |`);
+    const lines = [
+      '| case | wall (whole command) | points/s | CPU: dcs + PostgreSQL | CPU µs/point | peak RSS | archive | load before → after |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    ];
+    for (let run = 1; run <= RUNS; run++) {
+      const out = path.join(dataDir, 'show.zip');
+      const before = load();
+      const show = await timedDcs(server, ['export', '--types', 'webmunk-extension-element-show', '--out', out]);
+      const bytes = fs.statSync(out).size;
+      const jobSeconds = Number(/points in ([\d.]+) s/.exec(show.stdout)?.[1]);
+      const cpu = show.cpuSeconds + show.postgresCpuSeconds;
+      lines.push(`| element-show TSV, ${int(showPoints)} points, ${SOURCES} sources (run ${run}) | ${show.seconds.toFixed(1)} s (job ${jobSeconds.toFixed(1)} s) | ${int(showPoints / show.seconds)} | ${show.cpuSeconds.toFixed(1)} + ${show.postgresCpuSeconds.toFixed(1)} s | ${((show.cpuSeconds / showPoints) * 1e6).toFixed(1)} + ${((show.postgresCpuSeconds / showPoints) * 1e6).toFixed(1)} = ${((cpu / showPoints) * 1e6).toFixed(1)} | ${show.peakRssMb.toFixed(0)} MB | ${(bytes / 1e6).toFixed(0)} MB, ${(bytes / showPoints).toFixed(0)} B/point | ${before} → ${load()} |`);
+      console.log(lines.at(-1));
+    }
 
-    const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
-    const today = new Date().toISOString().slice(0, 10);
-    const nightly = await timedDcs(['export', 'nightly', '--date', today], env);
-    if (nightly.code !== 0) throw new Error(`dcs export nightly failed: ${nightly.stderr}`);
-    const { rows: written } = await db.query(`SELECT sum(points_written)::int8 AS points, sum(file_bytes)::int8 AS bytes, count(*)::int AS jobs FROM report_jobs WHERE batch LIKE $1`, [`nightly:${yesterday}:%`]);
-    const points = Number(written[0].points);
-    rows.push(`| nightly (${yesterday}), 12 types, ${written[0].jobs} jobs of 10 sources, ${points.toLocaleString('en')} points | ${nightly.seconds.toFixed(1)} s | ${Math.round(points / nightly.seconds).toLocaleString('en')} | ${nightly.peakRssMb.toFixed(0)} MB | ${(Number(written[0].bytes) / 1e6).toFixed(0)} MB |`);
-    await db.end();
-    console.log('\n| case | time (whole command) | points/s | peak RSS | archive(s) |\n| --- | --- | --- | --- | --- |');
-    for (const row of rows) console.log(row);
+    if (MIXED_POINTS > 0) {
+      const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+      const today = new Date().toISOString().slice(0, 10);
+      const before = load();
+      const nightly = await timedDcs(server, ['export', 'nightly', '--date', tomorrow]);
+      const { rows } = await server.db.query(`SELECT sum(points_written)::int8 AS points, sum(file_bytes)::int8 AS bytes, count(*)::int AS jobs FROM report_jobs WHERE batch = $1`, [`nightly:${today}`]);
+      const points = Number(rows[0].points);
+      const cpu = nightly.cpuSeconds + nightly.postgresCpuSeconds;
+      lines.push(`| nightly (${today}), 12 types, ${rows[0].jobs} jobs, ${int(points)} points | ${nightly.seconds.toFixed(1)} s | ${int(points / nightly.seconds)} | ${nightly.cpuSeconds.toFixed(1)} + ${nightly.postgresCpuSeconds.toFixed(1)} s | ${((cpu / points) * 1e6).toFixed(1)} | ${nightly.peakRssMb.toFixed(0)} MB | ${(Number(rows[0].bytes) / 1e6).toFixed(0)} MB | ${before} → ${load()} |`);
+    }
+    await server.db.end();
+    console.log(`\n${lines.join('\n')}\n`);
+    console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
   } finally {
-    await stop(server);
+    await stop(server.child);
   }
 }

@@ -41,7 +41,8 @@ Commands:
   export --types T1,T2|all [--sources S1,S2 | --groups G1] [--from DAY] [--to DAY]
          [--date-type created|recorded] [--format tsv|raw|parquet] --out FILE.zip
                             write an export archive (progress on stderr; exit 1 on failure)
-  export nightly --date DAY re-run the nightly export that ran on DAY (it exports the day before)
+  export nightly --date DAY re-run the nightly export that ran on DAY (it exports the day before;
+                            the night's archives are replaced under their names)
   keepa status [--json]     Keepa tokens, the enrichment queue and the ASIN harvest's position
 
 Configuration comes from environment variables; see README.md.`;

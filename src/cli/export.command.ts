@@ -9,7 +9,7 @@ import cliProgress from 'cli-progress';
 import type { Config } from '../config.ts';
 import type { Pool } from '../db/database.ts';
 import type { Logger } from '../log.ts';
-import { addDays, queueNightlyDay } from '../exports/nightly.ts';
+import { addDays, NightlyRerunError, queueNightlyDay } from '../exports/nightly.ts';
 import { claimNextReportJob, getReportJob, type ReportJob } from '../exports/report-jobs.repository.ts';
 import { ExportRequestError, isDay, requestExport } from '../exports/request-export.ts';
 import { runReportJob } from '../exports/run-report-job.ts';
@@ -19,7 +19,8 @@ export const EXPORT_USAGE = `Usage:
   dcs export --types T1,T2|all [--sources S1,S2 | --groups G1,G2] [--from YYYY-MM-DD] [--to YYYY-MM-DD]
              [--date-type created|recorded] [--format tsv|raw|parquet] --out FILE.zip
   dcs export nightly --date YYYY-MM-DD     re-run the nightly export that ran on that date
-                                           (it exports the day before, as the original)`;
+                                           (it exports the day before, as the original; the
+                                           night's archives are replaced under their names)`;
 
 interface Deps {
   pool: Pool;
@@ -83,7 +84,7 @@ export async function exportCommand(deps: Deps, args: string[]): Promise<number>
     if (args[0] === 'nightly') return await nightlyRerun(deps, args.slice(1));
     return await exportOnce(deps, args);
   } catch (error) {
-    if (error instanceof ExportRequestError) {
+    if (error instanceof ExportRequestError || error instanceof NightlyRerunError) {
       console.error(error.message);
       return 1;
     }

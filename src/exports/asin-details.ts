@@ -102,7 +102,7 @@ export async function writeAsinDetails(archive: ArchiveWriter, deps: { pool: Poo
   for await (const product of products(deps.pool, deps.publicUrl, true)) {
     if (product.metadata === undefined) continue;
     const entry = archive.entry(filePathOf(product));
-    await entry.write(`${product.metadata}\n`);
+    entry.write(`${product.metadata}\n`);
     await entry.close();
   }
   let count = 0;
@@ -118,10 +118,10 @@ export async function writeAsinDetails(archive: ArchiveWriter, deps: { pool: Poo
     return count;
   }
   const entry = archive.entry(`${ASIN_DETAILS_TYPE}.txt`);
-  await entry.write(tsvLine(exporter.columns.map((c) => c.header)));
+  entry.write(tsvLine(exporter.columns.map((c) => c.header)));
   for await (const product of products(deps.pool, deps.publicUrl, false)) {
     count += 1;
-    await entry.write(tsvLine(cells(product)));
+    if (entry.write(tsvLine(cells(product)))) await entry.drained();
   }
   await entry.close();
   return count;

@@ -29,6 +29,12 @@ export interface Column<Item = undefined> {
   type: ParquetColumnType;
   about: string;
   value(row: ExportRow<Item>): unknown;
+  /**
+   * The point's top-level keys `value` reads (none for a column of the row's item or the point's
+   * own fields; its time zone and generated-key always come), so PostgreSQL sends only those;
+   * undefined: the whole point.
+   */
+  reads?: readonly string[];
 }
 
 export interface Exporter<Item = undefined> {
@@ -44,9 +50,26 @@ export interface Exporter<Item = undefined> {
   rows(point: ExportPoint): Iterable<ExportRow<Item>>;
   /** What README.txt counts: points (the default), or products. */
   unit?: string;
-  /** Top-level keys it never reads, left in the database rather than sent (element-click's whole page). */
-  skipKeys?: readonly string[];
+  /** The point's top-level keys `rows` reads (with onePerPoint: none); undefined: the whole point. */
+  rowReads?: readonly string[];
   columns: readonly Column<Item>[];
+}
+
+/**
+ * The point's top-level keys an exporter reads, or undefined when it reads the whole point. Only
+ * these are sent: PostgreSQL writes no JSON for the rest (an element-click's whole page, a
+ * point's metadata), and this process parses none.
+ */
+export function keysRead(exporter: AnyExporter): string[] | undefined {
+  const keys = new Set<string>();
+  const rowReads = exporter.rows === onePerPoint ? [] : exporter.rowReads;
+  if (!rowReads) return undefined;
+  for (const key of rowReads) keys.add(key);
+  for (const column of exporter.columns as readonly Column<unknown>[]) {
+    if (!column.reads) return undefined;
+    for (const key of column.reads) keys.add(key);
+  }
+  return [...keys];
 }
 
 /** The usual case: one row per point. */

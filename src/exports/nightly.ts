@@ -9,7 +9,7 @@ import type { Config } from '../config.ts';
 import { ASIN_DETAILS_TYPE } from './asin-details.ts';
 import type { Pool } from '../db/database.ts';
 import { nightlySources } from './export-catalog.repository.ts';
-import { insertReportJob, latestNightlyDay, type ReportJob } from './report-jobs.repository.ts';
+import { batchJobs, insertReportJob, latestNightlyDay, requeueNightlyJob, type NewReportJob, type ReportJob } from './report-jobs.repository.ts';
 import { isoInZone } from './zoned-time.ts';
 
 /**
@@ -45,25 +45,39 @@ export function dueDay(now: Date, config: Pick<Config, 'timeZone' | 'nightlyExpo
   return addDays(today, local.slice(11, 16) >= config.nightlyExportTime ? -1 : -2);
 }
 
-/** Queues one day's batch; `rerun` makes a new batch even if the day was exported. */
+export class NightlyRerunError extends Error {}
+
+/**
+ * Queues one day's batch `nightly:<day>`, once: a day already queued gets nothing more. With
+ * `rerun` (dcs export nightly --date), the day's jobs are queued again instead, the same rows
+ * with the sources and types of today: each keeps its id and file name, so its archive replaces
+ * the last one in EXPORT_DIR and S3, and the night keeps one set of jobs. A night that has fewer
+ * chunks of sources now than then keeps its later jobs, with no sources (their archives then
+ * hold none, rather than points now in another archive). Refused while a job of that night runs.
+ */
 export async function queueNightlyDay(pool: Pool, config: Config, day: string, options: { rerun?: boolean } = {}): Promise<ReportJob[]> {
   const sources = await nightlySources(pool, config.nightlyExportExclude);
-  const batch = options.rerun ? `nightly:${day}:${new Date().toISOString()}` : `nightly:${day}`;
+  const batch = `nightly:${day}`;
   // As the original: sources sorted descending, cut into chunks, each chunk sorted ascending.
   const descending = [...sources].reverse();
   const host = exportHost(config);
+  const before = options.rerun ? await batchJobs(pool, batch) : [];
+  const chunks = Math.max(1, Math.ceil(descending.length / config.sourcesPerReportJob), before.length);
   const jobs: ReportJob[] = [];
-  const chunks = Math.max(1, Math.ceil(descending.length / config.sourcesPerReportJob));
   for (let i = 0; i < chunks; i++) {
     const chunk = descending.slice(i * config.sourcesPerReportJob, (i + 1) * config.sourcesPerReportJob).reverse();
-    const job = await insertReportJob(pool, {
+    const job: NewReportJob & { batch: string; sequence: number } = {
       requestedBy: 'nightly', batch, sequence: i + 1, selection: { all: true }, sources: chunk,
       // the product list is not per source: once a night, in the first archive
       types: i === 0 ? NIGHTLY_TYPES : NIGHTLY_TYPES.filter((type) => type !== ASIN_DETAILS_TYPE),
       from: day, to: day, dateType: 'recorded', format: 'tsv', nameFolder: `${day}/`, namePrefix: `${host}_${day}`,
       destinations: config.exportS3Bucket ? ['folder', 's3'] : ['folder'],
-    });
-    if (job) jobs.push(job);
+    };
+    const queued = options.rerun ? await requeueNightlyJob(pool, job) : await insertReportJob(pool, job);
+    if (options.rerun && !queued) {
+      throw new NightlyRerunError(`Job ${before.find((b) => b.sequence === i + 1)?.id} of the ${day} export is running now; run this again when it is done.`);
+    }
+    if (queued) jobs.push(queued);
   }
   return jobs;
 }

@@ -5,12 +5,16 @@
  */
 import type { AnyExporter, Column } from './exporter.ts';
 import type { ExportRequest } from './export-request.ts';
+import type { Renamed } from './file-names.ts';
 
-export type ExportCounts = Map<string, { exporter: AnyExporter; perSource: Map<string, number> }>;
+/** Per data type: its exporter, its name in file names, and its points per source. */
+export type ExportCounts = Map<string, { exporter: AnyExporter; name: string; perSource: Map<string, number> }>;
 
 interface ReadmeInput {
   request: ExportRequest;
   counts: ExportCounts;
+  /** identifiers named otherwise in file names (not safe as file names, or colliding) */
+  renamed: readonly Renamed[];
   timeZone: string;
   serverVersion: string;
 }
@@ -21,18 +25,28 @@ const FORMATS = {
   raw: 'raw: the points exactly as stored, as JSON arrays, one file per source, type and day of Date Created',
 };
 
-function fileOf(exporter: AnyExporter, format: ExportRequest['format']): string {
-  if (format === 'parquet') return `${exporter.id}.parquet`;
-  if (format === 'raw') return `<source>__${exporter.id}__<YYYY-MM-DD>.json`;
-  return exporter.layout === 'per-source' ? `${exporter.id}/<source>.txt` : `${exporter.id}.txt`;
+function fileOf(exporter: AnyExporter, name: string, format: ExportRequest['format']): string {
+  if (format === 'parquet') return `${name}.parquet`;
+  if (format === 'raw') return `<source>__${name}__<YYYY-MM-DD>.json`;
+  return exporter.layout === 'per-source' ? `${name}/<source>.txt` : `${name}.txt`;
 }
 
-export function readmeText({ request, counts, timeZone, serverVersion }: ReadmeInput): string {
+/** An identifier as written in README.txt: quoted, escaped, so it cannot break a line. */
+const quoted = (id: string) => JSON.stringify(id);
+
+export function readmeText({ request, counts, renamed, timeZone, serverVersion }: ReadmeInput): string {
   const lines: string[] = [];
   const total = [...counts.values()].reduce((sum, { perSource }) => sum + [...perSource.values()].reduce((a, b) => a + b, 0), 0);
   lines.push('Webmunk data export', '===================', '');
   lines.push(`Written by webmunk-dcs ${serverVersion} at ${new Date().toISOString()}.`);
   lines.push(`Format: ${FORMATS[request.format]}.`);
+  if (request.format === 'tsv') {
+    // The cells are byte for byte the original's, so nothing is escaped for spreadsheets.
+    lines.push('Open the .txt files as text, not by double-clicking them into a spreadsheet: cells may begin with = + - @ (text the');
+    lines.push('participants\' browsers sent), which a spreadsheet runs as a formula. Import them with every column as text (Excel:');
+    lines.push('Data > From Text/CSV, then each column\'s type Text; LibreOffice: Text Import, column type Text), or read them');
+    lines.push('with a script (pandas: read_csv(path, sep="\\t", dtype=str, keep_default_na=False); R: read.delim(path, colClasses="character")).');
+  }
   lines.push(`Dates: ${request.from ?? 'the beginning'} to ${request.to ?? 'now'} (whole days in ${timeZone}, both included), by Date ${request.dateType === 'recorded' ? 'Recorded (server receipt)' : 'Created (on the participant\'s browser)'}.`);
   lines.push(`Sources requested: ${request.sources.length}. Points exported: ${total}.`, '');
   lines.push('Points per type and source', '--------------------------', '');
@@ -41,15 +55,22 @@ export function readmeText({ request, counts, timeZone, serverVersion }: ReadmeI
     lines.push(`${type} (${exporter.label}): ${sum} ${exporter.unit ?? 'points'}`);
     for (const [source, points] of [...perSource].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) lines.push(`  ${source}\t${points}`);
   }
+  if (renamed.length > 0) {
+    lines.push('', 'Names in file names', '-------------------', '');
+    lines.push('These data types and sources are named otherwise in file names: their identifiers are not safe');
+    lines.push('as file names, or differ from another\'s only in case (the files would overwrite each other when');
+    lines.push('unzipped on macOS or Windows). Inside the files, the real identifiers are written.', '');
+    for (const { kind, id, name } of renamed) lines.push(`  ${kind} ${quoted(id)} -> ${name}`);
+  }
   lines.push('', 'Files and columns', '-----------------', '');
-  for (const { exporter } of counts.values()) {
-    lines.push(`${fileOf(exporter, request.format)}: ${exporter.label}; ${exporter.rowsAre}.`);
+  for (const { exporter, name } of counts.values()) {
+    lines.push(`${fileOf(exporter, name, request.format)}: ${exporter.label}; ${exporter.rowsAre}.`);
     if (request.format !== 'raw') {
       for (const column of exporter.columns as readonly Column<unknown>[]) lines.push(`  ${column.header}: ${column.about}`);
     }
     lines.push('');
   }
   lines.push('Times are ISO-8601 with the offset of the zone in Time Zone (the participant\'s browser zone where it sent one, else the server zone); "UTC" columns give the same instant in UTC.');
-  lines.push('Fields ending in * were encrypted by some extension versions (2022-04 to 2023-02); they are exported decrypted, or as the plaintext ! copy where the key is not available.');
+  lines.push('Fields ending in * were encrypted by some extension versions (2022-04 to 2023-02); they are exported decrypted, or as their plaintext ! copy where they cannot be decrypted.');
   return lines.join('\r\n') + '\r\n';
 }

@@ -85,6 +85,34 @@ export async function insertReportJob(pool: Pool, job: NewReportJob, state: 'que
 }
 
 /**
+ * A nightly job queued again (dcs export nightly --date): the night's job of this sequence, the
+ * same row (id, file name) with the new sources and types, queued from the start; or a new row
+ * if the night had fewer jobs. Undefined when that job is running now (its heartbeat is fresh).
+ */
+export async function requeueNightlyJob(pool: Pool, job: NewReportJob & { batch: string; sequence: number }): Promise<ReportJob | undefined> {
+  const { rows } = await pool.query(
+    `INSERT INTO report_jobs (requested_by, batch, sequence, selection, sources, types, date_from, date_to, date_type, format,
+       name_folder, name_prefix, destinations)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+     ON CONFLICT (batch, sequence) WHERE batch IS NOT NULL DO UPDATE SET
+       requested_by = EXCLUDED.requested_by, requested_at = now(), selection = EXCLUDED.selection, sources = EXCLUDED.sources,
+       types = EXCLUDED.types, destinations = EXCLUDED.destinations, state = 'queued', error = NULL, started_at = NULL,
+       heartbeat_at = NULL, finished_at = NULL, points_written = 0, types_done = 0, sources_done = 0
+     WHERE report_jobs.state <> 'running' OR report_jobs.heartbeat_at < now() - make_interval(secs => $14)
+     RETURNING ${COLUMNS}`,
+    [job.requestedBy, job.batch, job.sequence, JSON.stringify(job.selection), job.sources, job.types, job.from ?? null, job.to ?? null,
+      job.dateType, job.format, job.nameFolder ?? '', job.namePrefix, job.destinations, STALE_AFTER_SECONDS],
+  );
+  return rows[0] ? toJob(rows[0]) : undefined;
+}
+
+/** The jobs of a batch, by sequence. */
+export async function batchJobs(pool: Pool, batch: string): Promise<ReportJob[]> {
+  const { rows } = await pool.query(`SELECT ${COLUMNS} FROM report_jobs WHERE batch = $1 ORDER BY sequence`, [batch]);
+  return rows.map(toJob);
+}
+
+/**
  * Claims the next job to run: the oldest queued one, or one whose runner stopped beating.
  * Jobs of `dcs export` (a `file:` destination) are not run by the server: if their process
  * died, they are marked failed instead.

@@ -38,8 +38,9 @@ export function archiveName(job: Pick<ReportJob, 'id' | 'nameFolder' | 'namePref
 
 export async function runReportJob(deps: RunDeps, job: ReportJob): Promise<'done' | 'failed'> {
   const { pool, config, log } = deps;
-  const fileName = archiveName(job, job.startedAt ?? new Date(), config.timeZone);
-  await setReportJobFileName(pool, job.id, fileName);
+  // A job run again (a retry, a nightly re-run) keeps its name: its archive replaces the last one.
+  const fileName = job.fileName ?? archiveName(job, job.startedAt ?? new Date(), config.timeZone);
+  if (!job.fileName) await setReportJobFileName(pool, job.id, fileName);
   const partial = await partialPath(config.exportDir, job.id);
   const storedAt: string[] = [];
   let lastWrite = 0;

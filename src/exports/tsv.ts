@@ -83,7 +83,43 @@ export function cellText(value: unknown): string {
 }
 
 function quoted(text: string): string {
-  return NEEDS_QUOTES.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+  return NEEDS_QUOTES.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/** One cell as written in a row (the caller writes a row of one empty cell as tsvLine does). */
+export function tsvCell(value: unknown): string {
+  return quoted(typeof value === 'string' ? value : cellText(value));
+}
+
+/** Where rows are encoded: text as UTF-8, text in quotes with its quotes doubled, and single ASCII bytes. */
+export interface TsvSink {
+  write(text: string): unknown;
+  writeQuoted(text: string): void;
+  byte(code: number): void;
+}
+
+const TAB = 0x09;
+
+/**
+ * Writes one row, cell by cell, as tsvLine() would: large cells (element HTML) go into the sink
+ * as they are, without being joined into a line first.
+ */
+export function writeTsvRow(sink: TsvSink, cells: number, cell: (index: number) => unknown): void {
+  let empty = cells === 1;
+  for (let i = 0; i < cells; i++) {
+    if (i > 0) sink.byte(TAB);
+    const value = cell(i);
+    const text = typeof value === 'string' ? value : cellText(value);
+    if (NEEDS_QUOTES.test(text)) {
+      sink.writeQuoted(text);
+    } else if (text !== '') {
+      sink.write(text);
+    }
+    empty &&= text === '';
+  }
+  // csv.writer writes a row of one empty cell as `""`, so it does not read back as no row at all
+  if (empty) sink.write('""');
+  sink.write('\r\n');
 }
 
 /** One row, CRLF included. */

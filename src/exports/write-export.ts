@@ -7,16 +7,15 @@ import fs from 'node:fs/promises';
 import type { Pool } from '../db/database.ts';
 import { ArchiveWriter, type EntryWriter } from './archive.ts';
 import { ASIN_DETAILS_TYPE, asinDetailsExporter, writeAsinDetails } from './asin-details.ts';
-import { exporterFor } from './columns/index.ts';
+import { exporterFor, WEBMUNK_EXPORTERS } from './columns/index.ts';
 import type { ExportRequest } from './export-request.ts';
 import { ExportPoint, type StoredPoint } from './export-point.ts';
-import type { AnyExporter, Column } from './exporter.ts';
-import { writerValue } from './exporter.ts';
-import { rawEntryName, slugify, SourceFileNames } from './file-names.ts';
+import { keysRead, writerValue, type AnyExporter, type Column } from './exporter.ts';
+import { ArchiveNames, slugify } from './file-names.ts';
 import { ParquetFileWriter } from './parquet-writer.ts';
 import { streamPoints, type PointWindow } from './point-query.ts';
 import { readmeText, type ExportCounts } from './readme.ts';
-import { tsvLine } from './tsv.ts';
+import { tsvLine, writeTsvRow } from './tsv.ts';
 import { dayInZone } from './zoned-time.ts';
 
 export interface ExportProgress {
@@ -41,41 +40,48 @@ export interface ExportDeps {
 
 type Progress = (progress: ExportProgress) => void;
 
+/** The original's data types: their files keep their names whatever else an archive holds. */
+const KNOWN_TYPES: ReadonlySet<string> = new Set([...WEBMUNK_EXPORTERS.map((exporter) => exporter.id), ASIN_DETAILS_TYPE]);
+
 export async function writeExport(deps: ExportDeps, request: ExportRequest, filePath: string, onProgress: Progress = () => undefined): Promise<ExportCounts> {
   const archive = new ArchiveWriter(filePath);
   const counts: ExportCounts = new Map();
   const state: ExportProgress = { points: 0, typesDone: 0, typesTotal: request.types.length, sourcesDone: 0, sourcesTotal: request.sources.length };
   const parquetFiles: string[] = [];
+  const names = new ArchiveNames(request.types, KNOWN_TYPES);
   try {
-    for (const type of request.types) {
+    for (const [index, type] of request.types.entries()) {
       state.sourcesDone = 0;
+      // Parquet is written beside the archive first (it ends with a footer): one file per type
+      const parquetPath = `${filePath}.${index}.parquet.tmp`;
       if (type === ASIN_DETAILS_TYPE) {
         // products, not points: every product, whatever the sources and days
-        const parquetPath = `${filePath}.${type}.parquet.tmp`;
         parquetFiles.push(parquetPath);
         const products = await writeAsinDetails(archive, { pool: deps.pool, publicUrl: deps.publicUrl, timeZone: deps.timeZone }, request.format, parquetPath);
-        counts.set(type, { exporter: asinDetailsExporter(deps.timeZone), perSource: new Map([['(products)', products]]) });
+        counts.set(type, { exporter: asinDetailsExporter(deps.timeZone), name: type, perSource: new Map([['(products)', products]]) });
         state.typesDone += 1;
         onProgress({ ...state });
         continue;
       }
       const exporter = exporterFor(type, deps.labels.get(type) ?? type, deps.timeZone);
       const perSource = new Map<string, number>();
-      counts.set(type, { exporter, perSource });
+      counts.set(type, { exporter, name: names.type(type), perSource });
       const window: PointWindow = {
         generators: exporter.generators, sources: request.sources, dateType: request.dateType,
         from: request.from, to: request.to, timeZone: deps.timeZone,
-        skipKeys: request.format === 'raw' ? undefined : exporter.skipKeys, order: request.format === 'raw' ? 'created-ascending' : 'newest-first',
+        keys: request.format === 'raw' ? undefined : keysRead(exporter), order: request.format === 'raw' ? 'created-ascending' : 'newest-first',
       };
       const points = sourceTracking(streamPoints(deps.pool, window), perSource, state, onProgress);
-      if (request.format === 'tsv') await writeTsv(archive, exporter, points, deps);
-      else if (request.format === 'parquet') parquetFiles.push(await writeParquet(archive, filePath, exporter, points, deps));
-      else await writeRaw(archive, type, points, deps.timeZone);
+      if (request.format === 'tsv') await writeTsv(archive, names, exporter, points, deps);
+      else if (request.format === 'parquet') {
+        parquetFiles.push(parquetPath);
+        await writeParquet(archive, parquetPath, `${names.type(type)}.parquet`, exporter, points, deps);
+      } else await writeRaw(archive, names, type, points, deps.timeZone);
       state.typesDone += 1;
       state.sourcesDone = request.sources.length;
       onProgress({ ...state });
     }
-    archive.addText('README.txt', readmeText({ request, counts, timeZone: deps.timeZone, serverVersion: deps.serverVersion }));
+    archive.addText('README.txt', readmeText({ request, counts, renamed: names.renamed, timeZone: deps.timeZone, serverVersion: deps.serverVersion }));
     await archive.close();
   } catch (error) {
     await archive.abort();
@@ -87,84 +93,94 @@ export async function writeExport(deps: ExportDeps, request: ExportRequest, file
 }
 
 /** Counts points per source as they pass, and reports progress when a source is finished. */
-async function* sourceTracking(points: AsyncIterable<StoredPoint>, perSource: Map<string, number>, state: ExportProgress, onProgress: Progress) {
-  let current: string | undefined;
-  for await (const point of points) {
-    if (point.source !== current) {
-      if (current !== undefined) state.sourcesDone += 1;
-      current = point.source;
+async function* sourceTracking(batches: AsyncIterable<Iterable<StoredPoint>>, perSource: Map<string, number>, state: ExportProgress, onProgress: Progress) {
+  const tracker = { current: undefined as string | undefined, count: 0 };
+  function* counted(points: Iterable<StoredPoint>) {
+    for (const point of points) {
+      if (point.source !== tracker.current) {
+        if (tracker.current !== undefined) {
+          perSource.set(tracker.current, (perSource.get(tracker.current) ?? 0) + tracker.count);
+          state.sourcesDone += 1;
+        }
+        tracker.current = point.source;
+        tracker.count = 0;
+      }
+      tracker.count += 1;
+      state.points += 1;
+      if (state.points % 10_000 === 0) onProgress({ ...state });
+      yield point;
     }
-    perSource.set(point.source, (perSource.get(point.source) ?? 0) + 1);
-    state.points += 1;
-    if (state.points % 10_000 === 0) onProgress({ ...state });
-    yield point;
   }
+  for await (const points of batches) yield counted(points);
+  if (tracker.current !== undefined) perSource.set(tracker.current, (perSource.get(tracker.current) ?? 0) + tracker.count);
 }
 
-function tsvCells(columns: readonly Column<unknown>[], row: Parameters<Column<unknown>['value']>[0]): unknown[] {
-  return columns.map((column) => writerValue(column.value(row), 'tsv'));
-}
-
-async function writeTsv(archive: ArchiveWriter, exporter: AnyExporter, points: AsyncIterable<StoredPoint>, deps: ExportDeps): Promise<void> {
-  const header = tsvLine(exporter.columns.map((column: Column<unknown>) => column.header));
+async function writeTsv(archive: ArchiveWriter, names: ArchiveNames, exporter: AnyExporter, batches: AsyncIterable<Iterable<StoredPoint>>, deps: ExportDeps): Promise<void> {
+  const columns: readonly Column<unknown>[] = exporter.columns;
+  const header = tsvLine(columns.map((column) => column.header));
   let entry: EntryWriter | undefined;
   let entrySource: string | undefined;
-  const names = new SourceFileNames();
   if (exporter.layout === 'single') {
-    entry = archive.entry(`${exporter.id}.txt`);
-    await entry.write(header);
+    entry = archive.entry(`${names.type(exporter.id)}.txt`);
+    entry.write(header);
   }
-  for await (const stored of points) {
-    if (exporter.layout === 'per-source' && stored.source !== entrySource) {
-      await entry?.close();
-      entry = archive.entry(`${slugify(exporter.id)}/${names.name(stored.source)}.txt`);
-      entrySource = stored.source;
-      await entry.write(header);
+  for await (const points of batches) {
+    for (const stored of points) {
+      if (exporter.layout === 'per-source' && stored.source !== entrySource) {
+        await entry?.close();
+        entry = archive.entry(names.sourceFile(slugify(exporter.id), stored.source));
+        entrySource = stored.source;
+        entry.write(header);
+      }
+      const point = new ExportPoint(stored, deps.timeZone, deps.serverSecretKey);
+      for (const row of exporter.rows(point)) writeTsvRow(entry!, columns.length, (i) => writerValue(columns[i].value(row), 'tsv'));
     }
-    const point = new ExportPoint(stored, deps.timeZone, deps.serverSecretKey);
-    for (const row of exporter.rows(point)) await entry!.write(tsvLine(tsvCells(exporter.columns, row)));
+    // back-pressure: wait while the compressor is behind
+    await entry?.drained();
   }
   await entry?.close();
 }
 
-async function writeParquet(archive: ArchiveWriter, archivePath: string, exporter: AnyExporter, points: AsyncIterable<StoredPoint>, deps: ExportDeps): Promise<string> {
-  // Parquet ends with a footer, so each type is written to a file beside the archive first.
-  const tempPath = `${archivePath}.${slugify(exporter.id)}.parquet.tmp`;
+async function writeParquet(archive: ArchiveWriter, tempPath: string, name: string, exporter: AnyExporter, batches: AsyncIterable<Iterable<StoredPoint>>, deps: ExportDeps): Promise<void> {
   const columns: readonly Column<unknown>[] = exporter.columns;
   const writer = new ParquetFileWriter(tempPath, columns.map((column) => ({ name: column.header, type: column.type })), { createdBy: `webmunk-dcs ${deps.serverVersion}` });
-  for await (const stored of points) {
-    const point = new ExportPoint(stored, deps.timeZone, deps.serverSecretKey);
-    for (const row of exporter.rows(point)) {
-      const values = columns.map((column) => writerValue(column.value(row), 'parquet'));
-      await writer.addRow(values);
+  for await (const points of batches) {
+    for (const stored of points) {
+      const point = new ExportPoint(stored, deps.timeZone, deps.serverSecretKey);
+      for (const row of exporter.rows(point)) await writer.addRow(columns.map((column) => writerValue(column.value(row), 'parquet')));
     }
   }
   await writer.close();
-  archive.addFile(tempPath, `${exporter.id}.parquet`);
-  return tempPath;
+  archive.addFile(tempPath, name);
 }
 
 /** Raw format: the points as stored, one JSON array per source, type and day of `created`. */
-async function writeRaw(archive: ArchiveWriter, type: string, points: AsyncIterable<StoredPoint>, timeZone: string): Promise<void> {
+async function writeRaw(archive: ArchiveWriter, names: ArchiveNames, type: string, batches: AsyncIterable<Iterable<StoredPoint>>, timeZone: string): Promise<void> {
   let entry: EntryWriter | undefined;
   let key: string | undefined;
   let first = true;
-  for await (const point of points) {
-    const day = dayInZone(point.createdMicros, timeZone);
-    const name = rawEntryName(point.source, type, day);
-    if (name !== key) {
-      if (entry) await entry.write('\n]\n');
-      await entry?.close();
-      entry = archive.entry(name);
-      key = name;
-      first = true;
-      await entry.write('[');
+  for await (const points of batches) {
+    for (const point of points) {
+      const day = dayInZone(point.createdMicros, timeZone);
+      // a new entry for each source and day (the day has a fixed length: the key is unambiguous)
+      const current = `${day}${point.source}`;
+      if (current !== key) {
+        if (entry) {
+          entry.write('\n]\n');
+          await entry.close();
+        }
+        entry = archive.entry(names.rawEntry(point.source, type, day));
+        key = current;
+        first = true;
+        entry.write('[');
+      }
+      entry!.write(`${first ? '\n  ' : ',\n  '}${JSON.stringify(point.properties, null, 2).replace(/\n/g, '\n  ')}`);
+      first = false;
     }
-    await entry!.write(`${first ? '\n  ' : ',\n  '}${JSON.stringify(point.properties, null, 2).replace(/\n/g, '\n  ')}`);
-    first = false;
+    await entry?.drained();
   }
   if (entry) {
-    await entry.write('\n]\n');
+    entry.write('\n]\n');
     await entry.close();
   }
 }

@@ -56,19 +56,45 @@ function offsetMinutes(zone: string, ms: number): number {
   return minutes;
 }
 
-const pad = (n: number, width = 2) => String(n).padStart(width, '0');
+const TWO_DIGITS = Array.from({ length: 100 }, (_, n) => String(n).padStart(2, '0'));
+/** local day number (days since 1970-01-01) → YYYY-MM-DD, and offset minutes → ±HH:MM: few of each in an export */
+const DAYS = new Map<number, string>();
+const OFFSET_TEXTS = new Map<number, string>();
 
-/** `micros` (microseconds since the epoch) as ISO-8601 in `zone`, Python isoformat() style. */
+function dayText(day: number): string {
+  let text = DAYS.get(day);
+  if (text === undefined) {
+    const date = new Date(day * 86_400_000);
+    text = `${date.getUTCFullYear()}-${TWO_DIGITS[date.getUTCMonth() + 1]}-${TWO_DIGITS[date.getUTCDate()]}`;
+    if (DAYS.size > 100_000) DAYS.clear();
+    DAYS.set(day, text);
+  }
+  return text;
+}
+
+function offsetText(minutes: number): string {
+  let text = OFFSET_TEXTS.get(minutes);
+  if (text === undefined) {
+    const abs = Math.abs(minutes);
+    text = `${minutes < 0 ? '-' : '+'}${String(Math.floor(abs / 60)).padStart(2, '0')}:${TWO_DIGITS[abs % 60]}`;
+    OFFSET_TEXTS.set(minutes, text);
+  }
+  return text;
+}
+
+/**
+ * `micros` (microseconds since the epoch) as ISO-8601 in `zone`, Python isoformat() style. Two of
+ * these per exported row: built from cached day and offset texts rather than a Date each time.
+ */
 export function isoInZone(micros: number, zone: string): string {
-  const ms = Math.floor(micros / 1000);
-  const fraction = micros - Math.floor(micros / 1_000_000) * 1_000_000;
-  const offset = offsetMinutes(zone, ms);
-  const wall = new Date(ms + offset * 60_000);
-  const date = `${wall.getUTCFullYear()}-${pad(wall.getUTCMonth() + 1)}-${pad(wall.getUTCDate())}`;
-  const time = `${pad(wall.getUTCHours())}:${pad(wall.getUTCMinutes())}:${pad(wall.getUTCSeconds())}`;
-  const sign = offset < 0 ? '-' : '+';
-  const abs = Math.abs(offset);
-  return `${date}T${time}${fraction ? `.${pad(fraction, 6)}` : ''}${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+  const seconds = Math.floor(micros / 1_000_000);
+  const fraction = micros - seconds * 1_000_000;
+  const offset = offsetMinutes(zone, Math.floor(micros / 1000));
+  const local = seconds + offset * 60;
+  const day = Math.floor(local / 86_400);
+  const second = local - day * 86_400;
+  const time = `${TWO_DIGITS[Math.floor(second / 3600)]}:${TWO_DIGITS[Math.floor(second / 60) % 60]}:${TWO_DIGITS[second % 60]}`;
+  return `${dayText(day)}T${time}${fraction ? `.${String(fraction).padStart(6, '0')}` : ''}${offsetText(offset)}`;
 }
 
 /** The calendar day (YYYY-MM-DD) of `micros` in `zone`. */

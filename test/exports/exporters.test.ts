@@ -181,7 +181,8 @@ describe('TSV exporters, cell by cell (server TIME_ZONE America/Chicago)', () =>
       withoutStars(p);
       Object.assign(p, { 'url!': 'https://plain.example/page', 'page-title!': 'Plain title', 'element-content!': '<b>plain</b>' });
     });
-    // Post-2023 clients send cleartext under `*`: it wins over a `!` twin.
+    // Post-2023 clients send cleartext under `*` and no twin; a twin means the `*` value was
+    // encrypted, so without a generated-key to open it the twin is written.
     const both = point(1, source, 1694706050.25, (p) => {
       Object.assign(p, { 'url!': 'https://twin.example/', 'page-title!': 'Twin', 'element-content!': '<b>twin</b>', 'class-name': 'other-class' });
     });
@@ -193,7 +194,7 @@ describe('TSV exporters, cell by cell (server TIME_ZONE America/Chicago)', () =>
       HEADERS.classAdded,
       [source, '2023-09-14T11:43:09.511000-04:00', rec, NY, TAB, PAGE, SEARCH_URL, TITLE, 'webmunk-asin-item', ASIN_HTML],
       [source, '2023-09-14T11:41:40-04:00', rec, NY, TAB, PAGE, 'https://plain.example/page', 'Plain title', 'webmunk-asin-item', '<b>plain</b>'],
-      [source, '2023-09-14T11:40:50.250000-04:00', rec, NY, TAB, PAGE, SEARCH_URL, TITLE, 'other-class', ASIN_HTML],
+      [source, '2023-09-14T11:40:50.250000-04:00', rec, NY, TAB, PAGE, 'https://twin.example/', 'Twin', 'other-class', '<b>twin</b>'],
     ]);
   });
 
@@ -243,7 +244,6 @@ describe('TSV exporters, cell by cell (server TIME_ZONE America/Chicago)', () =>
       delete p['page-title*'];
       Object.assign(p, {
         'url*': 'https://example.com/list',
-        'url!': 'https://twin.example/list',
         'page-title!': 'Twin list title',
         // the original filled a match without HTML from this (a fixed bug)
         'element-content!': 'POINT LEVEL HTML',
@@ -348,11 +348,12 @@ describe('TSV exporters, cell by cell (server TIME_ZONE America/Chicago)', () =>
       [source, '2023-09-14T11:43:11.027000-04:00', rec, NY, TAB, PAGE, '1', ...geometry, SEARCH_URL, TITLE, ASIN_HTML],
       [source, '2023-09-14T11:40:00-04:00', rec, NY, TAB, PAGE, '1', ...geometry, 'https://bang.example/', 'Bang title', '<p>bangline</p>'],
     ]);
-    // the show exporter alone reads `*` first
+    // the show exporter alone reads `*` first, but a twin means its `*` was encrypted, and
+    // without a generated-key it cannot be opened
     expectTsv(archive.get('webmunk-extension-element-show.txt'), [
       HEADERS.show,
       [source, '2023-09-14T11:43:11.027000-04:00', rec, NY, TAB, PAGE, '1', ...geometry, SEARCH_URL, TITLE, ASIN_HTML],
-      [source, '2023-09-14T11:40:00-04:00', rec, NY, TAB, PAGE, '1', ...geometry, 'https://star.example/', 'Star title', '<p>star</p>'],
+      [source, '2023-09-14T11:40:00-04:00', rec, NY, TAB, PAGE, '1', ...geometry, 'https://bang.example/', 'Bang title', '<p>bangline</p>'],
     ]);
   });
 
@@ -577,11 +578,49 @@ describe('TSV exporters, cell by cell (server TIME_ZONE America/Chicago)', () =>
       // the combined export reads `!` first, key or not
       expectTsv(withKey.get('webmunk-visibility-export.txt'), [HEADERS.visibility, showRow(...twin)]);
       expectTsv(withoutKey.get('webmunk-visibility-export.txt'), [HEADERS.visibility, showRow(...twin)]);
-      // click and log-elements take URL from `url*` only: without the key that is the ciphertext
+      // click and log-elements read URL from `url*` only, as the original; a `*` value that does
+      // not open is still never written as ciphertext: its twin stands in
       expectTsv(withKey.get('webmunk-extension-element-click.txt'), [HEADERS.click, clickRow(...secret)]);
-      expectTsv(withoutKey.get('webmunk-extension-element-click.txt'), [HEADERS.click, clickRow(click['url*'] as string, twin[1], twin[2])]);
+      expectTsv(withoutKey.get('webmunk-extension-element-click.txt'), [HEADERS.click, clickRow(...twin)]);
       expectTsv(withKey.get('webmunk-extension-log-elements/enc-log.txt'), [HEADERS.logElements, logRow(secret[0], secret[1], '<p>secret item</p>')]);
-      expectTsv(withoutKey.get('webmunk-extension-log-elements/enc-log.txt'), [HEADERS.logElements, logRow(log['url*'] as string, twin[1], '<p>twin item</p>')]);
+      expectTsv(withoutKey.get('webmunk-extension-log-elements/enc-log.txt'), [HEADERS.logElements, logRow(twin[0], twin[1], '<p>twin item</p>')]);
+    });
+
+    it('a `!` twin means its `*` value was encrypted: without generated-key the twin is written, never the ciphertext', async () => {
+      // A 2022 point whose metadata lost its generated-key (an edited copy, a client bug): the
+      // `*` values cannot be opened, whatever the server key.
+      const LA = 'America/Los_Angeles';
+      const keyless = (index: number, source: string) => point(index, source, 1665412900, (p) => {
+        meta(p).timezone = LA;
+        Object.assign(p, {
+          'url*': encrypt('https://secret.example/page?q=1'), 'url!': 'https://twin.example/page',
+          'page-title*': encrypt('Secret title'), 'page-title!': 'Twin title',
+          'element-content*': encrypt('<div>secret</div>'), 'element-content!': '<div>twin</div>',
+        });
+      });
+      const show = keyless(2, 'keyless-show');
+      const click = keyless(4, 'keyless-click');
+      meta(click)['generated-key'] = 'bm90IGEga2V5'; // a generated-key that is not a key opens nothing either
+      const log = keyless(6, 'keyless-log');
+      delete log['element-content*'];
+      delete log['element-content!'];
+      log['pattern-matches'] = { '.item': [{ 'element-content*': encrypt('<p>secret item</p>'), 'element-content!': '<p>twin item</p>', offset: { top: 1, left: 2 }, size: { width: 3, height: 4 } }] };
+      // a later client's cleartext `*` without a twin is written as it is
+      const clear = point(2, 'keyless-show', 1665412901, (p) => { meta(p).timezone = LA; });
+      await uploadPoints(server, [show, click, log, clear]);
+      const types = ['webmunk-extension-element-show', 'webmunk-extension-element-click', 'webmunk-visibility-export', 'webmunk-extension-log-elements'];
+      const sources = ['keyless-show', 'keyless-click', 'keyless-log'];
+      for (const serverSecretKey of [SERVER_SECRET, undefined]) {
+        const archive = await exportArchive(server, { types, sources }, { serverSecretKey });
+        const showRows = expectTsv(archive.get('webmunk-extension-element-show.txt'), [HEADERS.show, ...[0, 1].map(() => VISIBILITY_HEADER.map(() => () => undefined))]);
+        expect(showRows.slice(1).map((row) => row.slice(12))).toEqual([[SEARCH_URL, TITLE, ASIN_HTML], ['https://twin.example/page', 'Twin title', '<div>twin</div>']]);
+        const visibility = expectTsv(archive.get('webmunk-visibility-export.txt'), [HEADERS.visibility, ...[0, 1].map(() => VISIBILITY_HEADER.map(() => () => undefined))]);
+        expect(visibility.slice(1).map((row) => row.slice(12))).toEqual([[SEARCH_URL, TITLE, ASIN_HTML], ['https://twin.example/page', 'Twin title', '<div>twin</div>']]);
+        const clickRows = expectTsv(archive.get('webmunk-extension-element-click.txt'), [HEADERS.click, HEADERS.click.map(() => () => undefined)]);
+        expect(clickRows[1].slice(11)).toEqual(['https://twin.example/page', 'Twin title', '<div>twin</div>']);
+        const logRows = expectTsv(archive.get('webmunk-extension-log-elements/keyless-log.txt'), [HEADERS.logElements, HEADERS.logElements.map(() => () => undefined)]);
+        expect([logRows[1][6], logRows[1][7], logRows[1][13]]).toEqual(['https://twin.example/page', 'Twin title', '<p>twin item</p>']);
+      }
     });
   });
 });

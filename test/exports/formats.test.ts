@@ -75,6 +75,13 @@ describe('README.txt', () => {
     expect(readme).toContain('  Order Tax: `order-tax`, else `order-Tax`');
     expect(readme).toContain('pdk-web-visit.txt: ');
     expect(readme).toContain('  Properties: the whole point as compact JSON');
+    // the cells are the participants' own text, unescaped (byte-compatible with the original)
+    expect(readme).toMatch(/Open the \.txt files as text, not by double-clicking them into a spreadsheet: cells may begin with = \+ - @/);
+  });
+
+  it('says nothing of spreadsheets where there is no TSV', async () => {
+    const archive = await exportArchive(server, { types: ['webmunk-extension-action'], sources: ['48213077'], format: 'parquet' });
+    expect(archive.get('README.txt')!.data.toString('utf8')).not.toMatch(/spreadsheet/);
   });
 });
 

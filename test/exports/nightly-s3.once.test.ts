@@ -5,20 +5,22 @@
  */
 import fs from 'node:fs';
 import type { Readable } from 'node:stream';
-import { CreateBucketCommand, GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 // @ts-expect-error -- s3rver ships no type declarations
 import S3rverUntyped from 's3rver';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/log.ts';
 import { queueNightlyDay } from '../../src/exports/nightly.ts';
-import { claimNextReportJob, getReportJob, retryReportJob } from '../../src/exports/report-jobs.repository.ts';
+import { claimNextReportJob, getReportJob, listReportJobs, retryReportJob } from '../../src/exports/report-jobs.repository.ts';
 import { runReportJob } from '../../src/exports/run-report-job.ts';
+import { runDcs } from '../helpers/dcs.ts';
 import { samples } from '../helpers/samples.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
-import { readZip, tempDir, uploadPoints } from './support.ts';
+import { readZip, tempDir, tsvRows, uploadPoints } from './support.ts';
 
 const S3rver = S3rverUntyped as new (options: Record<string, unknown>) => { run(): Promise<{ port: number }>; close(): Promise<void> };
 const log = createLogger('silent');
+const exportDir = tempDir();
 let s3server: InstanceType<typeof S3rver>;
 let server: TestServer;
 let s3: S3Client;
@@ -28,7 +30,7 @@ beforeAll(async () => {
   const { port } = await s3server.run();
   Object.assign(process.env, { AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: `http://127.0.0.1:${port}` });
   s3 = new S3Client({ forcePathStyle: true });
-  server = await startTestServer({ EXPORT_DIR: tempDir(), EXPORT_S3_BUCKET: 'study-exports', EXPORT_S3_PREFIX: 'pilot/', EXPORT_S3_FORCE_PATH_STYLE: 'true', PUBLIC_URL: 'https://dcs.example.edu/' });
+  server = await startTestServer({ EXPORT_DIR: exportDir, EXPORT_S3_BUCKET: 'study-exports', EXPORT_S3_PREFIX: 'pilot/', EXPORT_S3_FORCE_PATH_STYLE: 'true', PUBLIC_URL: 'https://dcs.example.edu/' });
   await uploadPoints(server, samples(2, 3, 7));
 });
 afterAll(async () => {
@@ -67,5 +69,47 @@ describe('nightly export to S3', () => {
     const archive = `${tempDir()}/from-s3.zip`;
     fs.writeFileSync(archive, uploaded);
     expect((await readZip(archive)).map((e) => e.name)).toContain('webmunk-extension-element-show.txt');
+  });
+});
+
+describe('dcs export nightly --date, run twice, to S3', () => {
+  it('replaces the night\'s objects under the same keys: as many objects as jobs, the second run\'s content', async () => {
+    const day = new Date().toISOString().slice(0, 10);
+    const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+    await uploadPoints(server, ['s3-a', 's3-b', 's3-c'].map((source) => {
+      const [point] = samples(2);
+      point['passive-data-metadata']!.source = source;
+      return point;
+    }));
+    const env = {
+      EXPORT_DIR: exportDir, EXPORT_S3_BUCKET: 'study-exports', EXPORT_S3_PREFIX: 'pilot/', EXPORT_S3_FORCE_PATH_STYLE: 'true', PUBLIC_URL: 'https://dcs.example.edu/', SOURCES_PER_REPORT_JOB: '2',
+      AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER', AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL: process.env.AWS_ENDPOINT_URL,
+    };
+    const keys = async () => ((await s3.send(new ListObjectsV2Command({ Bucket: 'study-exports', Prefix: `pilot/${day}/` }))).Contents ?? []).map((o) => o.Key!).sort();
+    const nightJobs = async () => (await listReportJobs(server.db.pool, 1000)).filter((job) => job.batch === `nightly:${day}`).sort((a, b) => a.id - b.id);
+
+    const first = await runDcs(['export', 'nightly', '--date', tomorrow], { databaseUrl: server.db.url, env });
+    expect(first.stderr).not.toMatch(/failed/);
+    expect(first.code).toBe(0);
+    const jobs = await nightJobs();
+    expect(jobs.length).toBeGreaterThan(1);
+    expect(jobs.every((job) => job.state === 'done')).toBe(true);
+    const expectedKeys = jobs.map((job) => `pilot/${job.fileName}`).sort();
+    expect(await keys()).toEqual(expectedKeys);
+
+    // a late point of s3-b; the re-run replaces the objects, it adds none
+    const [late] = samples(2);
+    late['passive-data-metadata']!.source = 's3-b';
+    late['passive-data-metadata']!.timestamp = 1580644800; // 2020-02-02T12:00:00Z
+    await uploadPoints(server, [late]);
+    const second = await runDcs(['export', 'nightly', '--date', tomorrow], { databaseUrl: server.db.url, env });
+    expect(second.code).toBe(0);
+    expect((await nightJobs()).map((job) => [job.id, job.fileName, job.state])).toEqual(jobs.map((job) => [job.id, job.fileName, 'done']));
+    expect(await keys()).toEqual(expectedKeys);
+    const withB = jobs.find((job) => job.sources.includes('s3-b'))!;
+    const archive = `${tempDir()}/from-s3.zip`;
+    fs.writeFileSync(archive, await objectBytes(`pilot/${withB.fileName}`));
+    const show = tsvRows((await readZip(archive)).find((e) => e.name === 'webmunk-extension-element-show.txt')!.data);
+    expect(show.slice(1).map((row) => row[1])).toContain('2020-02-02T07:00:00-05:00');
   });
 });

@@ -185,19 +185,54 @@ describe('the nightly export', () => {
 });
 
 describe('dcs export nightly --date', () => {
-  it('exports the day before the date again, in new jobs, even if that day was exported', async () => {
+  it('exports the day before the date again in the night\'s own jobs, replacing its archives under their names, however often it runs', async () => {
     const pool = server.db.pool;
     const today = new Date().toISOString().slice(0, 10);
     const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
-    const before = (await listReportJobs(pool, 1000)).length;
-    const result = await runDcs(['export', 'nightly', '--date', tomorrow], { databaseUrl: server.db.url, env: { EXPORT_DIR: exportDir, PUBLIC_URL: 'https://data.example.org', SOURCES_PER_REPORT_JOB: '2' } });
-    expect(result.stderr).toContain(`exporting ${today} (received that day)`);
-    expect(result.code).toBe(0);
-    const jobs = (await listReportJobs(pool, 1000)).slice(0, (await listReportJobs(pool, 1000)).length - before);
-    expect(jobs.length).toBeGreaterThan(0);
-    expect(jobs.every((job) => job.state === 'done' && job.from === today && job.batch?.startsWith(`nightly:${today}:`))).toBe(true);
-    expect(result.stdout.trim().split('\n')).toHaveLength(jobs.length);
+    const env = { EXPORT_DIR: exportDir, PUBLIC_URL: 'https://data.example.org', SOURCES_PER_REPORT_JOB: '2' };
+    await pool.query(`DELETE FROM report_jobs WHERE batch LIKE 'nightly:%'`);
+    await uploadPoints(server, ['night-a', 'night-b', 'night-c'].map((source) => showPoint(source, new Date())));
+    const folder = path.join(exportDir, today);
+    fs.rmSync(folder, { recursive: true, force: true });
+    const rerun = async () => {
+      const result = await runDcs(['export', 'nightly', '--date', tomorrow], { databaseUrl: server.db.url, env });
+      expect(result.stderr).toContain(`exporting ${today} (received that day)`);
+      expect(result.code).toBe(0);
+      return { jobs: (await listReportJobs(pool, 1000)).filter((job) => job.batch?.startsWith('nightly:')), stdout: result.stdout };
+    };
+    const first = await rerun();
+    expect(first.jobs.length).toBeGreaterThan(1);
+    expect(first.jobs.every((job) => job.state === 'done' && job.from === today && job.batch === `nightly:${today}`)).toBe(true);
+    expect(first.stdout.trim().split('\n')).toHaveLength(first.jobs.length);
+    const names = first.jobs.map((job) => job.fileName).sort();
+    expect(fs.readdirSync(folder).map((name) => `${today}/${name}`).sort()).toEqual(names);
+
+    // a point arrives late for that night; the re-run writes it into the same files
+    const late = new Date('2020-02-02T12:00:00Z');
+    await uploadPoints(server, [showPoint('night-b', late)]);
+    const second = await rerun();
+    expect(second.jobs.map((job) => [job.id, job.fileName, job.state])).toEqual(first.jobs.map((job) => [job.id, job.fileName, 'done']));
+    expect(fs.readdirSync(folder).map((name) => `${today}/${name}`).sort()).toEqual(names);
+    const withBeta = second.jobs.find((job) => job.sources.includes('night-b'))!;
+    const show = tsvRows((await readZip(withBeta.storedAt[0])).find((e) => e.name === 'webmunk-extension-element-show.txt')!.data);
+    expect(show.slice(1).map((row) => row[1])).toContain('2020-02-02T07:00:00-05:00');
+
+    // the scheduled job finds the night queued and adds nothing
+    expect(await queueNightlyDay(pool, server.config, today)).toEqual([]);
+    expect((await listReportJobs(pool, 1000)).filter((job) => job.batch?.startsWith('nightly:'))).toHaveLength(second.jobs.length);
     expect((await runDcs(['export', 'nightly'], { databaseUrl: server.db.url })).stderr).toMatch(/--date YYYY-MM-DD is required/);
+  });
+
+  it('refuses to re-run a night while one of its jobs runs', async () => {
+    const pool = server.db.pool;
+    const today = new Date().toISOString().slice(0, 10);
+    const [job] = await queueNightlyDay(pool, server.config, today, { rerun: true });
+    await pool.query(`UPDATE report_jobs SET state = 'running', heartbeat_at = now() WHERE id = $1`, [job.id]);
+    const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+    const result = await runDcs(['export', 'nightly', '--date', tomorrow], { databaseUrl: server.db.url, env: { EXPORT_DIR: exportDir, SOURCES_PER_REPORT_JOB: '2' } });
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(`Job ${job.id} of the ${today} export is running now`);
+    await pool.query(`UPDATE report_jobs SET state = 'done' WHERE id = $1`, [job.id]);
   });
 });
 

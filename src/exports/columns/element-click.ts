@@ -13,8 +13,6 @@ export const elementClickExporter = perPointExporter('webmunk-extension-element-
   property('Height', 'double', ['size', 'height']),
   sensitive('URL', 'url', 'encrypted-only'),
   sensitive('Page Title', 'page-title', 'encrypted-first'),
+  // not `page-content*`: the entire page's HTML, on every click (never sent by PostgreSQL: Column.reads)
   sensitive('Element HTML', 'element-content', 'encrypted-first', { html: true }),
-], {
-  // the entire page's HTML, on every click: by far the largest part of these points
-  skipKeys: ['page-content*', 'page-content!'],
-});
+]);

@@ -9,7 +9,7 @@ export function visibilityColumns(order: SensitiveOrder) {
     ...POINT_COLUMNS,
     TAB_ID,
     PAGE_ID,
-    column('Visible', 'int', '1 for an element-show point, 0 for element-hide', ({ point }) => (point.stored.generatorId === 'webmunk-extension-element-show' ? 1 : 0)),
+    column('Visible', 'int', '1 for an element-show point, 0 for element-hide', ({ point }) => (point.stored.generatorId === 'webmunk-extension-element-show' ? 1 : 0), []),
     property('Element Class', 'string', 'element-class'),
     property('Top', 'double', ['offset', 'top']),
     property('Left', 'double', ['offset', 'left']),

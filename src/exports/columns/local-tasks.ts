@@ -8,9 +8,9 @@ function tasks(value: unknown): unknown[] {
 
 export const localTasksExporter = perPointExporter('webmunk-local-tasks', 'Webmunk: Visible Tasks', [
   SOURCE, CREATED, CREATED_UTC, RECORDED, RECORDED_UTC, TIME_ZONE,
-  column('Task Count', 'int', 'number of `pending-tasks`', ({ point }) => tasks(point.get('pending-tasks')).length),
+  column('Task Count', 'int', 'number of `pending-tasks`', ({ point }) => tasks(point.get('pending-tasks')).length, ['pending-tasks']),
   column('Task Name(s)', 'string', "each task's `message` (empty if absent), joined with `;`", ({ point }) =>
     tasks(point.get('pending-tasks'))
       .map((task) => (task && typeof task === 'object' ? ((task as Record<string, unknown>).message ?? '') : ''))
-      .join(';')),
+      .join(';'), ['pending-tasks']),
 ]);

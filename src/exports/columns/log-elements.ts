@@ -3,7 +3,7 @@
  * one file per source, one row per pattern match. The original filled a match's missing HTML
  * with the point-level `element-content!`; ours reads the match's own fields only.
  */
-import { removeLineBreaks, type ExportPoint } from '../export-point.ts';
+import { removeLineBreaks, sensitiveKeys, type ExportPoint } from '../export-point.ts';
 import type { Exporter, ExportRow } from '../exporter.ts';
 import { column, PAGE_ID, POINT_COLUMNS, sensitive, TAB_ID } from './common.ts';
 
@@ -35,11 +35,13 @@ function* patternMatches(point: ExportPoint): Iterable<ExportRow<Match>> {
   }
 }
 
+const ELEMENT_CONTENT = sensitiveKeys('element-content');
+
 const geometry = (header: string, group: string, key: string) =>
   column<Match>(header, 'double', `match \`${group}.${key}\``, ({ item }) => {
     const value = item.match[group];
     return isObject(value) ? value[key] : undefined;
-  });
+  }, []);
 
 export const logElementsExporter: Exporter<Match> = {
   id: 'webmunk-extension-log-elements',
@@ -48,18 +50,19 @@ export const logElementsExporter: Exporter<Match> = {
   layout: 'per-source',
   rowsAre: 'one row per element matched by a pattern; one file per source',
   rows: patternMatches,
+  rowReads: ['pattern-matches'],
   columns: [
     ...POINT_COLUMNS,
     TAB_ID,
     PAGE_ID,
     sensitive('URL', 'url', 'encrypted-only'),
     sensitive('Page Title', 'page-title', 'encrypted-first'),
-    column('Pattern', 'string', 'the CSS pattern (key of `pattern-matches`)', ({ item }) => item.pattern),
+    column('Pattern', 'string', 'the CSS pattern (key of `pattern-matches`)', ({ item }) => item.pattern, []),
     geometry('Top', 'offset', 'top'),
     geometry('Left', 'offset', 'left'),
     geometry('Width', 'size', 'width'),
     geometry('Height', 'size', 'height'),
     column('Element HTML', 'string', "the match's `element-content*`, else its `element-content!`, line breaks removed", ({ point, item }) =>
-      removeLineBreaks(point.sensitive('element-content', 'encrypted-first', item.match))),
+      removeLineBreaks(point.sensitive(ELEMENT_CONTENT, 'encrypted-first', item.match)), []),
   ],
 };

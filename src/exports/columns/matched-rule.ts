@@ -7,7 +7,7 @@ export const matchedRuleExporter = perPointExporter('webmunk-extension-matched-r
   TAB_ID,
   PAGE_ID,
   property('Rule', 'string', 'rule'),
-  column('Count', 'int', '`count`, -1 when absent', ({ point }) => point.get('count') ?? -1),
+  column('Count', 'int', '`count`, -1 when absent', ({ point }) => point.get('count') ?? -1, ['count']),
   sensitive('URL', 'url', 'encrypted-first'),
   sensitive('Page Title', 'page-title', 'encrypted-first'),
 ]);

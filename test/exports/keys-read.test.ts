@@ -1,0 +1,48 @@
+/**
+ * PostgreSQL sends an exporter only the keys its columns say they read (Column.reads): every
+ * exporter must write exactly the same cells from those keys as from the whole point, for every
+ * real-format sample of its data types and for samples carrying every key an exporter knows.
+ */
+import { describe, expect, it } from 'vitest';
+import { WEBMUNK_EXPORTERS } from '../../src/exports/columns/index.ts';
+import { ExportPoint, type StoredPoint } from '../../src/exports/export-point.ts';
+import { keysRead, writerValue, type Column } from '../../src/exports/exporter.ts';
+import { tsvCell } from '../../src/exports/tsv.ts';
+import { SAMPLES } from '../helpers/samples.ts';
+
+/** The point as stored, its properties those given (the whole point, or what PostgreSQL sends). */
+function stored(point: Record<string, unknown>, properties = point): StoredPoint {
+  const meta = point['passive-data-metadata'] as Record<string, unknown>;
+  return { source: String(meta.source), generatorId: String(meta['generator-id']), generator: String(meta.generator), createdMicros: 1_694_706_191_027_000, recordedMicros: 1_694_706_200_000_000, properties };
+}
+
+/** What point-query sends for `keys`: those keys, and of the metadata its zone and generated-key. */
+function projected(properties: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {
+  const meta = properties['passive-data-metadata'] as Record<string, unknown>;
+  const result: Record<string, unknown> = { 'passive-data-metadata': { timezone: meta.timezone, 'generated-key': meta['generated-key'] } };
+  for (const key of keys) result[key] = properties[key];
+  return result;
+}
+
+function cells(exporter: (typeof WEBMUNK_EXPORTERS)[number], point: StoredPoint): string[] {
+  const columns: readonly Column<unknown>[] = exporter.columns;
+  return [...exporter.rows(new ExportPoint(point, 'UTC', undefined))].map((row) => columns.map((c) => tsvCell(writerValue(c.value(row), 'tsv'))).join('\t'));
+}
+
+describe('Column.reads', () => {
+  for (const exporter of WEBMUNK_EXPORTERS) {
+    it(`${exporter.id} writes the same cells from the keys it reads as from the whole point`, () => {
+      const keys = keysRead(exporter);
+      expect(keys, 'every Webmunk exporter declares what it reads').toBeDefined();
+      const own = SAMPLES.filter((p) => exporter.generators.includes(String(p['passive-data-metadata']?.['generator-id'])));
+      expect(own.length).toBeGreaterThan(0);
+      // every key any sample carries, on each of this exporter's samples (twins, orders' items, matches)
+      const everything = Object.assign({}, ...SAMPLES.map((p) => ({ ...p })));
+      for (const sample of [...own, ...own.map((p) => ({ ...everything, ...p }))]) {
+        const whole = cells(exporter, stored(sample));
+        expect(whole.length).toBeGreaterThan(0);
+        expect(cells(exporter, stored(sample, projected(sample, keys!)))).toEqual(whole);
+      }
+    });
+  }
+});
