@@ -27,12 +27,12 @@ function statFields(pid: number): string[] | undefined {
 
 /** Samples the RSS of `pid` every `everyMs`; stop() ends sampling and returns the peak, in MB. */
 export function samplePeakRss(pid: number, everyMs = 100): { stop(): number } {
-  let peak = 0;
+  let peak = rssMb(pid);
   const sampler = setInterval(() => (peak = Math.max(peak, rssMb(pid))), everyMs);
   return {
     stop() {
       clearInterval(sampler);
-      return peak;
+      return (peak = Math.max(peak, rssMb(pid)));
     },
   };
 }
