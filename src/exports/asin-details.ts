@@ -56,7 +56,7 @@ export function asinDetailsExporter(timeZone: string): Exporter<ProductRow> {
       field('Root Category', 'rootCategory', 'Keepa `rootCategory` (a category id)', 'int'),
       field('Category Tree', 'categoryTree', 'Keepa `categoryTree` names joined with " > "'),
       field('Category Tree IDs', 'categoryTreeIds', 'the same category ids joined with " > "'),
-      column<ProductRow>('Date Added', 'time', 'when the harvest first found it, in the server TIME_ZONE', ({ item }) => new ZonedTime(item.addedMicros, timeZone)),
+      column<ProductRow>('Date Added', 'time', 'when the first point it was seen in was created (the original\'s `added`), in the server TIME_ZONE', ({ item }) => new ZonedTime(item.addedMicros, timeZone)),
       column<ProductRow>('Date Updated', 'time', 'its last change (harvest or Keepa), in the server TIME_ZONE', ({ item }) => new ZonedTime(item.updatedMicros, timeZone)),
       field('Data URL', 'dataUrl', '`<PUBLIC_URL>/support/asin/<ASIN>.json` (needs a peer token or a login)'),
       column<ProductRow>('File Path', 'string', 'its JSON file in this archive, empty until Keepa data exists', ({ item }) => filePathOf(item)),
@@ -71,7 +71,7 @@ async function* products(pool: Pool, publicUrl: string, withMetadata: boolean): 
   let finished = false;
   try {
     const sql = `SELECT asin, product_type, brand, manufacturer, size, seller, title, root_category, category_tree, category_tree_ids,
-        (extract(epoch FROM added_at) * 1000000)::int8, (extract(epoch FROM updated_at) * 1000000)::int8,
+        (extract(epoch FROM first_seen) * 1000000)::int8, (extract(epoch FROM updated_at) * 1000000)::int8,
         ${withMetadata ? 'metadata' : '(metadata IS NOT NULL)::text'}
       FROM amazon_products ORDER BY added_at, asin`;
     for await (const f of streamBinaryRows(client, sql)) {

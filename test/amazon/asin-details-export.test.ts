@@ -13,11 +13,13 @@ const server = useTestServer({ TIME_ZONE: 'America/New_York', PUBLIC_URL: 'https
 const metadata = { keepa: [{ asin: 'B0BXYZ1234', title: 'Anker USB C Charger 20W', brand: 'Anker', csv: [[6000000, 1599, 6000100, null]], categoryTree: [{ catId: 172282, name: 'Electronics' }] }] };
 
 describe('webmunk-asin-details export', () => {
+  // Date Added is, as in the original, the `created` time of the first point the product was seen in
+  // (first_seen), not when the harvest inserted its row (added_at).
   it('writes every product as a TSV row and each enriched one as its JSON file', async () => {
     await server.db.pool.query(
       `INSERT INTO amazon_products (asin, first_seen, last_seen, points, sources, ordered, keepa_state, metadata, title, brand, manufacturer, product_type, size, root_category, category_tree, category_tree_ids, seller, added_at, updated_at)
-       VALUES ('B0BXYZ1234', now(), now(), 5, 1, true, 'enriched', $1, 'Anker USB C Charger 20W', 'Anker', 'Anker Innovations', 'CHARGER', '20W', 172282, 'Electronics', '172282', 'A294P4X9EWVXLJ', '2023-09-14 15:43:08.93+00', '2023-09-15 10:00:00+00'),
-              ('B08L5TNJHG', now(), now(), 1, 1, false, 'pending', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, '2023-09-16 00:00:00+00', '2023-09-16 00:00:00+00')`,
+       VALUES ('B0BXYZ1234', '2023-09-14 15:43:08.93+00', now(), 5, 1, true, 'enriched', $1, 'Anker USB C Charger 20W', 'Anker', 'Anker Innovations', 'CHARGER', '20W', 172282, 'Electronics', '172282', 'A294P4X9EWVXLJ', '2023-09-20 08:00:00+00', '2023-09-15 10:00:00+00'),
+              ('B08L5TNJHG', '2023-09-16 00:00:00+00', now(), 1, 1, false, 'pending', NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, '2023-09-21 00:00:00+00', '2023-09-16 00:00:00+00')`,
       [JSON.stringify(metadata)],
     );
     const archive = await exportArchive(server, { types: ['webmunk-asin-details'], sources: [] });
