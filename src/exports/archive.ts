@@ -54,12 +54,33 @@ export class EntryWriter {
         return;
       }
     }
-    const buffer = this.buffer;
-    buffer[this.used] = QUOTE;
+    this.buffer[this.used] = QUOTE;
     const start = this.used + 1;
-    const end = start + buffer.write(text, start, 'utf8');
+    this.closeQuoted(start, start + this.buffer.write(text, start, 'utf8'));
+  }
+
+  /** The same for text already in UTF-8. */
+  writeQuotedBytes(bytes: Buffer): void {
+    // a doubled quote takes 2 bytes, and the two quotes
+    if (bytes.length * 2 + 2 > this.buffer.length - this.used) {
+      this.flush();
+      if (bytes.length * 2 + 2 > this.buffer.length) {
+        this.write(`"${bytes.toString('utf8').replaceAll('"', '""')}"`);
+        return;
+      }
+    }
+    this.buffer[this.used] = QUOTE;
+    const start = this.used + 1;
+    this.closeQuoted(start, start + bytes.copy(this.buffer, start));
+  }
+
+  /** Doubles the quotes of the text at [start, end) and closes it with a quote (the room is there). */
+  private closeQuoted(start: number, end: number): void {
+    const buffer = this.buffer;
+    // searched in a view of the text alone (the buffer's old bytes lie past it)
+    const text = buffer.subarray(start, end);
     let quotes = 0;
-    for (let at = buffer.indexOf(QUOTE, start); at !== -1 && at < end; at = buffer.indexOf(QUOTE, at + 1)) QUOTE_AT[quotes++] = at;
+    for (let at = text.indexOf(QUOTE); at !== -1; at = text.indexOf(QUOTE, at + 1)) QUOTE_AT[quotes++] = start + at;
     // each segment moves right by the number of quotes before its end
     let from = end;
     for (let k = quotes - 1; k >= 0; k--) {
@@ -71,6 +92,18 @@ export class EntryWriter {
     }
     buffer[end + quotes] = QUOTE;
     this.used = end + quotes + 1;
+  }
+
+  /** Appends UTF-8 bytes as they are. */
+  writeBytes(bytes: Buffer): void {
+    if (bytes.length > this.buffer.length - this.used) {
+      this.flush();
+      if (bytes.length > this.buffer.length) {
+        this.push(Buffer.from(bytes));
+        return;
+      }
+    }
+    this.used += bytes.copy(this.buffer, this.used);
   }
 
   /** Whether the zip stream is behind: then await drained() before writing much more. */

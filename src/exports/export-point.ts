@@ -6,6 +6,7 @@
  */
 import { decodeKey } from '../crypto/box.ts';
 import { openField } from '../crypto/field-encryption.ts';
+import { Utf8Text } from './utf8-text.ts';
 import { isKnownZone } from './zoned-time.ts';
 
 export interface StoredPoint {
@@ -29,8 +30,11 @@ export type SensitiveOrder = 'encrypted-first' | 'plain-first' | 'encrypted-only
 const LINE_BREAKS = /[\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029]/g;
 
 const LINE_BREAK_CHARACTERS = ['\n', '\r', '\v', '\f', '\x1c', '\x1d', '\x1e', '\x85', '\u2028', '\u2029'];
+/** The same in UTF-8: single bytes, and the sequences of U+0085, U+2028 and U+2029. */
+const LINE_BREAK_BYTES = LINE_BREAK_CHARACTERS.map((character) => Buffer.from(character, 'utf8')).map((bytes) => (bytes.length === 1 ? bytes[0] : bytes));
 
 export function removeLineBreaks(value: unknown): unknown {
+  if (value instanceof Utf8Text) return value.includesAny(LINE_BREAK_BYTES) ? removeLineBreaks(value.toString()) : value;
   if (typeof value !== 'string') return value;
   // most HTML has none: ten indexOf searches take a fifth of the regular expression's scan
   for (const character of LINE_BREAK_CHARACTERS) if (value.includes(character)) return value.replace(LINE_BREAKS, '');
@@ -79,13 +83,15 @@ export class ExportPoint {
    * wrong key) the twin is used: ciphertext is never written.
    */
   sensitive(keys: SensitiveKeys, order: SensitiveOrder, holder: Record<string, unknown> = this.stored.properties): unknown {
-    const encrypted = holder[keys.encrypted];
+    let encrypted = holder[keys.encrypted];
     const plain = holder[keys.plain];
     const hasTwin = plain !== undefined && plain !== null;
     if (order === 'plain-first' && hasTwin) return plain;
     if (encrypted === undefined || encrypted === null) return order === 'encrypted-only' ? undefined : plain;
     const generatedKey = this.metadata['generated-key'];
     if (hasTwin && (typeof generatedKey !== 'string' || !decodeKey(generatedKey))) return plain;
+    // ciphertext (base64) is opened as a string; a point without a generated-key keeps its bytes
+    if (encrypted instanceof Utf8Text && generatedKey !== undefined) encrypted = encrypted.toString();
     const opened = openField(encrypted, generatedKey, this.serverSecretKey);
     if (opened.ok) return opened.value;
     return hasTwin ? plain : encrypted;

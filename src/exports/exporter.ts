@@ -6,6 +6,7 @@
  */
 import type { ParquetColumnType } from './parquet-writer.ts';
 import type { ExportPoint } from './export-point.ts';
+import { Utf8Text } from './utf8-text.ts';
 import { isoInZone } from './zoned-time.ts';
 
 /** An instant and the zone it is shown in: ISO text in a TSV, a UTC timestamp in Parquet. */
@@ -15,6 +16,8 @@ export class ZonedTime {
 
 /** A column's value as a writer takes it: times as ISO text for TSV, as UTC microseconds for Parquet. */
 export function writerValue(value: unknown, format: 'tsv' | 'parquet'): unknown {
+  // the TSV writer copies text's bytes as they are; Parquet takes strings
+  if (value instanceof Utf8Text) return format === 'parquet' ? value.toString() : value;
   if (!(value instanceof ZonedTime)) return value;
   return format === 'parquet' ? value.micros : isoInZone(value.micros, value.zone);
 }
@@ -35,6 +38,12 @@ export interface Column<Item = undefined> {
    * undefined: the whole point.
    */
   reads?: readonly string[];
+  /**
+   * `value` takes the string values of the keys it reads as Utf8Text (their bytes as sent) and
+   * returns them as they are or through helpers that take Utf8Text (removeLineBreaks,
+   * ExportPoint.sensitive), so they need not be decoded.
+   */
+  readsText?: boolean;
 }
 
 export interface Exporter<Item = undefined> {
@@ -70,6 +79,17 @@ export function keysRead(exporter: AnyExporter): string[] | undefined {
     for (const key of column.reads) keys.add(key);
   }
   return [...keys];
+}
+
+/**
+ * The keys whose string values may reach the exporter as Utf8Text: read only by columns that
+ * take text as bytes (never by `rows`, nor by any other column).
+ */
+export function textKeysRead(exporter: AnyExporter): string[] {
+  const text = new Set<string>();
+  const other = new Set<string>(exporter.rows === onePerPoint ? [] : (exporter.rowReads ?? []));
+  for (const column of exporter.columns as readonly Column<unknown>[]) for (const key of column.reads ?? []) (column.readsText ? text : other).add(key);
+  return [...text].filter((key) => !other.has(key));
 }
 
 /** The usual case: one row per point. */

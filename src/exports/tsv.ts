@@ -5,7 +5,11 @@
  * `str()`, booleans as True/False. Analysts' scripts parse these files, so every byte matters.
  */
 
+import { Utf8Text } from './utf8-text.ts';
+
 const NEEDS_QUOTES = /[\t"\r\n]/;
+/** The same as bytes: tab, quote, CR, LF. */
+const NEEDS_QUOTES_BYTES = [0x09, 0x22, 0x0d, 0x0a];
 
 /**
  * A number as Python's str() printed it. The original read points back from PostgreSQL jsonb,
@@ -76,6 +80,7 @@ export function pythonRepr(value: unknown): string {
 export function cellText(value: unknown): string {
   if (value === null || value === undefined) return '';
   if (typeof value === 'string') return value;
+  if (value instanceof Utf8Text) return value.toString();
   if (typeof value === 'number') return pythonNumber(value);
   if (typeof value === 'boolean') return value ? 'True' : 'False';
   if (typeof value === 'bigint') return value.toString();
@@ -91,10 +96,12 @@ export function tsvCell(value: unknown): string {
   return quoted(typeof value === 'string' ? value : cellText(value));
 }
 
-/** Where rows are encoded: text as UTF-8, text in quotes with its quotes doubled, and single ASCII bytes. */
+/** Where rows are encoded: text as UTF-8, text in quotes with its quotes doubled (from a string or from UTF-8 bytes), and single ASCII bytes. */
 export interface TsvSink {
   write(text: string): unknown;
   writeQuoted(text: string): void;
+  writeBytes(bytes: Buffer): void;
+  writeQuotedBytes(bytes: Buffer): void;
   byte(code: number): void;
 }
 
@@ -109,6 +116,13 @@ export function writeTsvRow(sink: TsvSink, cells: number, cell: (index: number) 
   for (let i = 0; i < cells; i++) {
     if (i > 0) sink.byte(TAB);
     const value = cell(i);
+    if (value instanceof Utf8Text) {
+      // text as the bytes PostgreSQL sent: copied, never decoded
+      if (value.includesAny(NEEDS_QUOTES_BYTES)) sink.writeQuotedBytes(value.bytes);
+      else sink.writeBytes(value.bytes);
+      empty &&= value.bytes.length === 0;
+      continue;
+    }
     const text = typeof value === 'string' ? value : cellText(value);
     if (NEEDS_QUOTES.test(text)) {
       sink.writeQuoted(text);

@@ -10,7 +10,7 @@ import { ASIN_DETAILS_TYPE, asinDetailsExporter, writeAsinDetails } from './asin
 import { exporterFor, WEBMUNK_EXPORTERS } from './columns/index.ts';
 import type { ExportRequest } from './export-request.ts';
 import { ExportPoint, type StoredPoint } from './export-point.ts';
-import { keysRead, writerValue, type AnyExporter, type Column } from './exporter.ts';
+import { keysRead, textKeysRead, writerValue, type AnyExporter, type Column } from './exporter.ts';
 import { ArchiveNames, slugify } from './file-names.ts';
 import { ParquetFileWriter } from './parquet-writer.ts';
 import { streamPoints, type PointWindow } from './point-query.ts';
@@ -69,7 +69,8 @@ export async function writeExport(deps: ExportDeps, request: ExportRequest, file
       const window: PointWindow = {
         generators: exporter.generators, sources: request.sources, dateType: request.dateType,
         from: request.from, to: request.to, timeZone: deps.timeZone,
-        keys: request.format === 'raw' ? undefined : keysRead(exporter), order: request.format === 'raw' ? 'created-ascending' : 'newest-first',
+        keys: request.format === 'raw' ? undefined : keysRead(exporter), textKeys: request.format === 'tsv' ? textKeysRead(exporter) : [],
+        order: request.format === 'raw' ? 'created-ascending' : 'newest-first',
       };
       const points = sourceTracking(streamPoints(deps.pool, window), perSource, state, onProgress);
       if (request.format === 'tsv') await writeTsv(archive, names, exporter, points, deps);

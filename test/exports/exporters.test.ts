@@ -422,6 +422,37 @@ describe('TSV exporters, cell by cell (server TIME_ZONE America/Chicago)', () =>
     expect(entry!.data.toString()).toMatch(/\t"https:\/\/example\.com\/a\tb""c"\t"Say ""hi""\nthere"\tit's\t"a\tb""cdefghijklmn"\r\n$/);
   });
 
+  it('long texts, kept as the bytes PostgreSQL sent, are written as their strings: every line break removed from HTML, quotes doubled, ciphertext opened', async () => {
+    const LA = 'America/Los_Angeles';
+    const wide = 'w'.repeat(150);
+    const breaks = ['\n', '\r\n', '\r', '\v', '\f', '\x1c', '\x1d', '\x1e', '\x85', '\u2028', '\u2029'];
+    const htmlOf = (i: number, br: string) => `<div class="${wide}" id="${i}">a${br}b"c\td é 🎉</div>`;
+    const url = `https://example.com/${wide}?q=a\tb"c`;
+    const title = `Say "hi"\nthere ${wide}`;
+    const plain = breaks.map((br, i) => point(2, `long-${String(i).padStart(2, '0')}`, undefined, (q) => Object.assign(q, { 'element-content*': htmlOf(i, br), 'url*': url, 'page-title*': title })));
+    const secret = `<div>\n  secret ${wide}\r\n</div>`;
+    const twin = `<div>twin ${wide}</div>`;
+    const encrypted = point(2, 'long-enc', 1665412900, (q) => {
+      meta(q).timezone = LA;
+      meta(q)['generated-key'] = Buffer.from(CLIENT.publicKey).toString('base64');
+      Object.assign(q, { 'url*': encrypt(url), 'url!': 'https://twin.example/', 'page-title*': encrypt(title), 'page-title!': 'Twin', 'element-content*': encrypt(secret), 'element-content!': twin });
+    });
+    await uploadPoints(server, [...plain, encrypted]);
+    const sources = [...plain.map((p) => String(meta(p).source)), 'long-enc'];
+    const withKey = await exportArchive(server, { types: ['webmunk-extension-element-show'], sources }, { serverSecretKey: SERVER_SECRET });
+    const withoutKey = await exportArchive(server, { types: ['webmunk-extension-element-show'], sources });
+    const rows = async (encryptedRow: [string, string, string]) => [
+      HEADERS.show,
+      ...(await Promise.all(plain.map(async (p, i) => {
+        const source = String(meta(p).source);
+        return [source, '2023-09-14T11:43:11.027000-04:00', instantIn(await recordedOf(source), NY), NY, TAB, PAGE, '1', 'webmunk-asin-item', '1236.5', '212', '302', '561.59375', url, title, `<div class="${wide}" id="${i}">ab"c\td é 🎉</div>`];
+      }))),
+      ['long-enc', '2022-10-10T07:41:40-07:00', instantIn(await recordedOf('long-enc'), LA), LA, TAB, PAGE, '1', 'webmunk-asin-item', '1236.5', '212', '302', '561.59375', ...encryptedRow],
+    ];
+    expectTsv(withKey.get('webmunk-extension-element-show.txt'), await rows([url, title, `<div>  secret ${wide}</div>`]));
+    expectTsv(withoutKey.get('webmunk-extension-element-show.txt'), await rows(['https://twin.example/', 'Twin', twin]));
+  });
+
   it('writes numbers as Python str(), booleans as True/False, null as an empty cell, dicts and lists as repr()', async () => {
     const source = 'num-1';
     const p = point(2, source, undefined, (q) => Object.assign(q, {

@@ -6,8 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import { WEBMUNK_EXPORTERS } from '../../src/exports/columns/index.ts';
 import { ExportPoint, type StoredPoint } from '../../src/exports/export-point.ts';
-import { keysRead, writerValue, type Column } from '../../src/exports/exporter.ts';
-import { tsvCell } from '../../src/exports/tsv.ts';
+import { keysRead, textKeysRead, writerValue, type Column } from '../../src/exports/exporter.ts';
+import { tsvCell, tsvLine, writeTsvRow } from '../../src/exports/tsv.ts';
+import { Utf8Text } from '../../src/exports/utf8-text.ts';
 import { SAMPLES } from '../helpers/samples.ts';
 
 /** The point as stored, its properties those given (the whole point, or what PostgreSQL sends). */
@@ -45,4 +46,46 @@ describe('Column.reads', () => {
       }
     });
   }
+});
+
+/** The row as writeTsvRow writes it (the export's path, which copies Utf8Text's bytes). */
+function writtenRows(exporter: (typeof WEBMUNK_EXPORTERS)[number], point: StoredPoint): string {
+  const columns: readonly Column<unknown>[] = exporter.columns;
+  let text = '';
+  const sink = {
+    write: (t: string) => (text += t),
+    writeQuoted: (t: string) => (text += `"${t.replaceAll('"', '""')}"`),
+    writeBytes: (b: Buffer) => (text += b.toString('utf8')),
+    writeQuotedBytes: (b: Buffer) => (text += `"${b.toString('utf8').replaceAll('"', '""')}"`),
+    byte: (code: number) => (text += String.fromCharCode(code)),
+  };
+  for (const row of exporter.rows(new ExportPoint(point, 'UTC', undefined))) writeTsvRow(sink, columns.length, (i) => writerValue(columns[i].value(row), 'tsv'));
+  return text;
+}
+
+describe('Column.readsText', () => {
+  for (const exporter of WEBMUNK_EXPORTERS) {
+    it(`${exporter.id} writes the same rows when the string values of its text keys come as bytes`, () => {
+      const keys = keysRead(exporter)!;
+      const textKeys = textKeysRead(exporter);
+      expect(textKeys.every((key) => keys.includes(key))).toBe(true);
+      const own = SAMPLES.filter((p) => exporter.generators.includes(String(p['passive-data-metadata']?.['generator-id'])));
+      const everything = Object.assign({}, ...SAMPLES.map((p) => ({ ...p })));
+      for (const sample of [...own, ...own.map((p) => ({ ...everything, ...p }))]) {
+        const properties = projected(sample, keys);
+        const asBytes = { ...properties };
+        for (const key of textKeys) if (typeof asBytes[key] === 'string') asBytes[key] = new Utf8Text(Buffer.from(`x${asBytes[key] as string}`).subarray(1));
+        const expected = [...exporter.rows(new ExportPoint(stored(sample, properties), 'UTC', undefined))]
+          .map((row) => tsvLine((exporter.columns as readonly Column<unknown>[]).map((c) => writerValue(c.value(row), 'tsv')))).join('');
+        expect(writtenRows(exporter, stored(sample, asBytes))).toBe(expected);
+      }
+    });
+  }
+
+  it('never hands bytes to what reads a key for rows or to a column that does not take them', () => {
+    const byId = new Map(WEBMUNK_EXPORTERS.map((e) => [e.id, e]));
+    expect(textKeysRead(byId.get('webmunk-extension-element-show')!)).toEqual(expect.arrayContaining(['element-content*', 'element-content!', 'url*', 'page-title*']));
+    expect(textKeysRead(byId.get('webmunk-extension-log-elements')!)).not.toContain('pattern-matches');
+    expect(textKeysRead(byId.get('webmunk-amazon-order')! ?? WEBMUNK_EXPORTERS.find((e) => e.rowReads?.includes('items'))!)).not.toContain('items');
+  });
 });

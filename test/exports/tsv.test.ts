@@ -216,4 +216,30 @@ describe('EntryWriter.writeQuoted (TSV quoting in the archive buffer)', () => {
     const expected = cases.map((text) => tsvLine([text]).replace(/\r\n$/, '\n')).join('');
     expect(Buffer.concat(chunks).toString('utf8')).toBe(expected);
   });
+
+  it('writes rows of text still in UTF-8 (Utf8Text) byte for byte as tsvLine writes them as strings', async () => {
+    const { PassThrough } = await import('node:stream');
+    const { EntryWriter } = await import('../../src/exports/archive.ts');
+    const { Utf8Text } = await import('../../src/exports/utf8-text.ts');
+    const { writeTsvRow } = await import('../../src/exports/tsv.ts');
+    // quotes, tabs, CR, LF, none of them; multi-byte characters; larger than the writer's 256 KB buffer
+    const texts = ['plain', 'a"b', '"', 'x\ty', 'cr\rlf\n', 'ünï"cødé" 🎉', `<div class="a">${'"q" '.repeat(300)}</div>`, 'é'.repeat(150_000) + '"', 'ö'.repeat(140_000)];
+    const rows: unknown[][] = [...texts.map((text) => [text, 1, text]), [''], ['', ''], [null, 'x"y']];
+    const stream = new PassThrough({ highWaterMark: 1 << 26 });
+    const chunks: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    const writer = new EntryWriter(stream);
+    // each string cell handed over as the bytes PostgreSQL would send, in a larger buffer as a COPY batch is
+    for (const row of rows) {
+      const cells = row.map((cell) => {
+        if (typeof cell !== 'string') return cell;
+        const before = Buffer.from('\t"x\r\n');
+        const batch = Buffer.concat([before, Buffer.from(cell), Buffer.from('"\t\n')]);
+        return new Utf8Text(batch.subarray(before.length, before.length + Buffer.byteLength(cell)));
+      });
+      writeTsvRow(writer, cells.length, (i) => cells[i]);
+    }
+    await writer.close();
+    expect(Buffer.concat(chunks).toString('utf8')).toBe(rows.map((row) => tsvLine(row)).join(''));
+  });
 });

@@ -11,7 +11,8 @@ export function column<Item = undefined>(header: string, type: ParquetColumnType
 /** A top-level property of the point (or a nested one by path), as stored. */
 export function property<Item = undefined>(header: string, type: ParquetColumnType, path: string | string[], about?: string): Column<Item> {
   const keys = Array.isArray(path) ? path : [path];
-  return column(header, type, about ?? `\`${keys.join('.')}\` of the point`, ({ point }) => point.getPath(keys), [keys[0]]);
+  // a top-level value is written as it is: its text may stay bytes
+  return { ...column(header, type, about ?? `\`${keys.join('.')}\` of the point`, ({ point }) => point.getPath(keys), [keys[0]]), readsText: keys.length === 1 };
 }
 
 /** A sensitive field (`url*` / `url!`), decrypted where it is ciphertext. */
@@ -21,10 +22,11 @@ export function sensitive<Item = undefined>(header: string, name: string, order:
   const fallback = order === 'encrypted-only' ? `; its \`${name}!\` twin where it cannot be` : '';
   const about = `${forms} (decrypted with the server key where encrypted${fallback})${options.html ? ', line breaks removed' : ''}`;
   const keys = sensitiveKeys(name);
-  return column(header, 'string', about, ({ point }) => {
+  const value = column<Item>(header, 'string', about, ({ point }) => {
     const value = point.sensitive(keys, order);
     return options.html ? removeLineBreaks(value) : value;
   }, [keys.encrypted, keys.plain]);
+  return { ...value, readsText: true };
 }
 
 export const SOURCE = column<never>('Source', 'string', 'participant identifier', ({ point }) => point.source, []);
