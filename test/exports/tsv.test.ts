@@ -198,22 +198,3 @@ describe('isoInZone (datetime.isoformat() of the instant in a zone)', () => {
     expect(isKnownZone(5)).toBe(false);
   });
 });
-
-describe('EntryWriter.writeQuoted (TSV quoting in the archive buffer)', () => {
-  it('writes what tsvLine writes for quoted cells: quotes doubled, UTF-8, any number of them', async () => {
-    const { PassThrough } = await import('node:stream');
-    const { EntryWriter } = await import('../../src/exports/archive.ts');
-    const cases = ['"', '""', 'a"b', '"a"', 'x\ty', 'line\r\nbreak', 'ünï"cødé" 🎉"', '"'.repeat(1000), `<div class="a" data-x='"'>${'"q"'.repeat(300)}</div>`, 'é'.repeat(90_000) + '"'];
-    const stream = new PassThrough({ highWaterMark: 1 << 24 });
-    const chunks: Buffer[] = [];
-    stream.on('data', (chunk: Buffer) => chunks.push(chunk));
-    const writer = new EntryWriter(stream);
-    for (const text of cases) {
-      writer.writeQuoted(text);
-      writer.byte(0x0a);
-    }
-    await writer.close();
-    const expected = cases.map((text) => tsvLine([text]).replace(/\r\n$/, '\n')).join('');
-    expect(Buffer.concat(chunks).toString('utf8')).toBe(expected);
-  });
-});
