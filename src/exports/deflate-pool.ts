@@ -20,6 +20,8 @@ const OUTPUT_BYTES = 1024 * 1024;
 export class DeflatePool {
   private readonly handles: zlib.DeflateRaw[] = [];
   private readonly idle: zlib.DeflateRaw[] = [];
+  /** each busy handle's chunk callback */
+  private readonly busy = new Map<zlib.DeflateRaw, Deflated>();
   private readonly waiting: { input: Buffer; done: Deflated }[] = [];
   private closed = false;
 
@@ -29,8 +31,8 @@ export class DeflatePool {
       // output, so the write's callback comes without waiting for the read that follows it
       const streamOptions = { ...options, flush: zlib.constants.Z_FULL_FLUSH, chunkSize: OUTPUT_BYTES, highWaterMark: OUTPUT_BYTES };
       const handle = zlib.createDeflateRaw(streamOptions as zlib.ZlibOptions);
-      // the error reaches the chunk's callback too; this keeps it from being thrown as unhandled
-      handle.on('error', () => undefined);
+      // zlib reports its errors here, not to the write's callback: the chunk fails with it
+      handle.on('error', (error: Error) => this.settle(handle, error, Buffer.alloc(0)));
       this.handles.push(handle);
     }
     this.idle.push(...this.handles);
@@ -46,18 +48,23 @@ export class DeflatePool {
     while (this.idle.length > 0 && this.waiting.length > 0 && !this.closed) {
       const handle = this.idle.pop()!;
       const { input, done } = this.waiting.shift()!;
+      this.busy.set(handle, done);
       handle.write(input, (error) => {
-        if (this.closed) return;
         const output = (handle.read() as Buffer | null) ?? Buffer.alloc(0);
-        if (error || handle.destroyed) {
-          done(error ?? new Error('DEFLATE stopped'), output);
-          return;
-        }
-        this.idle.push(handle);
-        done(undefined, output);
-        this.next();
+        this.settle(handle, error ?? (handle.destroyed ? new Error('DEFLATE stopped') : undefined), output);
       });
     }
+  }
+
+  /** Calls the handle's chunk callback once, and puts the handle back to work if it is sound. */
+  private settle(handle: zlib.DeflateRaw, error: Error | null | undefined, output: Buffer): void {
+    const done = this.busy.get(handle);
+    this.busy.delete(handle);
+    if (this.closed || !done) return;
+    if (error) return done(error, output);
+    this.idle.push(handle);
+    done(undefined, output);
+    this.next();
   }
 
   /** Frees the handles (a chunk being compressed finishes on its thread; its callback is not called). */
