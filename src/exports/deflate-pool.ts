@@ -1,0 +1,77 @@
+/**
+ * Raw DEFLATE of independent chunks on the libuv thread pool, several at once. Each chunk is
+ * compressed with a Z_FULL_FLUSH, so its output ends on a byte boundary and refers to nothing
+ * before it: outputs laid end to end (and ended with a final block) are one valid DEFLATE stream.
+ *
+ * A few DeflateRaw handles are kept and reused: one `zlib.deflateRaw()` per chunk builds a stream
+ * and a zlib state each time (4x the main thread's time per chunk, measured: 25 against 100 µs
+ * per 256 KB chunk of export TSV, and 10% more CPU in all). The handles are read in paused mode
+ * (one `read()` after each chunk) rather than through 'data' events, whose first chunk may come
+ * after the write's callback.
+ */
+import zlib from 'node:zlib';
+
+/** Called once per chunk: its compressed bytes, or why there are none. */
+export type Deflated = (error: Error | undefined, output: Buffer) => void;
+
+/** A chunk's output is at most its size plus a few bytes (chunks are at most 256 KB). */
+const OUTPUT_BYTES = 1024 * 1024;
+
+export class DeflatePool {
+  private readonly handles: zlib.DeflateRaw[] = [];
+  private readonly idle: zlib.DeflateRaw[] = [];
+  /** each busy handle's chunk callback */
+  private readonly busy = new Map<zlib.DeflateRaw, Deflated>();
+  private readonly waiting: { input: Buffer; done: Deflated }[] = [];
+  private closed = false;
+
+  constructor(handles: number, options: { level: number; memLevel: number }) {
+    for (let i = 0; i < handles; i++) {
+      // highWaterMark (a Transform option zlib passes on, absent from its types): above a chunk's
+      // output, so the write's callback comes without waiting for the read that follows it
+      const streamOptions = { ...options, flush: zlib.constants.Z_FULL_FLUSH, chunkSize: OUTPUT_BYTES, highWaterMark: OUTPUT_BYTES };
+      const handle = zlib.createDeflateRaw(streamOptions as zlib.ZlibOptions);
+      // zlib reports its errors here, not to the write's callback: the chunk fails with it
+      handle.on('error', (error: Error) => this.settle(handle, error, Buffer.alloc(0)));
+      this.handles.push(handle);
+    }
+    this.idle.push(...this.handles);
+  }
+
+  /** Compresses `input` (which must not change until `done` is called). */
+  deflate(input: Buffer, done: Deflated): void {
+    this.waiting.push({ input, done });
+    this.next();
+  }
+
+  private next(): void {
+    while (this.idle.length > 0 && this.waiting.length > 0 && !this.closed) {
+      const handle = this.idle.pop()!;
+      const { input, done } = this.waiting.shift()!;
+      this.busy.set(handle, done);
+      handle.write(input, (error) => {
+        const output = (handle.read() as Buffer | null) ?? Buffer.alloc(0);
+        this.settle(handle, error ?? (handle.destroyed ? new Error('DEFLATE stopped') : undefined), output);
+      });
+    }
+  }
+
+  /** Calls the handle's chunk callback once, and puts the handle back to work if it is sound. */
+  private settle(handle: zlib.DeflateRaw, error: Error | null | undefined, output: Buffer): void {
+    const done = this.busy.get(handle);
+    this.busy.delete(handle);
+    if (this.closed || !done) return;
+    if (error) return done(error, output);
+    this.idle.push(handle);
+    done(undefined, output);
+    this.next();
+  }
+
+  /** Frees the handles (a chunk being compressed finishes on its thread; its callback is not called). */
+  close(): void {
+    this.closed = true;
+    this.waiting.length = 0;
+    this.idle.length = 0;
+    for (const handle of this.handles) handle.destroy();
+  }
+}
