@@ -152,7 +152,7 @@ export async function* streamPoints(pool: Pool, window: PointWindow): AsyncGener
     // sorted it again. All reset before release.
     await client.query(`SET work_mem = '64MB'; SET max_parallel_workers_per_gather = 0; SET enable_hashjoin = off; SET enable_mergejoin = off`);
     const decode = decoder(window.keys, window.textKeys);
-    for await (const batch of streamBinaryRowBatches(client, pointsSql(window, (text) => client.escapeLiteral(text)), { reuseBuffer: true })) yield decode(batch);
+    for await (const batch of streamBinaryRowBatches(client, pointsSql(window, (text) => client.escapeLiteral(text)))) yield decode(batch);
     await client.query('RESET work_mem; RESET max_parallel_workers_per_gather; RESET enable_hashjoin; RESET enable_mergejoin');
     finished = true;
   } finally {
