@@ -1,7 +1,7 @@
 /**
  * Entry names inside an archive. The original built them from the data type and the source
  * (pdk-server.md §7.3–7.4), and both are chosen by whoever uploads: a name a file system refuses
- * ("../x", "C:x"; yazl rejects those, which failed the whole export), a reserved one (CON), or two
+ * or that unzips outside its folder ("../x", "C:x"), a reserved one (CON), or two
  * that differ only in case (which overwrite each other when unzipped on macOS or Windows). Such
  * identifiers get a safe name unique in the archive, and README.txt lists the mapping; every
  * other name stays exactly as the original wrote it.

@@ -19,6 +19,3 @@ export class Utf8Text {
     return false;
   }
 }
-
-/** The value as a string when it is Utf8Text, else as it is. */
-export const plainValue = (value: unknown): unknown => (value instanceof Utf8Text ? value.toString() : value);

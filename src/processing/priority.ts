@@ -33,9 +33,15 @@ export function lowerThisThreadPriority(log: Logger): void {
 export function lowerBackendPriority(pool: Pool, log: Logger): void {
   if (os.platform() !== 'linux') return;
   pool.on('connect', (client) => {
-    client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid').then(
-      ({ rows }) => lower(rows[0].pid),
-    ).catch((error: unknown) => log.debug({ err: error }, 'could not lower a database backend priority'));
+    // The pid the server sent when the connection opened (BackendKeyData): asking for it with a
+    // query here ran alongside the query the pool hands the new connection to, which pg
+    // deprecates ("client.query() when the client is already executing a query").
+    const pid = (client as unknown as { processID: number | null }).processID;
+    try {
+      if (pid) lower(pid);
+    } catch (error) {
+      log.debug({ err: error }, 'could not lower a database backend priority');
+    }
   });
 }
 

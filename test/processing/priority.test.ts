@@ -28,10 +28,17 @@ describe.skipIf(os.platform() !== 'linux')('processing priority', () => {
     if (other !== undefined) expect(os.getPriority(other)).toBe(before);
   });
 
-  it('lowers the database backend of every connection the pool opens', async () => {
+  it('lowers the database backend of every connection the pool opens, without a query of its own beside the pool\'s', async () => {
     const pool = new pg.Pool({ connectionString: db.url, max: 2 });
     lowerBackendPriority(pool, log);
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
     try {
+      // pool.query on a new connection: a query sent on 'connect' ran beside it (pg's deprecation warning)
+      await Promise.all([pool.query('SELECT 1'), pool.query('SELECT 1')]);
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(warnings.map((warning) => warning.message)).toEqual([]);
       const [a, b] = [await pool.connect(), await pool.connect()];
       const pids = await Promise.all([a, b].map(async (client) => (await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number));
       a.release();
@@ -44,6 +51,7 @@ describe.skipIf(os.platform() !== 'linux')('processing priority', () => {
       expect(os.getPriority(rows[0].pid)).toBe(0);
       await plain.end();
     } finally {
+      process.off('warning', onWarning);
       await pool.end();
     }
   });
