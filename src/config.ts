@@ -169,6 +169,12 @@ export interface Config {
   readonly asinPeerTokens: readonly string[];
   /** ASIN_ENDPOINTS_PUBLIC: true opens the /support/asin endpoints to anyone (peers that cannot send a token). Default false. */
   readonly asinEndpointsPublic: boolean;
+  /**
+   * ASIN_ENDPOINTS_ALLOW_FROM: comma-separated addresses and CIDR ranges (e.g. the enrollment
+   * server's) that may read the /support/asin endpoints without a token: the original's callers
+   * send none. The client's address as TRUST_PROXY resolves it. Unset: none.
+   */
+  readonly asinEndpointsAllowFrom: readonly string[];
 }
 
 /** TRUST_PROXY: false, a number of proxies in front, or the proxies' addresses and CIDRs. */
@@ -178,7 +184,11 @@ const PROXY_ADDRESS_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
 
 /** An IP address, a CIDR (address/prefix length), or one of proxy-addr's names for ranges. */
 function isProxyAddress(entry: string): boolean {
-  if (PROXY_ADDRESS_NAMES.includes(entry)) return true;
+  return PROXY_ADDRESS_NAMES.includes(entry) || isAddressOrRange(entry);
+}
+
+/** An IP address or a CIDR (address/prefix length). */
+function isAddressOrRange(entry: string): boolean {
   const [address, prefix, ...rest] = entry.split('/');
   const family = net.isIP(address);
   if (family === 0 || rest.length > 0) return false;
@@ -278,6 +288,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     if (bad.length > 0) problems.push(`TRUST_PROXY must be true, false, a number of proxies or proxy addresses/CIDRs (not "${bad.join('", "')}")`);
     return entries;
   })();
+  const asinEndpointsAllowFrom = list(text('ASIN_ENDPOINTS_ALLOW_FROM'));
+  const badAllowed = asinEndpointsAllowFrom.filter((entry) => !isAddressOrRange(entry));
+  if (badAllowed.length > 0) problems.push(`ASIN_ENDPOINTS_ALLOW_FROM must be IP addresses or CIDR ranges (not "${badAllowed.join('", "')}")`);
   const enabledChecks = text('ENABLED_CHECKS') === undefined ? [...STATUS_CHECKS] : list(text('ENABLED_CHECKS'));
   for (const check of enabledChecks) {
     if (!(STATUS_CHECKS as readonly string[]).includes(check)) problems.push(`ENABLED_CHECKS: unknown check "${check}" (known: ${STATUS_CHECKS.join(', ')})`);
@@ -345,6 +358,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     asinLookupServers: list(text('ASIN_LOOKUP_SERVERS') ?? text('WEBMUNK_ASIN_LOOKUP_SERVERS')),
     asinPeerTokens: list(text('ASIN_PEER_TOKENS')),
     asinEndpointsPublic: bool('ASIN_ENDPOINTS_PUBLIC'),
+    asinEndpointsAllowFrom,
   };
   if (config.uploadWarningHours >= config.uploadCriticalHours) {
     problems.push('UPLOAD_WARNING_HOURS must be less than UPLOAD_CRITICAL_HOURS');

@@ -193,6 +193,13 @@ describe('loadConfig', () => {
     expect(problemsOf({ TRUST_PROXY: '99' }).problems).toEqual(['TRUST_PROXY: 99 proxies in front is not plausible (at most 20)']);
   });
 
+  it('reads ASIN_ENDPOINTS_ALLOW_FROM as addresses and CIDR ranges, and refuses anything else', () => {
+    expect(loadConfig({}).asinEndpointsAllowFrom).toEqual([]);
+    expect(loadConfig({ ASIN_ENDPOINTS_ALLOW_FROM: '203.0.113.7, 10.0.0.0/8,2001:db8::/32' }).asinEndpointsAllowFrom).toEqual(['203.0.113.7', '10.0.0.0/8', '2001:db8::/32']);
+    expect(problemsOf({ ASIN_ENDPOINTS_ALLOW_FROM: 'enroll.example.org, 10.0.0.0/40, loopback' }).problems)
+      .toEqual(['ASIN_ENDPOINTS_ALLOW_FROM must be IP addresses or CIDR ranges (not "enroll.example.org", "10.0.0.0/40", "loopback")']);
+  });
+
   it('returns a frozen object', () => {
     const config = loadConfig({});
     expect(Object.isFrozen(config)).toBe(true);

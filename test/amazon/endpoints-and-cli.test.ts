@@ -47,7 +47,10 @@ describe('/support/asin endpoints', () => {
 
   it('list 1,000 products a page, oldest first, and refuse a bad page with a JSON error', async () => {
     const list = await get('/support/asins.json', { authorization: 'Bearer peer-one' });
-    expect(await list.json()).toEqual([
+    const text = await list.text();
+    // indented as the original's json.dumps(indent=2)
+    expect(text).toBe(JSON.stringify(JSON.parse(text), null, 2));
+    expect(JSON.parse(text)).toEqual([
       { asin: 'B0BXYZ1234', product_name: 'Charger', product_type: 'Electronics > Chargers', product_brand: 'Anker', added: '2023-09-14T11:43:08.482000+00:00' },
       { asin: 'B08L5TNJHG', product_name: null, product_type: null, product_brand: null, added: '2023-09-14T23:59:00+00:00' },
       { asin: 'B0MISSED01', product_name: null, product_type: null, product_brand: null, added: '2023-09-15T08:00:00.000001+00:00' },
@@ -68,6 +71,34 @@ describe('/support/asin endpoints', () => {
       expect((await fetch(`${open.baseUrl}/support/asins.json`)).status).toBe(200);
     } finally {
       await open.stop();
+    }
+  });
+});
+
+describe('/support/asin endpoints for the original\'s callers, which send no token', () => {
+  it('answer the addresses in ASIN_ENDPOINTS_ALLOW_FROM (as TRUST_PROXY resolves them), and no others', async () => {
+    const cases: [Record<string, string>, Record<string, string>, number][] = [
+      [{ ASIN_ENDPOINTS_ALLOW_FROM: '127.0.0.0/8' }, {}, 200],
+      [{ ASIN_ENDPOINTS_ALLOW_FROM: '127.0.0.1' }, {}, 200],
+      [{ ASIN_ENDPOINTS_ALLOW_FROM: '10.0.0.0/8, 2001:db8::/32' }, {}, 401],
+      // behind a proxy: the forwarded address is the one judged, never the proxy's
+      [{ ASIN_ENDPOINTS_ALLOW_FROM: '10.0.0.0/8', TRUST_PROXY: 'loopback' }, { 'x-forwarded-for': '10.1.2.3' }, 200],
+      [{ ASIN_ENDPOINTS_ALLOW_FROM: '10.0.0.0/8', TRUST_PROXY: 'loopback' }, { 'x-forwarded-for': '11.1.2.3' }, 401],
+      [{ ASIN_ENDPOINTS_ALLOW_FROM: '127.0.0.0/8', TRUST_PROXY: 'loopback' }, { 'x-forwarded-for': '11.1.2.3' }, 401],
+      // without TRUST_PROXY the header is not believed
+      [{ ASIN_ENDPOINTS_ALLOW_FROM: '10.0.0.0/8' }, { 'x-forwarded-for': '10.1.2.3' }, 401],
+    ];
+    for (const [env, headers, status] of cases) {
+      const peerServer = await startTestServer(env, { db: server.db });
+      try {
+        const reply = await fetch(`${peerServer.baseUrl}/support/asin/B0BXYZ1234.json`, { headers });
+        expect(`${JSON.stringify(env)} ${JSON.stringify(headers)}: ${reply.status}`).toBe(`${JSON.stringify(env)} ${JSON.stringify(headers)}: ${status}`);
+        if (status === 200) expect((await reply.json()).keepa[0].title).toBe('Charger');
+        const list = await fetch(`${peerServer.baseUrl}/support/asins.json?page=0`, { headers });
+        expect(list.status).toBe(status);
+      } finally {
+        await peerServer.stop();
+      }
     }
   });
 });
