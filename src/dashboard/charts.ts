@@ -41,6 +41,15 @@ export function niceMaximum(value: number): number {
   return 10 * power;
 }
 
+/**
+ * The y axis's maximum in at most four characters, which fit left of the plot (seven digits were
+ * cut off): 500, 2k, 50k, 100k, 2M. Exact, since the maximum is 1, 2 or 5 times a power of ten.
+ */
+export function axisLabel(value: number): string {
+  for (const [size, suffix] of [[1e9, 'G'], [1e6, 'M'], [1e3, 'k']] as const) if (value >= size) return `${value / size}${suffix}`;
+  return String(value);
+}
+
 /** A bar chart over time: one bar per bucket with a value, a y axis with its maximum, time ticks. */
 export function barChart(bars: readonly Bar[], options: BarChartOptions): SafeHtml {
   const span = options.to.getTime() - options.from.getTime();
@@ -62,7 +71,7 @@ export function barChart(bars: readonly Bar[], options: BarChartOptions): SafeHt
   });
   return html`<svg class="${options.className ?? 'chart'}" viewBox="0 0 ${WIDTH} ${HEIGHT}" role="img" aria-label="${options.label}: ${total} in all, at most ${Math.max(0, ...bars.map((b) => b.value))} per bucket" data-bars="${rects.length}">
 <line class="axis" x1="${LEFT}" x2="${WIDTH - 4}" y1="${TOP + plotHeight}" y2="${TOP + plotHeight}"></line>
-<text class="axis-label" x="${LEFT - 6}" y="${TOP + 10}" text-anchor="end">${maximum}</text>
+<text class="axis-label" x="${LEFT - 6}" y="${TOP + 10}" text-anchor="end">${axisLabel(maximum)}</text>
 <text class="axis-label" x="${LEFT - 6}" y="${TOP + plotHeight}" text-anchor="end">0</text>
 ${ticks}${rects}</svg>`;
 }
