@@ -13,6 +13,14 @@ import type { PoolClient } from './database.ts';
 
 const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 
+/** Seconds from 1970 to 2000-01-01 00:00 UTC, where PostgreSQL counts a timestamptz from (in microseconds). */
+export const POSTGRES_EPOCH_SECONDS = 946_684_800;
+
+/** A binary timestamptz field as microseconds since 1970, as JavaScript counts (exact: far below 2^53). */
+export function timestampMicros(buffer: Buffer, start: number): number {
+  return buffer.readInt32BE(start) * 4294967296 + buffer.readUInt32BE(start + 4) + POSTGRES_EPOCH_SECONDS * 1_000_000;
+}
+
 /** Each row as its fields' raw binary values (NULL: null), in the query's order. */
 export async function copyBinaryRows(client: PoolClient, selectSql: string): Promise<(Buffer | null)[][]> {
   const chunks: Buffer[] = [];

@@ -88,12 +88,9 @@ export class EntryWriter {
    */
   writeQuoted(text: string): void {
     // at most 3 bytes per UTF-16 unit (a doubled quote takes 2), and the two quotes
-    if (text.length * 3 + 2 > this.buffer.length - this.used) {
-      this.flush();
-      if (text.length * 3 + 2 > this.buffer.length) {
-        this.write(`"${text.replaceAll('"', '""')}"`);
-        return;
-      }
+    if (!this.makeRoom(text.length * 3 + 2)) {
+      this.write(`"${text.replaceAll('"', '""')}"`);
+      return;
     }
     this.buffer[this.used] = QUOTE;
     const start = this.used + 1;
@@ -103,12 +100,9 @@ export class EntryWriter {
   /** The same for text already in UTF-8. */
   writeQuotedBytes(bytes: Buffer): void {
     // a doubled quote takes 2 bytes, and the two quotes
-    if (bytes.length * 2 + 2 > this.buffer.length - this.used) {
-      this.flush();
-      if (bytes.length * 2 + 2 > this.buffer.length) {
-        this.write(`"${bytes.toString('utf8').replaceAll('"', '""')}"`);
-        return;
-      }
+    if (!this.makeRoom(bytes.length * 2 + 2)) {
+      this.write(`"${bytes.toString('utf8').replaceAll('"', '""')}"`);
+      return;
     }
     this.buffer[this.used] = QUOTE;
     const start = this.used + 1;
@@ -137,11 +131,8 @@ export class EntryWriter {
 
   /** Appends UTF-8 bytes as they are. */
   writeBytes(bytes: Buffer): void {
-    if (bytes.length > this.buffer.length - this.used) {
-      this.flush();
-      // a copy: the bytes are a view of a buffer its owner uses again
-      if (bytes.length > this.buffer.length) return this.pushLarge(Buffer.from(bytes));
-    }
+    // a copy: the bytes are a view of a buffer its owner uses again
+    if (!this.makeRoom(bytes.length)) return this.pushLarge(Buffer.from(bytes));
     this.used += bytes.copy(this.buffer, this.used);
   }
 
@@ -153,12 +144,9 @@ export class EntryWriter {
   /** Appends text; when it returns true, await drained() before much more (back-pressure). */
   write(text: string): boolean {
     // UTF-8 takes at most 3 bytes per UTF-16 code unit
-    if (text.length * 3 > this.buffer.length - this.used) {
-      this.flush();
-      if (text.length * 3 > this.buffer.length) {
-        this.pushLarge(Buffer.from(text, 'utf8'));
-        return this.archive.full;
-      }
+    if (!this.makeRoom(text.length * 3)) {
+      this.pushLarge(Buffer.from(text, 'utf8'));
+      return this.archive.full;
     }
     this.used += this.buffer.write(text, this.used, 'utf8');
     return this.archive.full;
@@ -176,6 +164,12 @@ export class EntryWriter {
     const chunk = full.subarray(0, this.used);
     this.used = 0;
     this.push(chunk, full);
+  }
+
+  /** Whether `bytes` more fit in the chunk, handing the chunk over first if they do not fit in what is left; false: they fit in no chunk. */
+  private makeRoom(bytes: number): boolean {
+    if (bytes > this.buffer.length - this.used) this.flush();
+    return bytes <= this.buffer.length - this.used;
   }
 
   /** Text larger than a chunk, handed over in chunks of its own (after a flush). */

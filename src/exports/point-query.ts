@@ -10,7 +10,7 @@
  * values of the keys its columns take as bytes (Column.readsText) stay bytes (Utf8Text).
  */
 import type { Pool } from '../db/database.ts';
-import { streamBinaryRowBatches, type RowBatch } from '../db/copy-binary.ts';
+import { streamBinaryRowBatches, timestampMicros, type RowBatch } from '../db/copy-binary.ts';
 import type { StoredPoint } from './export-point.ts';
 import { Utf8Text } from './utf8-text.ts';
 
@@ -88,12 +88,6 @@ class RepeatedText {
   }
 }
 
-/** Microseconds from 1970 to 2000, where PostgreSQL's binary timestamps count from. */
-const POSTGRES_EPOCH_MICROS = 946_684_800_000_000;
-
-/** A binary timestamptz as microseconds since 1970 (exact: they stay far below 2^53). */
-const micros = (buffer: Buffer, start: number) => buffer.readInt32BE(start) * 4294967296 + buffer.readUInt32BE(start + 4) + POSTGRES_EPOCH_MICROS;
-
 /** Shorter texts are decoded even for a column that takes bytes: a short string costs less than a view of the buffer. */
 const BYTES_FROM = 128;
 
@@ -131,8 +125,8 @@ export function decoder(keys: readonly string[] | undefined, textKeys: readonly 
         source: source.read(buffer, starts[k], lengths[k]),
         generatorId: generatorId.read(buffer, starts[k + 1], lengths[k + 1]),
         generator: generator.read(buffer, starts[k + 2], lengths[k + 2]),
-        createdMicros: micros(buffer, starts[k + 3]),
-        recordedMicros: micros(buffer, starts[k + 4]),
+        createdMicros: timestampMicros(buffer, starts[k + 3]),
+        recordedMicros: timestampMicros(buffer, starts[k + 4]),
         properties,
       };
     }

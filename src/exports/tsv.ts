@@ -8,8 +8,8 @@
 import { Utf8Text } from './utf8-text.ts';
 
 const NEEDS_QUOTES = /[\t"\r\n]/;
-/** The same as bytes: tab, quote, CR, LF. */
-const NEEDS_QUOTES_BYTES = [0x09, 0x22, 0x0d, 0x0a];
+/** The same as bytes: quote, tab, CR, LF (the quote first: HTML has one within its first bytes, which ends the search). */
+const NEEDS_QUOTES_BYTES = [0x22, 0x09, 0x0d, 0x0a];
 
 /**
  * A number as Python's str() printed it. The original read points back from PostgreSQL jsonb,

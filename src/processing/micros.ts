@@ -3,8 +3,9 @@
  * Date has only milliseconds, and `created` is half of each point's unique key, so processing
  * keeps times in this form from the database (or from the point) to the COPY.
  */
+import { POSTGRES_EPOCH_SECONDS } from '../db/copy-binary.ts';
 
-export const POSTGRES_EPOCH_SECONDS = 946_684_800;
+export { POSTGRES_EPOCH_SECONDS };
 
 /** C's rint(): to the nearest integer, halves to even (JS's Math.round sends halves up). */
 function rint(x: number): number {
