@@ -90,7 +90,7 @@ function condition(fields: Record<string, FieldSpec>, key: string, value: unknow
   const field = Object.hasOwn(fields, name) ? fields[name] : undefined;
   if (!field) refuse(`Unknown filter field "${key}". Allowed: ${describeFields(fields)}.`);
   if (!field.lookups.includes(lookup as Lookup)) {
-    refuse(`"${name}" does not take the lookup "${lookup}". Allowed: ${field.lookups.map((l) => (l === 'exact' ? name : `${name}__${l}`)).join(', ')}.`);
+    refuse(`Filter "${key}": "${name}" does not take the lookup "${lookup}". Allowed: ${field.lookups.map((l) => (l === 'exact' ? name : `${name}__${l}`)).join(', ')}.`);
   }
   if (lookup === 'isnull') {
     if (typeof value !== 'boolean') refuse(`"${key}" takes true or false.`);
