@@ -25,6 +25,7 @@ const DONE: Record<string, (subject: string) => string> = {
   uploaded: (s) => `Source list read: ${s}.`,
   'export-queued': (s) => `Export job ${s} queued; it starts within a minute and is listed below.`,
   'export-retried': (s) => `Export job ${s} queued again.`,
+  'token-revoked': (s) => `API token ${s} revoked: calls with it are refused from now on.`,
 };
 
 const FAILED: Record<string, (subject: string) => string> = {
@@ -37,6 +38,7 @@ const FAILED: Record<string, (subject: string) => string> = {
   'missing-name': () => 'Give a name.',
   'bad-file': (s) => `The source list could not be read: ${s}`,
   'export-not-retryable': (s) => `Export job ${s} has not failed, or was written by dcs export (run the command again).`,
+  'unknown-token': () => 'That API token does not exist or was already revoked.',
 };
 
 interface Outcome { done?: string; failed?: string; subject?: string }

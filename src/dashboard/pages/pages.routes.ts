@@ -2,6 +2,7 @@
 import type { FastifyInstance } from 'fastify';
 import { registerAsinRoutes } from '../../amazon/support.routes.ts';
 import type { DashboardDeps } from '../dashboard-deps.ts';
+import { registerApiTokensPage } from './api-tokens.page.ts';
 import { registerExportJobRoutes } from './export-jobs.routes.ts';
 import { registerExportPage } from './export.page.ts';
 import { registerHomePage } from './home.page.ts';
@@ -24,6 +25,7 @@ export function registerPages(scope: FastifyInstance, deps: DashboardDeps): void
   registerProductPage(scope, deps);
   registerExportPage(scope, deps);
   registerExportJobRoutes(scope, deps);
+  registerApiTokensPage(scope, deps);
   // the product endpoints for logged-in staff (the dashboard's login guards them here)
   registerAsinRoutes(scope, deps.pool);
 }
