@@ -13,6 +13,7 @@ import { createAdmission } from './ingest/admission.ts';
 import { CREATE_CARRIER, createFramingServer, type FramingServer } from './ingest/create-method.ts';
 import type { BundleNotifier } from './ingest/bundle-notifier.ts';
 import { registerPeerAsinRoutes } from './amazon/support.routes.ts';
+import { registerFetchMetadataRoute } from './api/fetch-metadata.routes.ts';
 import { registerDashboard } from './dashboard/dashboard.plugin.ts';
 import { registerIngestRoutes } from './ingest/ingest.routes.ts';
 import type { UploadStore } from './ingest/store-upload.ts';
@@ -89,6 +90,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerIngestRoutes(app, { ...deps, admission });
   registerMonitoringRoutes(app, { ...deps, uploadAdmission: admission.stats });
   registerPeerAsinRoutes(app, deps);
+  registerFetchMetadataRoute(app, deps);
   await registerDashboard(app, deps);
   await app.ready();
   return app;

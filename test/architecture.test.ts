@@ -33,6 +33,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   'exports/': ['db/', 'crypto/', 'mail/', 'config.ts', 'errors.ts', 'log.ts', 'job-contract.ts'],
   'amazon/': ['db/', 'crypto/', 'config.ts', 'errors.ts', 'log.ts', 'threads.ts', 'job-contract.ts'],
   'mail/': ['config.ts'],
+  'api/': ['db/', 'config.ts', 'errors.ts', 'log.ts', 'crypto/'],
   'jobs/': ['db/', 'config.ts', 'errors.ts', 'log.ts', 'job-contract.ts', 'amazon/*.job.ts', 'exports/*.job.ts', 'monitoring/*.job.ts'],
   'dashboard/': [
     'db/', 'config.ts', 'errors.ts', 'log.ts', 'job-contract.ts', 'jobs/job-list.ts', 'jobs/job-runs.repository.ts',
