@@ -14,6 +14,7 @@ import { CREATE_CARRIER, createFramingServer, type FramingServer } from './inges
 import type { BundleNotifier } from './ingest/bundle-notifier.ts';
 import { registerPeerAsinRoutes } from './amazon/support.routes.ts';
 import { registerApiRoutes } from './api/api.routes.ts';
+import { registerFetchMetadataRoute } from './api/fetch-metadata.routes.ts';
 import { registerDashboard } from './dashboard/dashboard.plugin.ts';
 import { registerIngestRoutes } from './ingest/ingest.routes.ts';
 import type { UploadStore } from './ingest/store-upload.ts';
@@ -94,6 +95,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerMonitoringRoutes(app, { ...deps, uploadAdmission: admission.stats });
   registerPeerAsinRoutes(app, deps);
   registerApiRoutes(app, deps);
+  registerFetchMetadataRoute(app, deps);
   await registerDashboard(app, deps);
   await app.ready();
   return app;

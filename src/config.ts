@@ -137,6 +137,12 @@ export interface Config {
   readonly emailFrom: string;
   /** METRICS_TOKEN: when set, /metrics needs `Authorization: Bearer <token>`. Unset: open. */
   readonly metricsToken: string | undefined;
+  /**
+   * PDK_REQUEST_KEY: the shared key original PDK servers send to read a source's performance
+   * metadata (`POST /data/fetch-metadata.json`, federation), the original's setting and value.
+   * Unset or empty: the endpoint is off and answers `{}` to everyone, as the original without it.
+   */
+  readonly pdkRequestKey: string | undefined;
   /** JOBS_DISABLED: true = this worker runs no scheduled jobs (processing only). Default false. */
   readonly jobsDisabled: boolean;
   /**
@@ -350,6 +356,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     smtpUrl,
     emailFrom: text('EMAIL_FROM') ?? 'webmunk-dcs@localhost',
     metricsToken: text('METRICS_TOKEN'),
+    pdkRequestKey: text('PDK_REQUEST_KEY'),
     jobsDisabled: bool('JOBS_DISABLED'),
     publicUrl,
     exportDir: path.resolve(text('EXPORT_DIR') ?? path.join(dataDir, 'exports')),
