@@ -11,15 +11,8 @@ import { checkStaffLogin } from '../dashboard/auth/staff-login.ts';
 import { DcsError } from '../errors.ts';
 import { readFields } from './api-request.ts';
 import type { ApiDeps, PostRoute } from './api-deps.ts';
-import { sendJson } from './api-reply.ts';
+import { pythonIsoFormat, sendJson } from './api-reply.ts';
 import { issueStaffToken } from './tokens.repository.ts';
-
-/** Python's isoformat() of an aware UTC time: microseconds, and "+00:00" rather than "Z". */
-export function pythonIsoFormat(date: Date): string {
-  const iso = date.toISOString();
-  const millis = date.getUTCMilliseconds();
-  return `${iso.slice(0, 19)}${millis === 0 ? '' : `.${String(millis).padStart(3, '0')}000`}+00:00`;
-}
 
 export function registerRequestTokenRoute(app: FastifyInstance, deps: ApiDeps, post: PostRoute): void {
   const { pool, config, log } = deps;

@@ -4,6 +4,7 @@
  * or its name, never another column (the original let a token set any column, §4.1.3).
  */
 import type { PoolClient } from '../db/database.ts';
+import { pythonIsoFormat } from './api-reply.ts';
 import type { FieldSpec, SqlParams } from './lookups.ts';
 
 export const SOURCE_FIELDS: Record<string, FieldSpec> = {
@@ -80,7 +81,7 @@ async function activeAlerts(db: PoolClient, sources: string[]): Promise<Map<stri
   );
   for (const r of rows) {
     const list = bySource.get(r.source) ?? [];
-    list.push({ name: r.name, level: r.level, source: r.source, generator: null, created: r.created.toISOString(), updated: r.updated.toISOString(), active: true, details: r.details });
+    list.push({ name: r.name, level: r.level, source: r.source, generator: null, created: pythonIsoFormat(r.created), updated: pythonIsoFormat(r.updated), active: true, details: r.details });
     bySource.set(r.source, list);
   }
   return bySource;

@@ -151,6 +151,17 @@ describe('push_group_memberships: data-sources.json and data-sources/update.json
     const match = before.body.matches[0];
     expect(Object.keys(match)).toEqual(['name', 'identifier', 'latest_user_agent', 'suppresses_alerts', 'point_count', 'group', 'active_alerts', 'earliest_point', 'latest_point']);
     expect(match).toMatchObject({ name: PARTICIPANT, identifier: PARTICIPANT, suppresses_alerts: false, group: null, active_alerts: [], earliest_point: null, latest_point: null });
+    // the text after the generator's last colon, as the original's; the total of stored points
+    expect(match.latest_user_agent).toBe('Study Browser Extension/0.39 Mozilla/5.0 (X11; Linux x86_64)');
+    expect(match.point_count).toBe(8);
+
+    // active alerts as the original's hook lists them
+    await server.db.pool.query(`INSERT INTO alerts (source, check_id, name, level, details, created, updated) VALUES ($1, 'upload-overdue', 'Upload overdue', 'warning', '{"message": "No upload for 5 hours"}', '2024-05-10 08:00:00.5+00', '2024-05-10 09:00:00+00')`, [PARTICIPANT]);
+    expect((await sourceQuery(PARTICIPANT)).body.matches[0].active_alerts).toEqual([{
+      name: 'Upload overdue', level: 'warning', source: PARTICIPANT, generator: null,
+      created: '2024-05-10T08:00:00.500000+00:00', updated: '2024-05-10T09:00:00+00:00', active: true, details: { message: 'No upload for 5 hours' },
+    }]);
+    await server.db.pool.query('DELETE FROM alerts');
 
     const set = await update(PARTICIPANT, 'Arm B');
     expect(set.status).toBe(200);
