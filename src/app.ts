@@ -35,6 +35,11 @@ function errorBody(code: ErrorCode, message: string): string {
   return JSON.stringify({ message, code });
 }
 
+/** The 413 message: uploads name MAX_BODY_BYTES; routes with their own limit (the API's) name theirs. */
+function bodyTooLarge(limit: number, uploadLimit: number): string {
+  return limit === uploadLimit ? `Upload larger than the limit of ${limit} bytes.` : `Request body larger than this endpoint's limit of ${limit} bytes.`;
+}
+
 /**
  * TRUST_PROXY as Fastify takes it. Fastify ignores a bare hop count (it cannot check who connects),
  * so a count becomes a function that believes that many hops from the socket inwards.
@@ -77,7 +82,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const described = classifyError(error);
     if (described.log) request.log.error({ err: error }, described.log);
     const message = described.code === 'DCS_ERR_BODY_TOO_LARGE' && !(error instanceof DcsError)
-      ? `Upload larger than the limit of ${deps.config.maxBodyBytes} bytes.`
+      ? bodyTooLarge(request.routeOptions.bodyLimit ?? deps.config.maxBodyBytes, deps.config.maxBodyBytes)
       : described.message;
     return reply.code(ERRORS[described.code].status).header('content-type', 'application/json').send(Buffer.from(errorBody(described.code, message)));
   });

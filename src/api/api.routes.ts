@@ -5,8 +5,9 @@
  * slashes, so the Python client's `/data//api/...` arrives here too. Every success is exactly 200:
  * the client retries anything else for 16 minutes.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { withTransaction } from '../db/database.ts';
+import { createLoginGate } from '../dashboard/auth/login-gate.ts';
 import { DcsError } from '../errors.ts';
 import type { ApiDeps, PostRoute } from './api-deps.ts';
 import { jsonField, pageOf, readFields, snapshotOf, type ApiFields } from './api-request.ts';
@@ -19,6 +20,13 @@ import { registerRequestTokenRoute } from './request-token.route.ts';
 
 /** Longest a query may run before it is cancelled (503): the original had no bound at all. */
 export const API_STATEMENT_TIMEOUT_MS = 30_000;
+/**
+ * API queries at once per process, and how many more may wait: a script calling in parallel must
+ * not take every database connection from uploads and the dashboard (DB_POOL_SIZE, default 20).
+ * The enrollment server calls one at a time. Beyond the queue a call gets 503 and Retry-After.
+ */
+export const API_CONCURRENT_QUERIES = 8;
+export const API_WAITING_QUERIES = 64;
 /** Enough for a `source__in` list of 10,000 participants. */
 export const API_BODY_LIMIT = 1024 * 1024;
 
@@ -59,6 +67,14 @@ function logged(query: ParsedQuery): Record<string, unknown> {
 export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
   const { pool, log } = deps;
   const query = { readOnlySnapshot: true, statementTimeoutMs: API_STATEMENT_TIMEOUT_MS };
+  // The dashboard's gate for password checks is a plain concurrency gate; the API has its own.
+  const gate = createLoginGate(API_CONCURRENT_QUERIES, API_WAITING_QUERIES);
+  const gated = async <T>(reply: FastifyReply, work: () => Promise<T>): Promise<T> => {
+    const result = await gate.run(work);
+    if (result === 'busy') reply.header('retry-after', '5');
+    if (result === 'busy') throw new DcsError('DCS_ERR_BUSY', `More than ${API_CONCURRENT_QUERIES + API_WAITING_QUERIES} API calls at once; retry in a few seconds.`);
+    return result;
+  };
   const post: PostRoute = (path, handler) => {
     app.post(path, { bodyLimit: API_BODY_LIMIT }, handler);
     // The original answered 405 with Allow: POST to every other method.
@@ -83,11 +99,11 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
     const snapshot = snapshotOf(fields);
     if (snapshot !== undefined) where += ` AND id <= ${params.add(snapshot)}::bigint`;
     const started = performance.now();
-    const result = await withTransaction(pool, async (client) => ({
+    const result = await gated(reply, () => withTransaction(pool, async (client) => ({
       latest: snapshot ?? await latestPointId(client),
       count: await countPoints(client, where, params),
       matches: await pagePoints(client, where, params, order, pageSize, pageIndex * pageSize),
-    }), query).catch(timeoutAware);
+    }), query)).catch(timeoutAware);
     log.info({ api: 'data-points', token: holder.name, tokenKind: holder.kind, ...logged(parsed), count: result.count, ms: Math.round(performance.now() - started) }, 'API call');
     return sendJson(reply, { latest: result.latest, count: result.count, page_index: pageIndex, page_size: pageSize, matches: result.matches.map(pointMatch) }, 2);
   });
@@ -100,10 +116,10 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
     const parsed = parseQuery(fields);
     const where = whereClause(SOURCE_FIELDS, parsed.filters, parsed.excludes, params);
     const order = orderClause(SOURCE_ORDER, parsed.orderBy);
-    const result = await withTransaction(pool, async (client) => ({
+    const result = await gated(reply, () => withTransaction(pool, async (client) => ({
       count: await countSources(client, where, params),
       matches: await pageSources(client, where, params, order, pageSize, pageIndex * pageSize),
-    }), query).catch(timeoutAware);
+    }), query)).catch(timeoutAware);
     log.info({ api: 'data-sources', token: holder.name, tokenKind: holder.kind, ...logged(parsed), count: result.count }, 'API call');
     return sendJson(reply, { count: result.count, page_index: pageIndex, page_size: pageSize, matches: result.matches });
   });
@@ -114,8 +130,9 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
     const params = new SqlParams();
     const parsed = parseQuery(fields);
     const where = whereClause(SOURCE_FIELDS, parsed.filters, parsed.excludes, params);
-    // Without a filter an update would change every source: the original failed there (500).
-    if (keysOf(parsed.filters).length === 0) {
+    // Without a filter an update would change every source: the original failed there (500). A
+    // filter of ignored keys only (max_retry_duration) narrows nothing either.
+    if (whereClause(SOURCE_FIELDS, parsed.filters, [], new SqlParams()) === 'true') {
       throw new DcsError('DCS_ERR_API_QUERY', '"filters" must name the sources to update, e.g. [{"identifier": "12345678"}].');
     }
     const updates = validUpdates(jsonField(fields, 'updates', undefined));

@@ -122,7 +122,12 @@ describe('tokens', () => {
     expectRefusal(await call({ token: revoked }), 401, 'DCS_ERR_API_TOKEN', /revoked/);
   });
 
-  it('only GET-free POST: other methods get 405 with Allow: POST', async () => {
+  it('refuses a body over the API\'s limit, naming that limit', async () => {
+    const huge = await pdkPost(server.baseUrl, '/api/data-points.json', { token: readWrite, filters: pyJson([{ source__in: Array.from({ length: 120_000 }, (_, i) => String(10_000_000 + i)) }]) });
+    expectRefusal(huge, 413, 'DCS_ERR_BODY_TOO_LARGE', /this endpoint's limit of 1048576 bytes/);
+  });
+
+  it('answers other methods than POST 405 with Allow: POST', async () => {
     const get = await fetch(`${server.baseUrl}/data/api/data-points.json`);
     expect(get.status).toBe(405);
     expect(get.headers.get('allow')).toBe('POST');
@@ -146,6 +151,8 @@ describe('data-sources/update.json changes a group or a name, nothing else', () 
     expectRefusal(await update({ filters }), 400, 'DCS_ERR_API_QUERY', /"updates" must be/);
     // without filters an update would reach every source
     expectRefusal(await update({ filters: '[]', excludes: pyJson([{ pk: null }]), updates: pyJson([{ group: 'Arm A' }]) }), 400, 'DCS_ERR_API_QUERY', /"filters" must name the sources/);
+    expectRefusal(await update({ filters: pyJson([{ max_retry_duration: 5 }]), updates: pyJson([{ group: 'Arm A' }]) }), 400, 'DCS_ERR_API_QUERY', /"filters" must name the sources/);
+    expectRefusal(await update({ filters: pyJson([{}]), updates: pyJson([{ group: 'Arm A' }]) }), 400, 'DCS_ERR_API_QUERY', /"filters" must name the sources/);
     expectRefusal(await update({ filters, updates: pyJson([{ group: 'Arm Z' }]) }, readOnly), 403, 'DCS_ERR_API_SCOPE');
     // two sources cannot share a name
     expectRefusal(await update({ filters: pyJson([{ identifier: '11112222' }]), updates: pyJson([{ name: 'Ana' }]) }), 400, 'DCS_ERR_API_QUERY', /already has that name/);
