@@ -15,6 +15,7 @@ import type { BundleNotifier } from './ingest/bundle-notifier.ts';
 import { registerPeerAsinRoutes } from './amazon/support.routes.ts';
 import { registerApiRoutes } from './api/api.routes.ts';
 import { registerFetchMetadataRoute } from './api/fetch-metadata.routes.ts';
+import { registerOpenApiRoute } from './api/openapi.route.ts';
 import { registerDashboard } from './dashboard/dashboard.plugin.ts';
 import { registerIngestRoutes } from './ingest/ingest.routes.ts';
 import type { UploadStore } from './ingest/store-upload.ts';
@@ -101,6 +102,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerPeerAsinRoutes(app, deps);
   registerApiRoutes(app, deps);
   registerFetchMetadataRoute(app, deps);
+  registerOpenApiRoute(app, deps);
   await registerDashboard(app, deps);
   await app.ready();
   return app;
