@@ -11,6 +11,8 @@ export type ApiFields = Record<string, unknown>;
 
 /** Largest page a caller may ask for (the original had no limit: one call could load the whole table). */
 export const MAX_PAGE_SIZE = 1000;
+/** Longest group or source name an update sets, as the dashboard's forms accept. */
+export const MAX_NAME = 1024;
 /** Deepest row a page may start at: OFFSET reads every row before it. Page further with id or created filters. */
 export const MAX_OFFSET = 1_000_000;
 

@@ -10,7 +10,7 @@ import { withTransaction } from '../db/database.ts';
 import { createLoginGate } from '../dashboard/auth/login-gate.ts';
 import { DcsError } from '../errors.ts';
 import type { ApiDeps, PostRoute } from './api-deps.ts';
-import { jsonField, pageOf, readFields, snapshotOf, type ApiFields } from './api-request.ts';
+import { jsonField, MAX_NAME, pageOf, readFields, snapshotOf, type ApiFields } from './api-request.ts';
 import { authenticate } from './authenticate.ts';
 import { orderClause, SqlParams, whereClause } from './lookups.ts';
 import { countPoints, latestPointId, pagePoints, POINT_FIELDS, POINT_ORDER, type PointMatch } from './points.repository.ts';
@@ -152,9 +152,6 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
 
   registerRequestTokenRoute(app, deps, post);
 }
-
-/** Longest group or source name, as the dashboard's forms accept. */
-const MAX_NAME = 1024;
 
 type SourceUpdate = { group: string | null } | { name: string | null };
 

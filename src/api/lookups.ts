@@ -28,7 +28,7 @@ const OPERATORS: Record<'exact' | 'gt' | 'gte' | 'lt' | 'lte', string> = { exact
 /** Longest `__in` list: enough for a page of the enrollment server's participants, bounded. */
 export const MAX_IN_VALUES = 10_000;
 /** Filter or exclude objects per call, and keys per object. */
-const MAX_CONDITIONS = 64;
+export const MAX_CONDITIONS = 64;
 
 /** Collects the parameters of one statement: each value becomes $n. */
 export class SqlParams {
@@ -120,14 +120,14 @@ export function describeFields(fields: Record<string, FieldSpec>): string {
  * its client's retry setting as a filter (ecosystem-api.md §2.2.6). It is never a column, so it is
  * dropped rather than failing the job; every other unknown key is refused.
  */
-const IGNORED_KEYS = new Set(['max_retry_duration']);
+export const IGNORED_FILTER_KEY = 'max_retry_duration';
 
 function conditionsOf(fields: Record<string, FieldSpec>, objects: unknown, what: string, params: SqlParams): string[][] {
   if (!Array.isArray(objects)) refuse(`"${what}" must be a JSON list of objects, e.g. [{"source": "12345678"}].`);
   if (objects.length > MAX_CONDITIONS) refuse(`"${what}" takes at most ${MAX_CONDITIONS} objects.`);
   return objects.map((object) => {
     if (object === null || typeof object !== 'object' || Array.isArray(object)) refuse(`Each item of "${what}" must be a JSON object.`);
-    const keys = Object.keys(object).filter((key) => !IGNORED_KEYS.has(key));
+    const keys = Object.keys(object).filter((key) => key !== IGNORED_FILTER_KEY);
     if (keys.length > MAX_CONDITIONS) refuse(`A "${what}" object takes at most ${MAX_CONDITIONS} keys.`);
     return keys.map((key) => condition(fields, key, (object as Record<string, unknown>)[key], params));
   });

@@ -7,16 +7,9 @@
 import { ERRORS, type ErrorCode } from '../errors.ts';
 import { MAX_OFFSET, MAX_PAGE_SIZE } from './api-request.ts';
 import { TOKEN_LENGTH } from './api-tokens.ts';
-import { MAX_IN_VALUES, type FieldSpec, type FieldType, type Lookup } from './lookups.ts';
+import { IGNORED_FILTER_KEY, MAX_CONDITIONS, MAX_IN_VALUES, type FieldSpec, type FieldType, type Lookup } from './lookups.ts';
 
 export type JsonSchema = Record<string, unknown>;
-
-/** Filter or exclude objects per call, and keys per object (lookups.ts refuses more; a test checks the figure). */
-export const DOCUMENTED_MAX_CONDITIONS = 64;
-/** Longest group or source name an update takes (api.routes.ts; a test checks the figure). */
-export const DOCUMENTED_MAX_NAME = 1024;
-/** The one filter key a real caller sends that is dropped instead of refused (lookups.ts IGNORED_KEYS). */
-export const IGNORED_FILTER_KEY = 'max_retry_duration';
 
 const VALUE: Record<FieldType, JsonSchema> = {
   text: { type: 'string', description: 'Text; a number is read as its decimal text.' },
@@ -65,14 +58,14 @@ export function filterObjectSchema(fields: Record<string, FieldSpec>, withIgnore
       description: 'Ignored. The enrollment server\'s sync_amazon_orders sends its client\'s retry setting as a filter; it is dropped so that job works. Every other unknown key is refused with 400.',
     };
   }
-  return { type: 'object', properties, additionalProperties: false, maxProperties: DOCUMENTED_MAX_CONDITIONS };
+  return { type: 'object', properties, additionalProperties: false, maxProperties: MAX_CONDITIONS };
 }
 
 export function conditionListSchema(objectRef: string, what: 'filters' | 'excludes'): JsonSchema {
   const meaning = what === 'filters'
     ? 'Each object is one filter: a row must match every key of every object.'
     : 'Each object removes the rows that match all its keys (Django\'s .exclude()); a row whose field is null is not matched, so it stays. An empty object removes nothing.';
-  return { type: 'array', items: { $ref: objectRef }, maxItems: DOCUMENTED_MAX_CONDITIONS, default: [], description: meaning };
+  return { type: 'array', items: { $ref: objectRef }, maxItems: MAX_CONDITIONS, default: [], description: meaning };
 }
 
 /** `order_by`: a list of lists of field names (the Python client adds one inner list per order_by() call), each optionally with "-". */
@@ -83,7 +76,7 @@ export function orderSchema(orderable: Record<string, string>, unordered: string
     items: { type: 'array', items: { type: 'string', enum: names } },
     default: [],
     example: [['-created']],
-    description: `Fields to order by, "-" for descending, at most ${DOCUMENTED_MAX_CONDITIONS} in all. ${unordered}`,
+    description: `Fields to order by, "-" for descending, at most ${MAX_CONDITIONS} in all. ${unordered}`,
   };
 }
 

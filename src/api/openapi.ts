@@ -5,11 +5,12 @@
  */
 import type { ErrorCode } from '../errors.ts';
 import { API_BODY_LIMIT, API_STATEMENT_TIMEOUT_MS } from './api.routes.ts';
+import { MAX_NAME } from './api-request.ts';
 import { MAX_STAFF_TOKENS_PER_USER } from './tokens.repository.ts';
 import { POINT_FIELDS, POINT_ORDER } from './points.repository.ts';
 import { REPLY_SCHEMAS } from './openapi-replies.ts';
 import {
-  conditionListSchema, DOCUMENTED_MAX_NAME, errorResponses, filterObjectSchema, orderSchema, PAGE_INDEX_SCHEMA, PAGE_SIZE_SCHEMA, RETRY_AFTER, TOKEN_SCHEMA,
+  conditionListSchema, errorResponses, filterObjectSchema, orderSchema, PAGE_INDEX_SCHEMA, PAGE_SIZE_SCHEMA, RETRY_AFTER, TOKEN_SCHEMA,
   type JsonSchema,
 } from './openapi-schemas.ts';
 import { SOURCE_FIELDS, SOURCE_ORDER } from './sources.repository.ts';
@@ -93,7 +94,7 @@ const QUERY_SCHEMAS: Record<string, JsonSchema> = {
 };
 
 function nameUpdate(key: 'group' | 'name', description: string): JsonSchema {
-  return { type: 'object', required: [key], additionalProperties: false, properties: { [key]: { type: ['string', 'null'], minLength: 1, maxLength: DOCUMENTED_MAX_NAME, description } } };
+  return { type: 'object', required: [key], additionalProperties: false, properties: { [key]: { type: ['string', 'null'], minLength: 1, maxLength: MAX_NAME, description } } };
 }
 
 /** request-token.json's refusals: those of the dashboard's login, with Retry-After where waiting helps. */

@@ -9,7 +9,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { MAX_PAGE_SIZE } from '../../src/api/api-request.ts';
 import type { FieldSpec, Lookup } from '../../src/api/lookups.ts';
 import { buildOpenApiDocument } from '../../src/api/openapi.ts';
-import { DOCUMENTED_MAX_CONDITIONS, DOCUMENTED_MAX_NAME, IGNORED_FILTER_KEY } from '../../src/api/openapi-schemas.ts';
+import { MAX_NAME } from '../../src/api/api-request.ts';
+import { IGNORED_FILTER_KEY, MAX_CONDITIONS } from '../../src/api/lookups.ts';
 import { POINT_FIELDS, POINT_ORDER } from '../../src/api/points.repository.ts';
 import { SOURCE_FIELDS, SOURCE_ORDER } from '../../src/api/sources.repository.ts';
 import { createServiceToken } from '../../src/api/tokens.repository.ts';
@@ -220,7 +221,7 @@ describe('the document and the allow-list', () => {
       expect((await call(c.path, { page_size: String(pageSize.maximum + 1) })).status).toBe(400);
       expect((await call(c.path, { page_size: '1', page_index: '-1' })).status).toBe(400);
       const list = schemaOf(c.query).properties.filters;
-      expect(list.maxItems).toBe(DOCUMENTED_MAX_CONDITIONS);
+      expect(list.maxItems).toBe(MAX_CONDITIONS);
       const many = (n: number) => Array.from({ length: n }, () => ({ [Object.keys(c.fields)[0]]: PARTICIPANT }));
       expect((await call(c.path, { filters: many(list.maxItems) })).status).toBe(200);
       expect((await call(c.path, { filters: many(list.maxItems + 1) })).status).toBe(400);
@@ -237,7 +238,7 @@ describe('the document and the allow-list', () => {
 
   it('states the longest name an update takes', async () => {
     const group = schemaOf('DataSourcesUpdate').properties.updates.items.oneOf[0].properties.group;
-    expect(group.maxLength).toBe(DOCUMENTED_MAX_NAME);
+    expect(group.maxLength).toBe(MAX_NAME);
     const update = (name: string) => call(UPDATE, { filters: [{ identifier: 'nobody' }], updates: [{ group: name }] }, writeToken);
     expect((await update('g'.repeat(group.maxLength))).body).toEqual({ updated: 0 });
     expect((await update('g'.repeat(group.maxLength + 1))).status).toBe(400);
