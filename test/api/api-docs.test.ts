@@ -17,7 +17,7 @@ import type { FieldSpec } from '../../src/api/lookups.ts';
 import { POINT_FIELDS, POINT_ORDER } from '../../src/api/points.repository.ts';
 import { SOURCE_FIELDS, SOURCE_ORDER } from '../../src/api/sources.repository.ts';
 import { ROOT, runDcs } from '../helpers/dcs.ts';
-import type { Point } from '../helpers/samples.ts';
+import { extensionPoint, uploadPoints } from '../helpers/pdk-client.ts';
 import { useTestServer } from '../helpers/server.ts';
 import { createStaff } from '../helpers/staff.ts';
 
@@ -56,22 +56,7 @@ let readToken: string;
 let writeToken: string;
 const staff = { username: 'alice', password: 'a long enough password' };
 
-function point(source: string, generatorId: string, seconds: number, fields: Record<string, unknown> = {}): Point {
-  return {
-    ...fields,
-    date: Math.round(seconds * 1000),
-    'passive-data-metadata': { source, generator: `${generatorId}: Study Browser Extension/0.39`, 'generator-id': generatorId, timestamp: seconds, timezone: 'America/New_York' },
-  };
-}
 
-async function upload(points: Point[]): Promise<void> {
-  const response = await fetch(`${server.baseUrl}/data/add-bundle.json`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ payload: JSON.stringify(points) }).toString(),
-  });
-  expect(response.status).toBe(201);
-}
 
 /** `npx dcs tokens create …` of an example, run as the real CLI; the token is its last line. */
 async function issueToken(name: string): Promise<string> {
@@ -97,10 +82,10 @@ beforeAll(async () => {
   workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dcs-api-docs-'));
   // One status report in every ten points, a minute apart; the other participant has one report before May.
   const points = Array.from({ length: PARTICIPANT_POINTS }, (_, i) => (i % 10 === 0
-    ? point(PARTICIPANT, 'pdk-system-status', T0 + i * 60, { pending_points: i })
-    : point(PARTICIPANT, 'webmunk-page-visit', T0 + i * 60, { url: `https://example.org/${i}` })));
-  for (let i = 0; i < points.length; i += 500) await upload(points.slice(i, i + 500));
-  await upload([point(OTHER, 'pdk-system-status', T0 - 30 * 86400), point(OTHER, 'pdk-system-status', T0 + 5), point(OTHER, 'pdk-system-status', T0 + 6)]);
+    ? extensionPoint(PARTICIPANT, 'pdk-system-status', T0 + i * 60, { pending_points: i })
+    : extensionPoint(PARTICIPANT, 'webmunk-page-visit', T0 + i * 60, { url: `https://example.org/${i}` })));
+  for (let i = 0; i < points.length; i += 500) await uploadPoints(server.baseUrl, points.slice(i, i + 500));
+  await uploadPoints(server.baseUrl, [extensionPoint(OTHER, 'pdk-system-status', T0 - 30 * 86400), extensionPoint(OTHER, 'pdk-system-status', T0 + 5), extensionPoint(OTHER, 'pdk-system-status', T0 + 6)]);
   await server.process();
   await createStaff(server.db.pool, staff.username, staff.password, false);
   writeToken = await issueToken('issue-enrollment-token');

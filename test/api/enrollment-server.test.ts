@@ -5,8 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createServiceToken } from '../../src/api/tokens.repository.ts';
-import { dataPointsQuery, pdkPost, pyJson } from '../helpers/pdk-client.ts';
-import type { Point } from '../helpers/samples.ts';
+import { dataPointsQuery, extensionPoint, pdkPost, pyJson, uploadPoints } from '../helpers/pdk-client.ts';
 import { useTestServer } from '../helpers/server.ts';
 
 const server = useTestServer();
@@ -16,40 +15,19 @@ const PARTICIPANT = '48213077';
 const OTHER = '11112222';
 const T0 = Date.UTC(2024, 4, 10, 8, 0, 0) / 1000; // 2024-05-10T08:00:00Z
 
-function point(source: string, generatorId: string, seconds: number, fields: Record<string, unknown> = {}): Point {
-  return {
-    ...fields,
-    date: Math.round(seconds * 1000),
-    'passive-data-metadata': {
-      source,
-      generator: `${generatorId}: Study Browser Extension/0.39 Mozilla/5.0 (X11; Linux x86_64)`,
-      'generator-id': generatorId,
-      timestamp: seconds,
-      timezone: 'America/New_York',
-    },
-  };
-}
 
-async function upload(points: Point[]): Promise<void> {
-  const response = await fetch(`${server.baseUrl}/data/add-bundle.json`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ payload: JSON.stringify(points) }).toString(),
-  });
-  expect(response.status).toBe(201);
-}
 
 beforeAll(async () => {
-  await upload([
-    point(PARTICIPANT, 'pdk-system-status', T0 + 0.25, { pending_points: 64 }),
-    point(PARTICIPANT, 'pdk-system-status', T0 + 3600.5, { pending_points: 12 }),
-    point(PARTICIPANT, 'webmunk-page-visit', T0 + 7200.123456, { url: 'https://example.org/a' }),
-    point(PARTICIPANT, 'webmunk-amazon-order', T0 - 86400, { 'order-number': '111-1111111-1111111', 'order-date': '2024-05-09', url: 'https://www.amazon.com/gp/your-account/order-details?orderID=111', items: [{ url: 'https://www.amazon.com/dp/B0BXYZ1234', title: 'Charger' }] }),
-    point(PARTICIPANT, 'webmunk-amazon-order', T0 + 86400, { 'order-number': '222-2222222-2222222', 'order-date': '2024-05-11', url: 'https://www.amazon.com/gp/your-account/order-details?orderID=222', items: [] }),
-    point(PARTICIPANT, 'webmunk-amazon-order', T0 + 86400 + 60, { 'order-number': '222-2222222-2222222', 'order-date': '2024-05-11', url: 'https://www.amazon.com/gp/your-account/order-details?orderID=222', items: [] }),
-    point(PARTICIPANT, 'webmunk-amazon-order-count', T0 + 120, { period: '2024', count: 7 }),
-    point(PARTICIPANT, 'webmunk-amazon-order-count', T0 + 240, { period: '2023', count: 19 }),
-    point(OTHER, 'pdk-system-status', T0 + 99999, { pending_points: 3 }),
+  await uploadPoints(server.baseUrl, [
+    extensionPoint(PARTICIPANT, 'pdk-system-status', T0 + 0.25, { pending_points: 64 }),
+    extensionPoint(PARTICIPANT, 'pdk-system-status', T0 + 3600.5, { pending_points: 12 }),
+    extensionPoint(PARTICIPANT, 'webmunk-page-visit', T0 + 7200.123456, { url: 'https://example.org/a' }),
+    extensionPoint(PARTICIPANT, 'webmunk-amazon-order', T0 - 86400, { 'order-number': '111-1111111-1111111', 'order-date': '2024-05-09', url: 'https://www.amazon.com/gp/your-account/order-details?orderID=111', items: [{ url: 'https://www.amazon.com/dp/B0BXYZ1234', title: 'Charger' }] }),
+    extensionPoint(PARTICIPANT, 'webmunk-amazon-order', T0 + 86400, { 'order-number': '222-2222222-2222222', 'order-date': '2024-05-11', url: 'https://www.amazon.com/gp/your-account/order-details?orderID=222', items: [] }),
+    extensionPoint(PARTICIPANT, 'webmunk-amazon-order', T0 + 86400 + 60, { 'order-number': '222-2222222-2222222', 'order-date': '2024-05-11', url: 'https://www.amazon.com/gp/your-account/order-details?orderID=222', items: [] }),
+    extensionPoint(PARTICIPANT, 'webmunk-amazon-order-count', T0 + 120, { period: '2024', count: 7 }),
+    extensionPoint(PARTICIPANT, 'webmunk-amazon-order-count', T0 + 240, { period: '2023', count: 19 }),
+    extensionPoint(OTHER, 'pdk-system-status', T0 + 99999, { pending_points: 3 }),
   ]);
   await server.process();
   const created = await createServiceToken(server.db.pool, { name: 'enrollment', scope: 'read-write', expiresDays: null, createdBy: 'test' });

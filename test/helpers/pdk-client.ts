@@ -3,6 +3,7 @@
  * POSTs to `site_url + '/api/...'` with a site URL ending in a slash (so `/data//api/...`), the
  * token as a form field, and filters as Python's json.dumps writes them (", " and ": ").
  */
+import type { Point } from './samples.ts';
 
 /** Python's json.dumps with its default separators. */
 export function pyJson(value: unknown): string {
@@ -70,4 +71,29 @@ export function dataPointsQuery(baseUrl: string, token: string, query: ClientQue
 /** datetime.isoformat() of an aware UTC time. */
 export function pythonTime(date: Date): string {
   return `${date.toISOString().slice(0, 23)}000+00:00`;
+}
+
+/** A point as a Webmunk extension uploads it: `seconds` is its time, `fields` its own keys. */
+export function extensionPoint(source: string, generatorId: string, seconds: number, fields: Record<string, unknown> = {}): Point {
+  return {
+    ...fields,
+    date: Math.round(seconds * 1000),
+    'passive-data-metadata': {
+      source,
+      generator: `${generatorId}: Study Browser Extension/0.39 Mozilla/5.0 (X11; Linux x86_64)`,
+      'generator-id': generatorId,
+      timestamp: seconds,
+      timezone: 'America/New_York',
+    },
+  };
+}
+
+/** Uploads `points` as one bundle, as the extension's form post does; throws unless it is stored (201). */
+export async function uploadPoints(baseUrl: string, points: Point[]): Promise<void> {
+  const response = await fetch(`${baseUrl}/data/add-bundle.json`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ payload: JSON.stringify(points) }).toString(),
+  });
+  if (response.status !== 201) throw new Error(`upload answered ${response.status}: ${await response.text()}`);
 }
