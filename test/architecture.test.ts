@@ -32,6 +32,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   'monitoring/': ['db/', 'mail/', 'crypto/', 'config.ts', 'errors.ts', 'log.ts', 'job-contract.ts', 'jobs/job-list.ts', 'ingest/spool.ts'],
   'exports/': ['db/', 'crypto/', 'mail/', 'config.ts', 'errors.ts', 'log.ts', 'job-contract.ts'],
   'amazon/': ['db/', 'crypto/', 'config.ts', 'errors.ts', 'log.ts', 'threads.ts', 'job-contract.ts'],
+  'app-config/': ['db/', 'config.ts', 'errors.ts'],
   'mail/': ['config.ts'],
   'jobs/': ['db/', 'config.ts', 'errors.ts', 'log.ts', 'job-contract.ts', 'amazon/*.job.ts', 'exports/*.job.ts', 'monitoring/*.job.ts'],
   'dashboard/': [
