@@ -40,6 +40,7 @@ const ALLOWED: Record<string, readonly string[]> = {
     'monitoring/automated-browser.ts', 'monitoring/alerts.repository.ts', 'monitoring/status.ts', 'processing/reprocess.ts', 'ingest/form.ts',
     'exports/export-catalog.repository.ts', 'exports/report-jobs.repository.ts', 'exports/request-export.ts', 'exports/asin-details.ts', 'exports/columns/index.ts',
     'amazon/support.routes.ts', 'amazon/keepa-product.ts',
+    'app-config/*.repository.ts', 'app-config/configuration.ts', 'app-config/save-configuration.ts', 'app-config/transfer.ts',
   ],
   'cli/': ['everything'],
   'app.ts': ['everything'],

@@ -43,9 +43,17 @@ export function normaliseDocument(text: string): string {
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new ConfigurationError(`the configuration is not valid JSON: ${(error as Error).message}`);
+    throw new ConfigurationError(`the configuration is not valid JSON: ${withLine((error as Error).message, text)}`);
   }
   return normaliseValue(value);
+}
+
+/** The parser's message with the line and column of its position, which Node 20's leaves out. */
+function withLine(message: string, text: string): string {
+  const position = /at position (\d+)/.exec(message);
+  if (!position || /line \d+/.test(message)) return message;
+  const before = text.slice(0, Number(position[1])).split('\n');
+  return `${message} (line ${before.length} column ${before[before.length - 1].length + 1})`;
 }
 
 /** A parsed document (an import file's `configuration`) as stored. */

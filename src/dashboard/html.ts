@@ -58,6 +58,7 @@ const NAV = [
   { href: '/data/user-agents', key: 'user-agents', label: 'User agents' },
   { href: '/data/products', key: 'products', label: 'Products' },
   { href: '/data/export', key: 'export', label: 'Export' },
+  { href: '/data/configurations', key: 'configurations', label: 'Configurations' },
 ];
 
 /** A whole page: head with the local stylesheet, navigation, main content. */
