@@ -30,7 +30,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   'ingest/': ['db/', 'crypto/', 'payload/', 'config.ts', 'errors.ts', 'log.ts'],
   'processing/': ['db/', 'crypto/', 'payload/', 'config.ts', 'errors.ts', 'log.ts', 'threads.ts'],
   'monitoring/': ['db/', 'mail/', 'crypto/', 'config.ts', 'errors.ts', 'log.ts', 'job-contract.ts', 'jobs/job-list.ts', 'ingest/spool.ts'],
-  'exports/': ['db/', 'crypto/', 'mail/', 'config.ts', 'errors.ts', 'log.ts', 'job-contract.ts'],
+  'exports/': ['db/', 'crypto/', 'mail/', 'config.ts', 'errors.ts', 'log.ts', 'job-contract.ts', 'app-config/served.repository.ts'],
   'amazon/': ['db/', 'crypto/', 'config.ts', 'errors.ts', 'log.ts', 'threads.ts', 'job-contract.ts'],
   'app-config/': ['db/', 'config.ts', 'errors.ts'],
   'mail/': ['config.ts'],

@@ -112,4 +112,17 @@ describe('configurations pages', () => {
     await post('/data/sources/configuration', { source: 'P7001', configuration: '' });
     expect((await (await fetch(`${server.baseUrl}/data/app-config.json?id=P7001`)).json()).label).toBe(drawn);
   });
+
+  it('names each source\'s configuration in the source list', async () => {
+    await server.db.pool.query(`INSERT INTO data_sources (source, first_seen) VALUES ('P7002', now()), ('Q1', now())`);
+    await fetch(`${server.baseUrl}/data/app-config.json?id=P7002`);
+    const tsv = await (await get('/data/sources.tsv')).text();
+    const lines = tsv.split('\r\n');
+    expect(lines[0]).toBe('Source ID\tSource Name\tGroup\tConfiguration');
+    const served = (await server.db.pool.query(`SELECT s.identifier, c.name FROM app_config_served s JOIN app_configurations c ON c.id = s.configuration_id`)).rows;
+    const arm = served.find((r) => r.identifier === 'P7002').name;
+    expect(['arm-a', 'arm-b']).toContain(arm);
+    expect(lines).toContain(`P7002\t\t\t${arm}`);
+    expect(lines).toContain('Q1\t\t\t');
+  });
 });
