@@ -29,10 +29,11 @@ function first(value: unknown): string | undefined {
   return typeof text === 'string' && text !== '' ? text : undefined;
 }
 
-/** GET: the query; POST: the form fields (application/x-www-form-urlencoded), then the query. */
+/** GET: the query; POST: the form fields (application/x-www-form-urlencoded, as the original read), then the query. */
 function parametersOf(request: FastifyRequest): Parameters {
   const query = (request.query ?? {}) as Parameters;
-  if (request.method !== 'POST' || !Buffer.isBuffer(request.body)) return query;
+  const isForm = (request.headers['content-type'] ?? '').toLowerCase().startsWith('application/x-www-form-urlencoded');
+  if (request.method !== 'POST' || !isForm || !Buffer.isBuffer(request.body)) return query;
   const form: Parameters = Object.create(null);
   for (const [name, value] of new URLSearchParams(request.body.toString('utf8'))) form[name] ??= value;
   return { ...query, ...form };
