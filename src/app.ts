@@ -14,6 +14,8 @@ import { CREATE_CARRIER, createFramingServer, type FramingServer } from './inges
 import type { BundleNotifier } from './ingest/bundle-notifier.ts';
 import { registerPeerAsinRoutes } from './amazon/support.routes.ts';
 import { APP_CONFIG_PATH, registerAppConfigRoutes } from './app-config/app-config.routes.ts';
+import { registerApiRoutes } from './api/api.routes.ts';
+import { registerFetchMetadataRoute } from './api/fetch-metadata.routes.ts';
 import { registerDashboard } from './dashboard/dashboard.plugin.ts';
 import { registerIngestRoutes } from './ingest/ingest.routes.ts';
 import type { UploadStore } from './ingest/store-upload.ts';
@@ -51,6 +53,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: deps.config.maxBodyBytes,
     // TRUST_PROXY: client address and protocol from X-Forwarded-* (login limits, Secure cookies).
     trustProxy: fastifyTrustProxy(deps.config.trustProxy),
+    // The Python PDK client builds `site_url + '/api/...'` from a URL ending in a slash, so it asks
+    // for /data//api/data-points.json; the original's Apache merged the slashes before Django.
+    routerOptions: { ignoreDuplicateSlashes: true },
     serverFactory: (handler) => {
       const server = http.createServer({ keepAliveTimeout: 65_000 }, handler);
       return server;
@@ -93,6 +98,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerMonitoringRoutes(app, { ...deps, uploadAdmission: admission.stats });
   registerPeerAsinRoutes(app, deps);
   registerAppConfigRoutes(app, deps);
+  registerApiRoutes(app, deps);
+  registerFetchMetadataRoute(app, deps);
   await registerDashboard(app, deps);
   await app.ready();
   return app;

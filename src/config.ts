@@ -106,6 +106,12 @@ export interface Config {
    * session cookie stops working then); applies to open sessions too. Default 168 (a week).
    */
   readonly sessionMaxHours: number;
+  /**
+   * API_TOKEN_HOURS (or the original's PDK_TOKEN_LIFESPAN, in seconds): how long a token that
+   * /data/api/request-token.json hands a staff member stays valid. Default 24. Service tokens for
+   * other servers are issued by an administrator instead (`dcs tokens create`), with their own expiry.
+   */
+  readonly apiTokenSeconds: number;
   /** METADATA_WINDOW_DAYS: the statistics window (points, frequency), as the original. Default 60. */
   readonly metadataWindowDays: number;
   /** UPLOAD_WARNING_HOURS: upload-overdue warning after this many hours without a point. Default 4. */
@@ -131,6 +137,12 @@ export interface Config {
   readonly emailFrom: string;
   /** METRICS_TOKEN: when set, /metrics needs `Authorization: Bearer <token>`. Unset: open. */
   readonly metricsToken: string | undefined;
+  /**
+   * PDK_REQUEST_KEY: the shared key original PDK servers send to read a source's performance
+   * metadata (`POST /data/fetch-metadata.json`, federation), the original's setting and value.
+   * Unset or empty: the endpoint is off and answers `{}` to everyone, as the original without it.
+   */
+  readonly pdkRequestKey: string | undefined;
   /** JOBS_DISABLED: true = this worker runs no scheduled jobs (processing only). Default false. */
   readonly jobsDisabled: boolean;
   /**
@@ -343,6 +355,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     trustProxy,
     sessionHours: int('SESSION_HOURS', 12, 1, 24 * 365),
     sessionMaxHours: int('SESSION_MAX_HOURS', 24 * 7, 1, 24 * 365),
+    apiTokenSeconds: text('API_TOKEN_HOURS') === undefined && text('PDK_TOKEN_LIFESPAN') !== undefined
+      ? int('PDK_TOKEN_LIFESPAN', 24 * 3600, 60, 365 * 24 * 3600)
+      : int('API_TOKEN_HOURS', 24, 1, 24 * 365) * 3600,
     metadataWindowDays: int('METADATA_WINDOW_DAYS', 60, 1, 3650),
     uploadWarningHours: int('UPLOAD_WARNING_HOURS', 4, 1, 24 * 365),
     uploadCriticalHours: int('UPLOAD_CRITICAL_HOURS', 24, 1, 24 * 365),
@@ -354,6 +369,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     smtpUrl,
     emailFrom: text('EMAIL_FROM') ?? 'webmunk-dcs@localhost',
     metricsToken: text('METRICS_TOKEN'),
+    pdkRequestKey: text('PDK_REQUEST_KEY'),
     jobsDisabled: bool('JOBS_DISABLED'),
     publicUrl,
     exportDir: path.resolve(text('EXPORT_DIR') ?? path.join(dataDir, 'exports')),

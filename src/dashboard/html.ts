@@ -59,6 +59,7 @@ const NAV = [
   { href: '/data/products', key: 'products', label: 'Products' },
   { href: '/data/export', key: 'export', label: 'Export' },
   { href: '/data/configurations', key: 'configurations', label: 'Configurations' },
+  { href: '/data/api-tokens', key: 'api-tokens', label: 'API tokens' },
 ];
 
 /** A whole page: head with the local stylesheet, navigation, main content. */

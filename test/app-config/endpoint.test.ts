@@ -43,6 +43,13 @@ describe('app-config.json', () => {
     expect((await (await get('')).json()).passive_data_kit.identifier).toBe('default');
   });
 
+  it('answers the doubled slash too (/data//app-config.json, folded by the router)', async () => {
+    const response = await fetch(`${server.baseUrl}/data//app-config.json?id=w1-8`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('access-control-allow-origin')).toBe('*');
+    expect((await response.json()).passive_data_kit.identifier).toBe('w1-8');
+  });
+
   it('takes a POST form as well', async () => {
     const response = await get('', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'id=w1-99&context=default' });
     expect(response.status).toBe(200);

@@ -32,6 +32,7 @@ const DONE: Record<string, (subject: string) => string> = {
   'config-disabled': (s) => `Configuration ${s} disabled: it is no longer served.`,
   'config-assigned': (s) => `Configuration assigned: ${s}.`,
   'config-unassigned': (s) => `${s} has no configuration assigned now; it gets what its identifier matches.`,
+  'token-revoked': (s) => `API token ${s} revoked: calls with it are refused from now on.`,
 };
 
 const FAILED: Record<string, (subject: string) => string> = {
@@ -45,6 +46,7 @@ const FAILED: Record<string, (subject: string) => string> = {
   'bad-file': (s) => `The source list could not be read: ${s}`,
   'unknown-configuration': () => 'That configuration does not exist (any more).',
   'export-not-retryable': (s) => `Export job ${s} has not failed, or was written by dcs export (run the command again).`,
+  'unknown-token': () => 'That API token does not exist or was already revoked.',
 };
 
 interface Outcome { done?: string; failed?: string; subject?: string }

@@ -4,6 +4,7 @@ import { registerAsinRoutes } from '../../amazon/support.routes.ts';
 import type { DashboardDeps } from '../dashboard-deps.ts';
 import { registerConfigurationPage } from './configuration.page.ts';
 import { registerConfigurationsPage } from './configurations.page.ts';
+import { registerApiTokensPage } from './api-tokens.page.ts';
 import { registerExportJobRoutes } from './export-jobs.routes.ts';
 import { registerExportPage } from './export.page.ts';
 import { registerHomePage } from './home.page.ts';
@@ -30,6 +31,7 @@ export function registerPages(scope: FastifyInstance, deps: DashboardDeps): void
   registerConfigurationsPage(scope, deps);
   registerConfigurationPage(scope, deps);
   registerSourceConfigurationActions(scope, deps);
+  registerApiTokensPage(scope, deps);
   // the product endpoints for logged-in staff (the dashboard's login guards them here)
   registerAsinRoutes(scope, deps.pool);
 }
