@@ -76,6 +76,16 @@ describe('configurations pages', () => {
     expect((await server.db.pool.query('SELECT version FROM app_configurations WHERE id = $1', [id])).rows[0].version).toBe(4);
   });
 
+  it('exports every configuration as the file dcs config import reads', async () => {
+    const response = await get('/data/configurations.json', staff);
+    expect(response.headers.get('content-disposition')).toBe('attachment; filename="configurations.json"');
+    const entries = await response.json();
+    expect(entries.find((e: { name: string }) => e.name === 'wave-1')).toEqual({
+      name: 'wave-1', idPattern: 'P[0-9]{4}', contextPattern: '.*', order: 7, enabled: true,
+      configuration: { ui: [], passive_data_kit: { endpoint: 'https://up.example.org/' }, history: { enabled: true } },
+    });
+  });
+
   it('lets staff look but not change', async () => {
     const id = await idOf('wave-1');
     const list = await (await get('/data/configurations', staff)).text();
