@@ -13,6 +13,7 @@ import { createAdmission } from './ingest/admission.ts';
 import { CREATE_CARRIER, createFramingServer, type FramingServer } from './ingest/create-method.ts';
 import type { BundleNotifier } from './ingest/bundle-notifier.ts';
 import { registerPeerAsinRoutes } from './amazon/support.routes.ts';
+import { APP_CONFIG_PATH, registerAppConfigRoutes } from './app-config/app-config.routes.ts';
 import { registerApiRoutes } from './api/api.routes.ts';
 import { registerFetchMetadataRoute } from './api/fetch-metadata.routes.ts';
 import { registerOpenApiRoute } from './api/openapi.route.ts';
@@ -72,10 +73,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body, done) => done(null, body));
 
-  // CORS only where clients need it: the upload endpoints (browser extensions preflight them).
-  // Never on the dashboard or the other JSON: any site could read those through a staff browser.
+  // CORS only where clients need it: the upload endpoints (browser extensions preflight them) and
+  // app-config.json (public, no cookies; REX extensions read it). Never on the dashboard or the
+  // other JSON: any site could read those through a staff browser.
   app.addHook('onSend', async (request, reply, payload) => {
     if (CORS_ROUTES.includes(request.routeOptions.url ?? '')) reply.headers(CORS_HEADERS);
+    else if (request.routeOptions.url === APP_CONFIG_PATH) reply.header('access-control-allow-origin', '*');
     return payload;
   });
 
@@ -100,6 +103,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerIngestRoutes(app, { ...deps, admission });
   registerMonitoringRoutes(app, { ...deps, uploadAdmission: admission.stats });
   registerPeerAsinRoutes(app, deps);
+  registerAppConfigRoutes(app, deps);
   registerApiRoutes(app, deps);
   registerFetchMetadataRoute(app, deps);
   registerOpenApiRoute(app, deps);

@@ -148,7 +148,8 @@ export interface Config {
   /**
    * PUBLIC_URL: the dashboard's address as participants' and staff's browsers see it, e.g.
    * https://data.example.org. Its host names the nightly archives (the original's first
-   * ALLOWED_HOSTS entry) and it makes the links in e-mails. Default: http://<machine name>:PORT.
+   * ALLOWED_HOSTS entry), it makes the links in e-mails, and PUBLIC_URL/data/add-bundle.json is
+   * the upload endpoint of REX configurations that leave theirs empty. Default: http://<machine name>:PORT.
    */
   readonly publicUrl: string;
   /** EXPORT_DIR: where finished export archives are kept (downloads read them here). Default DATA_DIR/exports. */
@@ -187,6 +188,18 @@ export interface Config {
    * send none. The client's address as TRUST_PROXY resolves it. Unset: none.
    */
   readonly asinEndpointsAllowFrom: readonly string[];
+  /**
+   * APP_CONFIG_DEFAULT: the name of the REX configuration /data/app-config.json serves to an
+   * identifier nothing else matches (docs/app-config.md). Unset: such identifiers get 404, which
+   * the extension takes as "not a valid identifier".
+   */
+  readonly appConfigDefault: string | undefined;
+  /**
+   * APP_CONFIG_RATE_PER_MINUTE: requests to /data/app-config.json one client address may make per
+   * minute (per web process); beyond it 429. The endpoint says which identifiers are valid, so it
+   * must not be asked millions of times. Default 60. 0 turns the limit off.
+   */
+  readonly appConfigRatePerMinute: number;
 }
 
 /** TRUST_PROXY: false, a number of proxies in front, or the proxies' addresses and CIDRs. */
@@ -375,6 +388,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     asinPeerTokens: list(text('ASIN_PEER_TOKENS')),
     asinEndpointsPublic: bool('ASIN_ENDPOINTS_PUBLIC'),
     asinEndpointsAllowFrom,
+    appConfigDefault: text('APP_CONFIG_DEFAULT'),
+    appConfigRatePerMinute: int('APP_CONFIG_RATE_PER_MINUTE', 60, 0),
   };
   if (config.uploadWarningHours >= config.uploadCriticalHours) {
     problems.push('UPLOAD_WARNING_HOURS must be less than UPLOAD_CRITICAL_HOURS');

@@ -12,6 +12,7 @@ import { openRuntime, startServer, stopOnSignals } from '../main.ts';
 import { readStatus } from '../monitoring/status.ts';
 import { processBatch, processUntilEmpty, type BatchResult } from '../processing/process-bundles.ts';
 import { queueReprocess } from '../processing/reprocess.ts';
+import { configCommand } from './config.command.ts';
 import { exportCommand } from './export.command.ts';
 import { keepaCommand } from './keepa.command.ts';
 import { jobsCommand, runJobCommand } from './jobs.command.ts';
@@ -47,6 +48,8 @@ Commands:
   export nightly --date DAY re-run the nightly export that ran on DAY (it exports the day before;
                             the night's archives are replaced under their names)
   keepa status [--json]     Keepa tokens, the enrichment queue and the ASIN harvest's position
+  config export FILE | import FILE | assign SOURCE NAME|--clear | list
+                            REX configurations served at /data/app-config.json (docs/app-config.md)
 
 Configuration comes from environment variables; see README.md.`;
 
@@ -103,7 +106,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
-  if (![...SERVER_COMMANDS, 'migrate', 'process-bundles', 'reprocess', 'status', 'jobs', 'run-job', 'users', 'tokens', 'export', 'keepa'].includes(command)) {
+  if (![...SERVER_COMMANDS, 'migrate', 'process-bundles', 'reprocess', 'status', 'jobs', 'run-job', 'users', 'tokens', 'export', 'keepa', 'config'].includes(command)) {
     // Before the configuration and the database: a typo must not start an embedded PostgreSQL.
     console.error(`Unknown command "${command}".\n\n${USAGE}`);
     return 1;
@@ -137,11 +140,11 @@ export async function main(argv: string[]): Promise<number> {
     await new Promise(() => undefined); // run until a signal
   }
 
-  // `dcs export` and `dcs tokens` parse their own options.
+  // `dcs export`, `dcs tokens` and `dcs config` parse their own options.
   let values: ReturnType<typeof parseOptions>['values'] = {} as ReturnType<typeof parseOptions>['values'];
   let positionals: string[] = [];
   try {
-    if (command !== 'export' && command !== 'tokens') ({ values, positionals } = parseOptions(rest));
+    if (command !== 'export' && command !== 'tokens' && command !== 'config') ({ values, positionals } = parseOptions(rest));
     if (positionals.length > 0 && !['run-job', 'users', 'keepa'].includes(command)) throw new Error(`Unexpected argument "${positionals[0]}"`);
   } catch (error) {
     console.error(`${(error as Error).message}\n\n${USAGE}`);
@@ -199,6 +202,8 @@ export async function main(argv: string[]): Promise<number> {
         return await tokensCommand(db.pool, rest);
       case 'export':
         return await exportCommand(deps, rest);
+      case 'config':
+        return await configCommand(db.pool, rest);
       case 'keepa':
         return await keepaCommand(db.pool, config, positionals, values.json);
       default:

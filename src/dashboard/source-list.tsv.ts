@@ -1,7 +1,9 @@
 /**
  * The source list as TSV (csv-parse / csv-stringify): `Source ID`, `Source Name`, `Group`, the
  * first three columns of the original's data-sources.txt, whose files (with their Configuration
- * columns) are read too. Headers are matched by name, case-insensitively; a file without a Group
+ * columns) are read too; written with `Configuration` too, the REX configuration each source was
+ * served last (its study arm), which an upload leaves alone (assign configurations on the source
+ * page or with dcs config assign). Headers are matched by name, case-insensitively; a file without a Group
  * column leaves groups alone (the original crashed on one). Identifiers are chosen by whoever
  * uploads, so cells that a spreadsheet would run as formulas are written neutralised.
  */
@@ -29,9 +31,10 @@ export function restoreFormula(value: string): string {
   return NEUTRALISED.test(value) ? value.slice(1) : value;
 }
 
-export function formatSourceList(entries: readonly SourceListEntry[]): string {
-  const rows = entries.map((e) => [e.source, e.name ?? '', e.group ?? ''].map(neutraliseFormula));
-  return stringify([SOURCE_LIST_HEADER, ...rows], { delimiter: '\t', record_delimiter: 'windows' });
+/** `configurations`: per source, the name of the configuration it was served last. */
+export function formatSourceList(entries: readonly SourceListEntry[], configurations: ReadonlyMap<string, string> = new Map()): string {
+  const rows = entries.map((e) => [e.source, e.name ?? '', e.group ?? '', configurations.get(e.source) ?? ''].map(neutraliseFormula));
+  return stringify([[...SOURCE_LIST_HEADER, 'Configuration'], ...rows], { delimiter: '\t', record_delimiter: 'windows' });
 }
 
 export interface ParsedSourceList {

@@ -3,6 +3,7 @@
  * it, how many points of each type and source it holds, and every file's columns. An analyst
  * opening an archive a year later needs nothing else to read it.
  */
+import type { ServedSummary } from '../app-config/served.repository.ts';
 import type { AnyExporter, Column } from './exporter.ts';
 import type { ExportRequest } from './export-request.ts';
 import type { Renamed } from './file-names.ts';
@@ -12,6 +13,8 @@ export type ExportCounts = Map<string, { exporter: AnyExporter; name: string; pe
 
 interface ReadmeInput {
   request: ExportRequest;
+  /** the REX configurations last served to the requested sources (their study arms) */
+  configurations?: readonly ServedSummary[];
   counts: ExportCounts;
   /** identifiers named otherwise in file names (not safe as file names, or colliding) */
   renamed: readonly Renamed[];
@@ -34,7 +37,7 @@ function fileOf(exporter: AnyExporter, name: string, format: ExportRequest['form
 /** An identifier as written in README.txt: quoted, escaped, so it cannot break a line. */
 const quoted = (id: string) => JSON.stringify(id);
 
-export function readmeText({ request, counts, renamed, timeZone, serverVersion }: ReadmeInput): string {
+export function readmeText({ request, configurations = [], counts, renamed, timeZone, serverVersion }: ReadmeInput): string {
   const lines: string[] = [];
   const total = [...counts.values()].reduce((sum, { perSource }) => sum + [...perSource.values()].reduce((a, b) => a + b, 0), 0);
   lines.push('Webmunk data export', '===================', '');
@@ -54,6 +57,12 @@ export function readmeText({ request, counts, renamed, timeZone, serverVersion }
     const sum = [...perSource.values()].reduce((a, b) => a + b, 0);
     lines.push(`${type} (${exporter.label}): ${sum} ${exporter.unit ?? 'points'}`);
     for (const [source, points] of [...perSource].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) lines.push(`  ${source}\t${points}`);
+  }
+  if (configurations.length > 0) {
+    lines.push('', 'REX configurations served', '-------------------------', '');
+    lines.push('The configuration at /data/app-config.json each requested source was served last (its study arm), by name');
+    lines.push('and version, with the number of sources; the source list (sources.tsv) names each source\'s.', '');
+    for (const { name, version, sources } of configurations) lines.push(`  ${quoted(name)}\tversion ${version}\t${sources} source${sources === 1 ? '' : 's'}`);
   }
   if (renamed.length > 0) {
     lines.push('', 'Names in file names', '-------------------', '');

@@ -4,6 +4,7 @@
  * every file. Used by report jobs (dashboard, nightly) and `dcs export` alike.
  */
 import fs from 'node:fs/promises';
+import { summariseServed } from '../app-config/served.repository.ts';
 import type { Pool } from '../db/database.ts';
 import { ArchiveWriter, type EntryWriter } from './archive.ts';
 import { ASIN_DETAILS_TYPE, asinDetailsExporter, writeAsinDetails } from './asin-details.ts';
@@ -82,7 +83,8 @@ export async function writeExport(deps: ExportDeps, request: ExportRequest, file
       state.sourcesDone = request.sources.length;
       onProgress({ ...state });
     }
-    archive.addText('README.txt', readmeText({ request, counts, renamed: names.renamed, timeZone: deps.timeZone, serverVersion: deps.serverVersion }));
+    const configurations = await summariseServed(deps.pool, request.sources);
+    archive.addText('README.txt', readmeText({ request, configurations, counts, renamed: names.renamed, timeZone: deps.timeZone, serverVersion: deps.serverVersion }));
     await archive.close();
   } catch (error) {
     await archive.abort();

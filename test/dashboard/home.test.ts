@@ -195,8 +195,8 @@ describe('home page', () => {
     const download = await fetch(`${server.baseUrl}/data/sources.tsv`, { headers: { cookie: login.cookie } });
     expect(download.headers.get('content-disposition')).toBe('attachment; filename="data-sources.tsv"');
     const tsv = await download.text();
-    expect(tsv.split('\r\n')[0]).toBe('Source ID\tSource Name\tGroup');
-    expect(tsv).toContain('P-fresh\tFresh <one>\tWave 2\r\n');
+    expect(tsv.split('\r\n')[0]).toBe('Source ID\tSource Name\tGroup\tConfiguration');
+    expect(tsv).toContain('P-fresh\tFresh <one>\tWave 2\t\r\n');
 
     const upload = (text: string) => {
       const form = new FormData();

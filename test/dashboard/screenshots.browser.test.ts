@@ -14,6 +14,7 @@ import { createLogger } from '../../src/log.ts';
 import { launchBrowser, loggedInPage } from '../helpers/browser.ts';
 import { useTestServer } from '../helpers/server.ts';
 import { createStaff } from '../helpers/staff.ts';
+import { putConfiguration, rexDocument } from '../app-config/support.ts';
 import { seedDemoProducts, seedDemoStudy } from './demo-data.ts';
 
 const OUT = process.env.DCS_SCREENSHOTS ?? fs.mkdtempSync(path.join(os.tmpdir(), 'dcs-screenshots-'));
@@ -35,6 +36,13 @@ describe('dashboard screenshots', () => {
     await server.db.pool.query(`UPDATE report_jobs SET state = 'failed', error = 'S3 upload of export_2.zip to s3://study-exports/2026-12-02/export_2.zip failed after 5 attempts: getaddrinfo ENOTFOUND', started_at = now() - interval '3 minutes', finished_at = now() WHERE id = $1`, [failed.id]);
     await requestExport(server.db.pool, { ...ask, format: 'parquet', selection: { all: true } });
     await seedDemoProducts(server);
+    // REX configurations: two study arms, a pilot configuration edited once, and who was served what.
+    await putConfiguration(server.db.pool, { name: 'pilot', idPattern: 'P001[5-9]', order: 1, document: rexDocument('pilot') }, 'ana');
+    await putConfiguration(server.db.pool, { name: 'pilot', idPattern: 'P001[5-9]', order: 1, document: rexDocument('pilot', { history: { enabled: true, retention_days: 30 } }) }, 'ana');
+    await putConfiguration(server.db.pool, { name: 'control', idPattern: 'P[0-9]{4}', order: 2, weight: 1 }, 'ana');
+    await putConfiguration(server.db.pool, { name: 'treatment', idPattern: 'P[0-9]{4}', order: 3, weight: 1, document: rexDocument('treatment', { page_manipulation: { hide: ['.sponsored'] } }) }, 'ana');
+    await putConfiguration(server.db.pool, { name: 'wave-2-draft', idPattern: 'W2-[0-9]{4}', order: 4, enabled: false }, 'bo');
+    for (let i = 1; i <= 19; i++) await fetch(`${server.baseUrl}/data/app-config.json?id=P${String(i).padStart(4, '0')}`);
     browser = await launchBrowser();
   }, 120_000);
   afterAll(async () => {
@@ -49,6 +57,9 @@ describe('dashboard screenshots', () => {
     ['export', '/data/export', 'table.export-jobs'],
     ['products', '/data/products', 'h1'],
     ['product', '/data/products/B0BXYZ1234', 'h1'],
+    ['configurations', '/data/configurations', 'table.configurations'],
+    // the first configuration saved (pilot), at its second version's changes
+    ['configuration', '/data/configurations/1?diff=2', 'pre.diff'],
   ];
   for (const [name, url, selector] of pages) {
     it(`renders ${url}`, async () => {

@@ -63,8 +63,8 @@ describe('source list TSV', () => {
   it('reads its own file back as the real identifiers, also as a spreadsheet saves it', async () => {
     const text = await download();
     expect(await upload(text)).toBe(`0 added, 0 updated, ${HOSTILE.length + PLAIN.length} unchanged`);
-    // Names given in the file land on the real identifiers.
-    const named = text.replace(/\r\n/g, '\n').split('\n').map((line, i) => (i === 0 || line === '' ? line : line.replace(/\t\t$/, `\tName ${i}\t`))).join('\r\n');
+    // Names given in the file land on the real identifiers (the last column, Configuration, is empty).
+    const named = text.replace(/\r\n/g, '\n').split('\n').map((line, i) => (i === 0 || line === '' ? line : line.replace(/\t\t\t$/, `\tName ${i}\t\t`))).join('\r\n');
     expect(await upload(named)).toBe(`0 added, ${HOSTILE.length + PLAIN.length} updated, 0 unchanged`);
     const { rows } = await server.db.pool.query<{ source: string; name: string }>('SELECT source, name FROM data_sources ORDER BY source');
     expect(rows.map((r) => r.source).sort()).toEqual([...HOSTILE, ...PLAIN].sort());

@@ -13,6 +13,7 @@ import { loadConfig } from '../../src/config.ts';
 import { insertReportJob, claimNextReportJob } from '../../src/exports/report-jobs.repository.ts';
 import { runReportJob } from '../../src/exports/run-report-job.ts';
 import { createLogger } from '../../src/log.ts';
+import { putConfiguration } from '../app-config/support.ts';
 import { samples } from '../helpers/samples.ts';
 import { useTestServer } from '../helpers/server.ts';
 import { exportArchive, tempDir, uploadPoints } from './support.ts';
@@ -77,6 +78,20 @@ describe('README.txt', () => {
     expect(readme).toContain('  Properties: the whole point as compact JSON');
     // the cells are the participants' own text, unescaped (byte-compatible with the original)
     expect(readme).toMatch(/Open the \.txt files as text, not by double-clicking them into a spreadsheet: cells may begin with = \+ - @/);
+  });
+
+  it('names the REX configurations served to the requested sources, with versions and counts', async () => {
+    const before = (await exportArchive(server, { types: ['webmunk-extension-action'], sources: ['48213077'] })).get('README.txt')!.data.toString('utf8');
+    expect(before).not.toContain('REX configurations served');
+    await putConfiguration(server.db.pool, { name: 'arm "A"', idPattern: '48213077|S[0-9]' });
+    for (const id of ['48213077', 'S1']) await fetch(`${server.baseUrl}/data/app-config.json?id=${id}`);
+    await putConfiguration(server.db.pool, { name: 'arm "A"', idPattern: '48213077|S[0-9]', order: 2 });
+    await fetch(`${server.baseUrl}/data/app-config.json?id=S2`);
+    await fetch(`${server.baseUrl}/data/app-config.json?id=S3`); // not requested: not counted
+    const archive = await exportArchive(server, { types: ['webmunk-extension-action'], sources: ['48213077', 'S1', 'S2', 'nobody'] });
+    const readme = archive.get('README.txt')!.data.toString('utf8');
+    expect(readme).toContain('REX configurations served\r\n-------------------------\r\n');
+    expect(readme).toContain('  "arm \\"A\\""\tversion 1\t2 sources\r\n  "arm \\"A\\""\tversion 2\t1 source\r\n');
   });
 
   it('says nothing of spreadsheets where there is no TSV', async () => {

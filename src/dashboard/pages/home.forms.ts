@@ -34,7 +34,8 @@ export function sourceListPanel(request: FastifyRequest): SafeHtml {
   const action = `/data/sources.tsv?_csrf=${encodeURIComponent(request.session?.csrfToken ?? '')}`;
   return html`<section class="panel"><h3>Source list (TSV)</h3>
   <p class="muted small">Columns <code>Source ID</code>, <code>Source Name</code>, <code>Group</code>, tab-separated, for keeping the roster in a spreadsheet.
-  Uploading adds the sources that are missing and sets names and groups; an empty name or group clears it; a file without a Group column leaves groups alone.</p>
+  Uploading adds the sources that are missing and sets names and groups; an empty name or group clears it; a file without a Group column leaves groups alone.
+  The download's <code>Configuration</code> column (the REX configuration each source was served last) is ignored on upload.</p>
   <p><a class="button secondary" href="/data/sources.tsv" download>Download source list</a></p>
   <form method="post" action="${raw(action.replace(/&/g, '&amp;').replace(/"/g, '&quot;'))}" enctype="multipart/form-data" class="toolbar">
     <input type="file" name="upload_file" accept=".tsv,.txt,text/tab-separated-values,text/plain" required aria-label="Source list file">

@@ -25,6 +25,13 @@ const DONE: Record<string, (subject: string) => string> = {
   uploaded: (s) => `Source list read: ${s}.`,
   'export-queued': (s) => `Export job ${s} queued; it starts within a minute and is listed below.`,
   'export-retried': (s) => `Export job ${s} queued again.`,
+  'config-created': (s) => `Configuration ${s} created.`,
+  'config-saved': (s) => `Saved: ${s}.`,
+  'config-unchanged': (s) => `Nothing changed: still ${s}.`,
+  'config-enabled': (s) => `Configuration ${s} enabled: it is served from now on.`,
+  'config-disabled': (s) => `Configuration ${s} disabled: it is no longer served.`,
+  'config-assigned': (s) => `Configuration assigned: ${s}.`,
+  'config-unassigned': (s) => `${s} has no configuration assigned now; it gets what its identifier matches.`,
   'token-revoked': (s) => `API token ${s} revoked: calls with it are refused from now on.`,
 };
 
@@ -37,6 +44,7 @@ const FAILED: Record<string, (subject: string) => string> = {
   'missing-identifier': () => 'Give the source identifier.',
   'missing-name': () => 'Give a name.',
   'bad-file': (s) => `The source list could not be read: ${s}`,
+  'unknown-configuration': () => 'That configuration does not exist (any more).',
   'export-not-retryable': (s) => `Export job ${s} has not failed, or was written by dcs export (run the command again).`,
   'unknown-token': () => 'That API token does not exist or was already revoked.',
 };

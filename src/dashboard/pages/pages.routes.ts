@@ -2,6 +2,8 @@
 import type { FastifyInstance } from 'fastify';
 import { registerAsinRoutes } from '../../amazon/support.routes.ts';
 import type { DashboardDeps } from '../dashboard-deps.ts';
+import { registerConfigurationPage } from './configuration.page.ts';
+import { registerConfigurationsPage } from './configurations.page.ts';
 import { registerApiTokensPage } from './api-tokens.page.ts';
 import { registerExportJobRoutes } from './export-jobs.routes.ts';
 import { registerExportPage } from './export.page.ts';
@@ -10,6 +12,7 @@ import { registerProductPage } from './product.page.ts';
 import { registerProductsPage } from './products.page.ts';
 import { registerSourceActions } from './source-actions.routes.ts';
 import { registerSourceListRoutes } from './source-list.routes.ts';
+import { registerSourceConfigurationActions } from './source.configuration.ts';
 import { registerSourcePage } from './source.page.ts';
 import { registerSystemHealthPage } from './system-health.page.ts';
 import { registerUserAgentsPage } from './user-agents.page.ts';
@@ -25,6 +28,9 @@ export function registerPages(scope: FastifyInstance, deps: DashboardDeps): void
   registerProductPage(scope, deps);
   registerExportPage(scope, deps);
   registerExportJobRoutes(scope, deps);
+  registerConfigurationsPage(scope, deps);
+  registerConfigurationPage(scope, deps);
+  registerSourceConfigurationActions(scope, deps);
   registerApiTokensPage(scope, deps);
   // the product endpoints for logged-in staff (the dashboard's login guards them here)
   registerAsinRoutes(scope, deps.pool);

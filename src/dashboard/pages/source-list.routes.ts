@@ -3,6 +3,7 @@
  * `upload_file` as in the original, CSRF token in the query) applies an edited one.
  */
 import type { FastifyInstance } from 'fastify';
+import { servedNames } from '../../app-config/served.repository.ts';
 import { withTransaction } from '../../db/database.ts';
 import { parseMultipart } from '../../ingest/form.ts';
 import type { DashboardDeps } from '../dashboard-deps.ts';
@@ -16,7 +17,8 @@ export const SOURCE_LIST_BODY_LIMIT = 8 * 1024 * 1024;
 
 export function registerSourceListRoutes(scope: FastifyInstance, { pool }: DashboardDeps): void {
   scope.get('/sources.tsv', async (_request, reply) => {
-    const text = formatSourceList(await listSourcesForTsv(pool));
+    const sources = await listSourcesForTsv(pool);
+    const text = formatSourceList(sources, await servedNames(pool, sources.map((s) => s.source)));
     return reply
       .type('text/tab-separated-values; charset=utf-8')
       .header('content-disposition', 'attachment; filename="data-sources.tsv"')
