@@ -166,7 +166,7 @@ function validUpdates(value: unknown): SourceUpdate[] {
     const key = keys[0] as 'group' | 'name';
     const raw = (update as Record<string, unknown>)[key];
     const text = typeof raw === 'string' ? raw.trim() : raw;
-    if (text !== null && (typeof text !== 'string' || text === '' || text.length > MAX_NAME)) {
+    if (text !== null && (typeof text !== 'string' || text === '' || text.length > MAX_NAME || text.includes('\0'))) {
       throw new DcsError('DCS_ERR_API_QUERY', `"${key}" takes a name of 1 to ${MAX_NAME} characters, or null.`);
     }
     return key === 'group' ? { group: text as string | null } : { name: text as string | null };

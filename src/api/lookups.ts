@@ -77,6 +77,8 @@ function scalar(key: string, type: FieldType, value: unknown): unknown {
   }
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   if (typeof value !== 'string') refuse(`"${key}" takes a string.`);
+  // PostgreSQL text cannot hold NUL; no identifier has one.
+  if (value.includes('\0')) refuse(`"${key}" contains a NUL character.`);
   return value;
 }
 

@@ -69,6 +69,8 @@ describe('queries outside the allow-list', () => {
     expectRefusal(await points({ filters: pyJson([{ source__in: 'abc' }]) }), 400, 'DCS_ERR_API_QUERY', /takes a list/);
     expectRefusal(await points({ filters: pyJson([{ source: { nested: 1 } }]) }), 400, 'DCS_ERR_API_QUERY', /takes a string/);
     expectRefusal(await points({ filters: pyJson([{ id__gt: 'ten' }]) }), 400, 'DCS_ERR_API_QUERY', /takes an integer/);
+    expectRefusal(await points({ filters: pyJson([{ source: 'a\u0000b' }]) }), 400, 'DCS_ERR_API_QUERY', /NUL/);
+    expectRefusal(await points({ filters: pyJson([{ source__in: ['ok', '\u0000'] }]) }), 400, 'DCS_ERR_API_QUERY', /NUL/);
     expectRefusal(await points({ page_size: '100000' }), 400, 'DCS_ERR_API_QUERY', /"page_size" must be an integer from 1 to 1000/);
     expectRefusal(await points({ page_size: '0' }), 400, 'DCS_ERR_API_QUERY', /page_size/);
     expectRefusal(await points({ page_index: '-1' }), 400, 'DCS_ERR_API_QUERY', /"page_index" must be an integer from 0/);
@@ -147,6 +149,7 @@ describe('data-sources/update.json changes a group or a name, nothing else', () 
     // the first update is valid, the second is not: neither is applied
     expectRefusal(await update({ filters, updates: pyJson([{ group: 'Arm Z' }, { server: 'evil' }]) }), 400, 'DCS_ERR_API_QUERY');
     expectRefusal(await update({ filters, updates: pyJson([{ group: 42 }]) }), 400, 'DCS_ERR_API_QUERY', /"group" takes a name/);
+    expectRefusal(await update({ filters, updates: pyJson([{ group: 'A\u0000' }]) }), 400, 'DCS_ERR_API_QUERY', /"group" takes a name/);
     expectRefusal(await update({ filters, updates: '[]' }), 400, 'DCS_ERR_API_QUERY', /"updates" must be/);
     expectRefusal(await update({ filters }), 400, 'DCS_ERR_API_QUERY', /"updates" must be/);
     // without filters an update would reach every source
