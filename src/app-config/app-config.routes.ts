@@ -62,6 +62,8 @@ export function registerAppConfigRoutes(app: FastifyInstance, deps: { pool: Pool
     if (identifier.length > MAX_IDENTIFIER_LENGTH || context.length > MAX_IDENTIFIER_LENGTH) {
       throw new DcsError('DCS_ERR_BAD_REQUEST', `The identifier and the context have at most ${MAX_IDENTIFIER_LENGTH} characters.`);
     }
+    // PostgreSQL text cannot hold NUL (the served record would fail); no identifier has one.
+    if (identifier.includes('\0') || context.includes('\0')) throw new DcsError('DCS_ERR_BAD_REQUEST', 'The identifier and the context cannot contain a NUL character.');
     const resolved = await withTransaction(pool, async (client) => {
       const found = await resolveConfiguration(client, identifier, context, config.appConfigDefault);
       if (found) await recordServed(client, identifier, { configurationId: found.configuration.id, version: found.configuration.version, chosenBy: found.chosenBy });

@@ -70,6 +70,14 @@ describe('app-config.json', () => {
     expect((await response.json()).code).toBe('DCS_ERR_BAD_REQUEST');
   });
 
+  it('refuses a NUL character in the identifier or the context with 400 JSON', async () => {
+    for (const query of ['?id=w1-1%00', '?identifier=%00', '?id=w1-1&context=a%00']) {
+      const response = await get(query);
+      expect(response.status, query).toBe(400);
+      expect((await response.json()).message).toMatch(/NUL/);
+    }
+  });
+
   it('records the configuration and the version each identifier was served last', async () => {
     await get('?id=w1-500');
     await putConfiguration(server.db.pool, { name: 'wave-1', idPattern: 'w1-[0-9]+', order: 1, document: rexDocument('wave-1', { history: { enabled: true } }) });
