@@ -31,6 +31,8 @@ export const SECURITY_HEADERS = {
 /** Largest body of a dashboard form (the login form included); larger is refused at once with 413. */
 export const FORM_BODY_LIMIT = 16 * 1024;
 
+const NUL_REFUSED = 'A form field or query parameter contains a NUL character (%00), which no name, identifier or search can hold.';
+
 export function parseForm(body: Buffer): FormFields {
   // No prototype: a field named __proto__ or constructor is a field like any other.
   const fields: FormFields = Object.create(null);
@@ -53,7 +55,13 @@ export async function registerDashboard(app: FastifyInstance, deps: DashboardDep
     // The app hands every body over as raw bytes (uploads are stored as received); dashboard
     // forms are parsed here. Multipart bodies (file uploads) stay raw for their handler.
     scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'buffer' }, (_request, body, done) => {
-      done(null, parseForm(body as Buffer));
+      const form = parseForm(body as Buffer);
+      if (Object.values(form).flat().some((value) => value.includes('\0'))) done(new DcsError('DCS_ERR_BAD_REQUEST', NUL_REFUSED), undefined);
+      else done(null, form);
+    });
+    // A NUL in the query string would reach PostgreSQL, whose text cannot hold one (a 500).
+    scope.addHook('onRequest', async (request) => {
+      if (/%00/.test(request.url)) throw new DcsError('DCS_ERR_BAD_REQUEST', NUL_REFUSED);
     });
     // Browsers get an error page; upload clients, `.json` routes and API callers the app's JSON.
     scope.setErrorHandler((error: FastifyError | DcsError | Error, request, reply) => {
