@@ -13,6 +13,7 @@ import { createAdmission } from './ingest/admission.ts';
 import { CREATE_CARRIER, createFramingServer, type FramingServer } from './ingest/create-method.ts';
 import type { BundleNotifier } from './ingest/bundle-notifier.ts';
 import { registerPeerAsinRoutes } from './amazon/support.routes.ts';
+import { registerApiRoutes } from './api/api.routes.ts';
 import { registerDashboard } from './dashboard/dashboard.plugin.ts';
 import { registerIngestRoutes } from './ingest/ingest.routes.ts';
 import type { UploadStore } from './ingest/store-upload.ts';
@@ -50,6 +51,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     bodyLimit: deps.config.maxBodyBytes,
     // TRUST_PROXY: client address and protocol from X-Forwarded-* (login limits, Secure cookies).
     trustProxy: fastifyTrustProxy(deps.config.trustProxy),
+    // The Python PDK client builds `site_url + '/api/...'` from a URL ending in a slash, so it asks
+    // for /data//api/data-points.json; the original's Apache merged the slashes before Django.
+    routerOptions: { ignoreDuplicateSlashes: true },
     serverFactory: (handler) => {
       const server = http.createServer({ keepAliveTimeout: 65_000 }, handler);
       return server;
@@ -89,6 +93,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerIngestRoutes(app, { ...deps, admission });
   registerMonitoringRoutes(app, { ...deps, uploadAdmission: admission.stats });
   registerPeerAsinRoutes(app, deps);
+  registerApiRoutes(app, deps);
   await registerDashboard(app, deps);
   await app.ready();
   return app;

@@ -106,6 +106,12 @@ export interface Config {
    * session cookie stops working then); applies to open sessions too. Default 168 (a week).
    */
   readonly sessionMaxHours: number;
+  /**
+   * API_TOKEN_HOURS (or the original's PDK_TOKEN_LIFESPAN, in seconds): how long a token that
+   * /data/api/request-token.json hands a staff member stays valid. Default 24. Service tokens for
+   * other servers are issued by an administrator instead (`dcs tokens create`), with their own expiry.
+   */
+  readonly apiTokenSeconds: number;
   /** METADATA_WINDOW_DAYS: the statistics window (points, frequency), as the original. Default 60. */
   readonly metadataWindowDays: number;
   /** UPLOAD_WARNING_HOURS: upload-overdue warning after this many hours without a point. Default 4. */
@@ -330,6 +336,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     trustProxy,
     sessionHours: int('SESSION_HOURS', 12, 1, 24 * 365),
     sessionMaxHours: int('SESSION_MAX_HOURS', 24 * 7, 1, 24 * 365),
+    apiTokenSeconds: text('API_TOKEN_HOURS') === undefined && text('PDK_TOKEN_LIFESPAN') !== undefined
+      ? int('PDK_TOKEN_LIFESPAN', 24 * 3600, 60, 365 * 24 * 3600)
+      : int('API_TOKEN_HOURS', 24, 1, 24 * 365) * 3600,
     metadataWindowDays: int('METADATA_WINDOW_DAYS', 60, 1, 3650),
     uploadWarningHours: int('UPLOAD_WARNING_HOURS', 4, 1, 24 * 365),
     uploadCriticalHours: int('UPLOAD_CRITICAL_HOURS', 24, 1, 24 * 365),

@@ -5,13 +5,20 @@
  */
 export const ERRORS = {
   DCS_ERR_UNAUTHORIZED: { status: 401, message: 'Missing or unknown bearer token.' },
+  DCS_ERR_API_TOKEN: { status: 401, message: 'This API call needs a valid token: the form field "token" or an Authorization: Bearer header.' },
+  DCS_ERR_LOGIN_FAILED: { status: 401, message: 'Unknown user name or wrong password.' },
   DCS_ERR_LOGIN_REQUIRED: { status: 401, message: 'Log in to the dashboard first.' },
   DCS_ERR_CSRF: { status: 403, message: 'The form has expired or did not come from this dashboard; reload the page and try again.' },
   DCS_ERR_FORBIDDEN: { status: 403, message: 'Only an administrator can do this.' },
+  DCS_ERR_API_SCOPE: { status: 403, message: 'This API token may only read; updates need a read-write token.' },
   DCS_ERR_NOT_FOUND: { status: 404, message: 'Not found.' },
   DCS_ERR_METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed.' },
   DCS_ERR_BODY_TOO_LARGE: { status: 413, message: 'Upload too large.' },
   DCS_ERR_BAD_REQUEST: { status: 400, message: 'Malformed request.' },
+  DCS_ERR_API_QUERY: { status: 400, message: 'The API query is not valid.' },
+  DCS_ERR_LOGIN_LOCKED: { status: 429, message: 'Too many failed logins; try again later.' },
+  DCS_ERR_BUSY: { status: 503, message: 'The server is busy; try again in a few seconds.' },
+  DCS_ERR_API_TIMEOUT: { status: 503, message: 'The query took too long; narrow its filters or use a smaller page.' },
   DCS_ERR_DATABASE_UNAVAILABLE: { status: 503, message: 'The database is unavailable; please retry later.' },
   DCS_ERR_INTERNAL: { status: 500, message: 'Internal server error.' },
 } as const;

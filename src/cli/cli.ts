@@ -15,6 +15,7 @@ import { queueReprocess } from '../processing/reprocess.ts';
 import { exportCommand } from './export.command.ts';
 import { keepaCommand } from './keepa.command.ts';
 import { jobsCommand, runJobCommand } from './jobs.command.ts';
+import { tokensCommand } from './tokens.command.ts';
 import { usersCommand } from './users.command.ts';
 
 const USAGE = `Usage: dcs <command> [options]
@@ -38,6 +39,8 @@ Commands:
   run-job NAME              run one scheduled job now, in the foreground (exit 1 if it fails)
   users create NAME [--admin] | list | set-password NAME | remove NAME
                             dashboard accounts (password from stdin, or a prompt)
+  tokens create NAME [--expires DAYS] [--scope read|read-write] | list | revoke NAME
+                            API tokens for other servers (the enrollment server); docs/api.md
   export --types T1,T2|all [--sources S1,S2 | --groups G1] [--from DAY] [--to DAY]
          [--date-type created|recorded] [--format tsv|raw|parquet] --out FILE.zip
                             write an export archive (progress on stderr; exit 1 on failure)
@@ -100,7 +103,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
-  if (![...SERVER_COMMANDS, 'migrate', 'process-bundles', 'reprocess', 'status', 'jobs', 'run-job', 'users', 'export', 'keepa'].includes(command)) {
+  if (![...SERVER_COMMANDS, 'migrate', 'process-bundles', 'reprocess', 'status', 'jobs', 'run-job', 'users', 'tokens', 'export', 'keepa'].includes(command)) {
     // Before the configuration and the database: a typo must not start an embedded PostgreSQL.
     console.error(`Unknown command "${command}".\n\n${USAGE}`);
     return 1;
@@ -134,11 +137,11 @@ export async function main(argv: string[]): Promise<number> {
     await new Promise(() => undefined); // run until a signal
   }
 
-  // `dcs export` parses its own options (export.command.ts).
+  // `dcs export` and `dcs tokens` parse their own options.
   let values: ReturnType<typeof parseOptions>['values'] = {} as ReturnType<typeof parseOptions>['values'];
   let positionals: string[] = [];
   try {
-    if (command !== 'export') ({ values, positionals } = parseOptions(rest));
+    if (command !== 'export' && command !== 'tokens') ({ values, positionals } = parseOptions(rest));
     if (positionals.length > 0 && !['run-job', 'users', 'keepa'].includes(command)) throw new Error(`Unexpected argument "${positionals[0]}"`);
   } catch (error) {
     console.error(`${(error as Error).message}\n\n${USAGE}`);
@@ -192,6 +195,8 @@ export async function main(argv: string[]): Promise<number> {
         return await runJobCommand(deps, positionals[0]);
       case 'users':
         return await usersCommand(db.pool, positionals, values.admin);
+      case 'tokens':
+        return await tokensCommand(db.pool, rest);
       case 'export':
         return await exportCommand(deps, rest);
       case 'keepa':

@@ -55,14 +55,22 @@ export async function openDatabase(config: Config, log: Logger): Promise<Databas
   };
 }
 
+export interface TransactionOptions {
+  /** a read-only REPEATABLE READ transaction: every statement sees the same snapshot */
+  readOnlySnapshot?: boolean;
+  /** statements that run longer are cancelled (SQLSTATE 57014) */
+  statementTimeoutMs?: number;
+}
+
 /**
  * Runs `work` in one transaction on a client of `pool`: committed when it returns, rolled back
  * when it throws (the error is passed on), the client released either way.
  */
-export async function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+export async function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
   const client = await pool.connect();
   try {
-    await client.query('BEGIN');
+    await client.query(options.readOnlySnapshot ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN');
+    if (options.statementTimeoutMs !== undefined) await client.query(`SET LOCAL statement_timeout = ${Math.trunc(options.statementTimeoutMs)}`);
     const result = await work(client);
     await client.query('COMMIT');
     return result;

@@ -9,15 +9,14 @@ import cookie from '@fastify/cookie';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config.ts';
 import type { Pool } from '../../db/database.ts';
-import { withTransaction } from '../../db/database.ts';
 import { DcsError } from '../../errors.ts';
 import { hasValidCsrfToken } from './csrf.ts';
 import { createLoginGate } from './login-gate.ts';
-import { clearLoginFailures, releaseLoginAttempt, reserveLoginAttempt } from './login-limits.ts';
 import { renderLoginPage } from './login.page.ts';
-import { MAX_PASSWORD_LENGTH, verifyPassword } from './passwords.ts';
+import { MAX_PASSWORD_LENGTH } from './passwords.ts';
 import { deleteSession, findSession, insertSession, touchSession, type Session } from './sessions.repository.ts';
-import { findUserForLogin, MAX_USERNAME_LENGTH } from './users.repository.ts';
+import { checkStaffLogin } from './staff-login.ts';
+import { MAX_USERNAME_LENGTH } from './users.repository.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -33,9 +32,6 @@ declare module 'fastify' {
 }
 
 export const SESSION_COOKIE = 'dcs_session';
-// Verifying costs as much as hashing: unknown users are checked against this, so a wrong user
-// name takes as long as a wrong password and does not reveal which accounts exist.
-const DUMMY_HASH = '$argon2id$v=19$m=19456,t=2,p=1$JbhCuuWKmn639z+644GjGA$wV0AfnNPo5YiXVGNfSu/iw5StTabDyVjXvhLrSlNBu4';
 const TOUCH_AFTER_MS = 5 * 60_000;
 
 /** Requests that want JSON get 401 JSON instead of a redirect to the login page. */
@@ -100,26 +96,21 @@ export async function registerAuth(scope: FastifyInstance, deps: { pool: Pool; c
     if (username.length > MAX_USERNAME_LENGTH || password.length > MAX_PASSWORD_LENGTH) {
       return page(400, `User names have at most ${MAX_USERNAME_LENGTH} characters and passwords at most ${MAX_PASSWORD_LENGTH}.`);
     }
-    const reservation = await withTransaction(pool, (client) => reserveLoginAttempt(client, username, request.ip));
-    if ('busy' in reservation) return page(429, 'Another login for this user name or from this address is being checked. Try again in a moment.');
-    if ('minutesLocked' in reservation) {
-      const locked = reservation.minutesLocked;
-      return page(429, `Too many failed logins. Try again in ${locked} minute${locked === 1 ? '' : 's'}.`);
+    const outcome = await checkStaffLogin(pool, gate, username, password, request.ip);
+    if ('user' in outcome) {
+      const token = await insertSession(pool, outcome.user.id, lifetime, { address: request.ip, userAgent: request.headers['user-agent'] });
+      // The browser keeps the cookie for the longest a session can last; the server ends it earlier when idle.
+      reply.setCookie(SESSION_COOKIE, token, { ...cookieOptions(request), maxAge: lifetime.maxHours * 3600 });
+      return reply.redirect(next, 303);
     }
-    const user = username ? await findUserForLogin(pool, username) : undefined;
-    const ok = await gate.run(() => verifyPassword(user?.passwordHash ?? DUMMY_HASH, password));
-    if (ok === 'busy') {
-      await releaseLoginAttempt(pool, reservation.reserved);
-      reply.header('retry-after', '5');
-      return page(503, 'Too many logins at once. Try again in a few seconds.');
+    switch (outcome.refused) {
+      case 'busy': return page(429, 'Another login for this user name or from this address is being checked. Try again in a moment.');
+      case 'locked': return page(429, `Too many failed logins. Try again in ${outcome.minutes} minute${outcome.minutes === 1 ? '' : 's'}.`);
+      case 'overloaded':
+        reply.header('retry-after', '5');
+        return page(503, 'Too many logins at once. Try again in a few seconds.');
+      default: return page(401, 'Unknown user name or wrong password.');
     }
-    // A failed attempt keeps its reservation: that row is the recorded failure.
-    if (!user || !ok) return page(401, 'Unknown user name or wrong password.');
-    await clearLoginFailures(pool, username);
-    const token = await insertSession(pool, user.id, lifetime, { address: request.ip, userAgent: request.headers['user-agent'] });
-    // The browser keeps the cookie for the longest a session can last; the server ends it earlier when idle.
-    reply.setCookie(SESSION_COOKIE, token, { ...cookieOptions(request), maxAge: lifetime.maxHours * 3600 });
-    return reply.redirect(next, 303);
   });
 
   scope.post('/logout', async (request, reply) => {
