@@ -1,0 +1,12 @@
+-- The PDK query API's per-participant calls (ecosystem-api.md §2.2.5): a source's newest points
+-- across all its data types (`{"source": X}` ordered by -created, page size 1 or 32), and the points
+-- since a time (`created__gt`, the enrollment server's "new since the last poll" every 15 minutes).
+-- data_points_source (source, generator_id, created) serves them only one data type at a time, so
+-- a participant with 300,000 points had all of them read and sorted for one page. This index
+-- serves both from its first entries, with the count of `created__gt` from its range alone.
+--
+-- Its cost to processing: one more btree entry per point, 1-2 us of PostgreSQL CPU per point of
+-- ~45 (bench/index-cost.ts, BENCHMARKS.md "PDK query API at study scale"). Built in this
+-- migration's transaction: processing waits while it is built (minutes per 50 M points);
+-- uploads are stored meanwhile.
+CREATE INDEX data_points_source_created ON data_points (source, created);
