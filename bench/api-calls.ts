@@ -5,6 +5,7 @@
  * `order_by`, the automatic `{"recorded__lte": now}` filter first, times from `isoformat()`, the
  * token in the `token` field and the path with its doubled slash.
  */
+import { pyJson } from '../test/helpers/pdk-client.ts';
 
 export interface Participant {
   source: string;
@@ -30,15 +31,6 @@ export function isoformat(date: Date, micros = 0): string {
   return `${whole}${us ? `.${String(us).padStart(6, '0')}` : ''}+00:00`;
 }
 
-/** json.dumps with its default separators (", " and ": "). */
-export function pythonJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(pythonJson).join(', ')}]`;
-  if (value !== null && typeof value === 'object') {
-    return `{${Object.entries(value).map(([k, v]) => `${JSON.stringify(k)}: ${pythonJson(v)}`).join(', ')}}`;
-  }
-  return JSON.stringify(value);
-}
-
 /** urllib.parse.quote_plus: everything but letters, digits and _.-~ escaped, spaces as +. */
 function quotePlus(text: string): string {
   return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`).replace(/%20/g, '+');
@@ -50,9 +42,9 @@ export function callBody(token: string, call: ApiCall, now: Date): string {
     ['token', token],
     ['page_size', String(call.pageSize)],
     ['page_index', '0'],
-    ['filters', pythonJson([{ recorded__lte: isoformat(now, 123) }, ...call.filters])],
+    ['filters', pyJson([{ recorded__lte: isoformat(now, 123) }, ...call.filters])],
     ['excludes', '[]'],
-    ['order_by', pythonJson(call.orderBy)],
+    ['order_by', pyJson(call.orderBy)],
   ];
   return fields.map(([k, v]) => `${quotePlus(k)}=${quotePlus(v)}`).join('&');
 }
