@@ -6,7 +6,7 @@
 -- table backwards by (created, content_digest), 1.5-47 s. This index serves both from its first
 -- entries, and the count of `created__gt` from its range alone.
 --
--- Its cost to processing: one more btree entry per point, 1.5-3 us of PostgreSQL CPU per point of
+-- Its cost to processing: one more btree entry per point, ~2 us of PostgreSQL CPU per point of
 -- ~45 (bench/index-cost.ts, BENCHMARKS.md "PDK query API at study scale"). Built in this
 -- migration's transaction, before the server listens: ~75 s per 50 M points on 2 cores;
 -- uploads wait meanwhile (docs/operations.md).
