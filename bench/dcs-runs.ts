@@ -19,7 +19,7 @@ import { drive, type Upload } from './uploads.ts';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
-interface Started {
+export interface Started {
   child: ChildProcess;
   port: number;
   postmaster: number;
@@ -27,7 +27,7 @@ interface Started {
   db: pg.Client;
 }
 
-async function startDcs(root: string, dataDir: string, command: 'start' | 'serve'): Promise<Started> {
+export async function startDcs(root: string, dataDir: string, command: 'start' | 'serve'): Promise<Started> {
   fs.rmSync(dataDir, { recursive: true, force: true });
   fs.mkdirSync(dataDir, { recursive: true });
   // MALLOC_ARENA_MAX as `npm start` and the `dcs` shebang set it (bin/dcs.js says why).
@@ -118,7 +118,7 @@ export interface StageRun {
   processing: { node: number; postgres: number; pointsPerSecond: number; storedPoints: number };
 }
 
-async function processAlone(url: string, postmaster: number, totalPoints: number): Promise<StageRun['processing']> {
+export async function processAlone(url: string, postmaster: number, totalPoints: number): Promise<StageRun['processing']> {
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(HERE, 'processing-alone.ts')], {
     env: { ...process.env, BENCH_DATABASE_URL: url },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -13,7 +13,7 @@ import type { ApiDeps, PostRoute } from './api-deps.ts';
 import { jsonField, MAX_NAME, pageOf, readFields, snapshotOf, type ApiFields } from './api-request.ts';
 import { authenticate } from './authenticate.ts';
 import { orderClause, SqlParams, whereClause } from './lookups.ts';
-import { countPoints, latestPointId, pagePoints, POINT_FIELDS, POINT_ORDER, type PointMatch } from './points.repository.ts';
+import { latestPointId, POINT_ORDER, queryPoints, type PointMatch } from './points.repository.ts';
 import { countSources, pageSources, setSourcesGroup, setSourcesName, SOURCE_FIELDS, SOURCE_ORDER } from './sources.repository.ts';
 import { sendJson } from './api-reply.ts';
 import { registerRequestTokenRoute } from './request-token.route.ts';
@@ -91,18 +91,14 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
   post('/data/api/data-points.json', async (request, reply) => {
     const fields = readFields(request);
     const holder = await authenticate(pool, request, fields, 'read');
-    const params = new SqlParams();
     const { pageSize, pageIndex } = pageOf(fields);
     const parsed = parseQuery(fields);
-    let where = whereClause(POINT_FIELDS, parsed.filters, parsed.excludes, params);
     const order = orderClause(POINT_ORDER, parsed.orderBy);
     const snapshot = snapshotOf(fields);
-    if (snapshot !== undefined) where += ` AND id <= ${params.add(snapshot)}::bigint`;
     const started = performance.now();
     const result = await gated(reply, () => withTransaction(pool, async (client) => ({
       latest: snapshot ?? await latestPointId(client),
-      count: await countPoints(client, where, params),
-      matches: await pagePoints(client, where, params, order, pageSize, pageIndex * pageSize),
+      ...await queryPoints(client, { filters: parsed.filters, excludes: parsed.excludes, order, snapshot }, pageSize, pageIndex * pageSize),
     }), query)).catch(timeoutAware);
     log.info({ api: 'data-points', token: holder.name, tokenKind: holder.kind, ...logged(parsed), count: result.count, ms: Math.round(performance.now() - started) }, 'API call');
     return sendJson(reply, { latest: result.latest, count: result.count, page_index: pageIndex, page_size: pageSize, matches: result.matches.map(pointMatch) }, 2);

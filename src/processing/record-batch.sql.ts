@@ -34,7 +34,9 @@ WITH registered AS (
   ORDER BY source
   ON CONFLICT (source) DO UPDATE SET
     latest_point_created = greatest(s.latest_point_created, excluded.latest_point_created),
-    latest_point_recorded = excluded.latest_point_recorded,
+    -- greatest: loops commit out of order, and the PDK API takes this as the newest \`recorded\`
+    -- of the source's points (src/api/points.repository.ts)
+    latest_point_recorded = greatest(s.latest_point_recorded, excluded.latest_point_recorded),
     latest_user_agent = CASE WHEN excluded.latest_point_created >= s.latest_point_created OR s.latest_point_created IS NULL
                              THEN excluded.latest_user_agent ELSE s.latest_user_agent END,
     point_count = s.point_count + excluded.point_count

@@ -1,0 +1,13 @@
+-- The PDK query API's per-participant calls (ecosystem-api.md §2.2.5): a source's newest points
+-- across all its data types (`{"source": X}` ordered by -created, page size 1 or 32), and the points
+-- since a time (`created__gt`, the enrollment server's "new since the last poll" every 15 minutes).
+-- data_points_source (source, generator_id, created) serves them only one data type at a time:
+-- for a participant with 283,000 points of 50 M, one page read all of them, or walked the whole
+-- table backwards by (created, content_digest), 1.5-47 s. This index serves both from its first
+-- entries, and the count of `created__gt` from its range alone.
+--
+-- Its cost to processing: one more btree entry per point, ~2 us of PostgreSQL CPU per point of
+-- ~45 (bench/index-cost.ts, BENCHMARKS.md "PDK query API at study scale"). Built in this
+-- migration's transaction, before the server listens: ~75 s per 50 M points on 2 cores;
+-- uploads wait meanwhile (docs/operations.md).
+CREATE INDEX data_points_source_created ON data_points (source, created);
