@@ -54,7 +54,7 @@ const QUERY_SCHEMAS: Record<string, JsonSchema> = {
       page_index: PAGE_INDEX_SCHEMA,
       filters: conditionListSchema('#/components/schemas/DataPointFilter', 'filters'),
       excludes: conditionListSchema('#/components/schemas/DataPointFilter', 'excludes'),
-      order_by: orderSchema(POINT_ORDER, 'Without one, points come in id order (the order they were stored). Rows of equal order come by id, so pages are stable.'),
+      order_by: orderSchema(POINT_ORDER, 'Without one, points come oldest first (by created, then id). Rows of equal order come by id, so pages are stable.'),
       latest_pk: { type: 'integer', minimum: 0, description: 'Only points with an id up to this (the latest of an earlier reply): the pages of one query then stay the same however many points arrive meanwhile.' },
     },
   },

@@ -69,8 +69,9 @@ export interface TransactionOptions {
 export async function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
   const client = await pool.connect();
   try {
-    await client.query(options.readOnlySnapshot ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN');
-    if (options.statementTimeoutMs !== undefined) await client.query(`SET LOCAL statement_timeout = ${Math.trunc(options.statementTimeoutMs)}`);
+    const begin = options.readOnlySnapshot ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN';
+    // One round trip for both (a simple query may hold several statements).
+    await client.query(options.statementTimeoutMs === undefined ? begin : `${begin}; SET LOCAL statement_timeout = ${Math.trunc(options.statementTimeoutMs)}`);
     const result = await work(client);
     await client.query('COMMIT');
     return result;
