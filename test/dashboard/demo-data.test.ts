@@ -11,6 +11,13 @@ import { seedDemoProducts, seedDemoStudy } from './demo-data.ts';
 /** The types of the demo's participants' browsing (the backlog and order points are one-offs). */
 const BROWSING = ['webmunk-extension-element-click', 'webmunk-extension-element-show', 'webmunk-extension-scroll-position', 'webmunk-history-visit'];
 
+/**
+ * Fields a type's points may lack though every sample has them: an order the extension read
+ * before it was delivered has no `order-delivered` (study-points.ts). Whether the demo's one order
+ * is such an order depends on the time of day the demo is built, so the test must allow it.
+ */
+const MAY_BE_MISSING: Record<string, string[]> = { 'webmunk-amazon-order': ['order-delivered'] };
+
 /** The fields of a type's samples: those every sample has (required) and those any has (allowed). */
 function sampleFields(type: string): { required: string[]; allowed: Set<string> } {
   const keys = SAMPLES.filter((s) => (s['passive-data-metadata']?.['generator-id'] ?? s.generatorId) === type).map((s) => Object.keys(s));
@@ -37,7 +44,7 @@ describe('demo study', () => {
       for (const point of stored.filter((p) => p.generator_id === type)) {
         const keys = Object.keys(point.properties);
         const foreign = keys.filter((k) => !allowed.has(k));
-        const missing = required.filter((k) => !keys.includes(k));
+        const missing = required.filter((k) => !keys.includes(k) && !MAY_BE_MISSING[type]?.includes(k));
         if (foreign.length || missing.length) wrong.add(`${type}: ${foreign.length ? `fields of another type (${foreign.join(', ')})` : ''}${missing.length ? ` without ${missing.join(', ')}` : ''}`);
       }
     }
