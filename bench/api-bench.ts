@@ -13,7 +13,7 @@
  *     (bench/api-calls.ts). Per call and overall: calls, p50/p95/p99/max, calls/s, CPU of the server
  *     and of PostgreSQL, load average. Target: p95 < 50 ms per call.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,7 +23,7 @@ import type { PoolClient } from '../src/db/database.ts';
 import { orderClause } from '../src/api/lookups.ts';
 import { POINT_ORDER, queryPoints } from '../src/api/points.repository.ts';
 import { callBody, isoformat, pollCalls, type Participant } from './api-calls.ts';
-import { cpuSeconds, stop, waitForLine } from './processes.ts';
+import { cpuSeconds, startBenchServer, stop, type BenchServer } from './processes.ts';
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -35,31 +35,11 @@ const SECONDS = Number(process.env.BENCH_API_SECONDS ?? 60);
 const WARMUP_SECONDS = Number(process.env.BENCH_API_WARMUP_SECONDS ?? 10);
 const DATA_DIR = path.join(ROOT, '.bench', process.env.BENCH_API_DIR ?? 'api-data');
 
-export interface ApiServer {
-  child: ChildProcess;
-  env: NodeJS.ProcessEnv;
-  port: number;
-  postmaster: number;
-  db: pg.Client;
-}
+export type ApiServer = BenchServer;
 
-/** `dcs start` on DATA_DIR (wiped first unless `keep`), jobs off, and a client on its database. */
-export async function startApiServer(keep: boolean): Promise<ApiServer> {
-  if (!keep) fs.rmSync(DATA_DIR, { recursive: true, force: true });
-  fs.mkdirSync(DATA_DIR, { recursive: true });
-  const env: NodeJS.ProcessEnv = {
-    MALLOC_ARENA_MAX: '2', ...process.env, DATA_DIR, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', JOBS_DISABLED: 'true',
-    PUBLIC_URL: 'https://bench.example.org',
-  };
-  delete env.DATABASE_URL;
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'dcs.js'), 'start'], { env: { ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const port = Number((await waitForLine(child, /listening on http:\/\/[^:]+:(\d+)/, 3_600_000))[1]); // migrations may build an index on 50 M points first
-  const password = fs.readFileSync(path.join(DATA_DIR, 'postgres.password'), 'utf8').trim();
-  const pidFile = fs.readFileSync(path.join(DATA_DIR, 'postgres', 'postmaster.pid'), 'utf8').split('\n');
-  const db = new pg.Client({ host: '127.0.0.1', port: Number(pidFile[3]), user: 'postgres', password, database: 'dcs' });
-  await db.connect();
-  db.on('error', () => undefined); // the server stopping at the end ends this connection too
-  return { child, env, port, postmaster: Number(pidFile[0]), db };
+/** `dcs start` on DATA_DIR (wiped first unless `keep`); the first start on a kept database may build migration 0016's index. */
+export function startApiServer(keep: boolean): Promise<ApiServer> {
+  return startBenchServer(ROOT, DATA_DIR, { PUBLIC_URL: 'https://bench.example.org' }, { keep, startTimeoutMs: 3_600_000 });
 }
 
 /** The study's database, built unless the previous run left one with the same counts. */
@@ -75,7 +55,7 @@ export async function openStudy(): Promise<ApiServer> {
     fs.rmSync(marker, { force: true });
     const started = performance.now();
     await buildStudy(server.db, SOURCES, POINTS, (line) => console.log(`  ${line}`)).catch(async (error) => {
-      await stop(server.child);
+      await stop(server.server);
       throw error;
     });
     console.log(`built in ${((performance.now() - started) / 1000).toFixed(0)} s`);
@@ -173,11 +153,11 @@ const load = () => fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 
 /** One load phase over `pool`: a warm-up, then the measured run; prints a Markdown table. Returns the overall p95. */
 async function measure(server: ApiServer, token: string, label: string, pool: Participant[]): Promise<number> {
   await drivePolls(server.port, token, pool, WARMUP_SECONDS);
-  const cpu = { server: cpuSeconds(server.child.pid!), postgres: cpuSeconds(server.postmaster, true) };
+  const cpu = { server: cpuSeconds(server.server.pid!), postgres: cpuSeconds(server.postmaster, true) };
   const started = performance.now();
   const timings = await drivePolls(server.port, token, pool, SECONDS);
   const wall = (performance.now() - started) / 1000;
-  const serverCpu = cpuSeconds(server.child.pid!) - cpu.server;
+  const serverCpu = cpuSeconds(server.server.pid!) - cpu.server;
   const postgresCpu = cpuSeconds(server.postmaster, true) - cpu.postgres;
   console.log(`\n### ${label}: ${int(pool.length)} participants (${int(pool[0].points)} to ${int(pool[pool.length - 1].points)} points), ${CLIENTS} callers, ${wall.toFixed(0)} s, load average ${load()}\n`);
   console.log('| call | calls | p50 ms | p95 ms | p99 ms | max ms | calls/s |');
@@ -208,6 +188,6 @@ export async function benchApi(): Promise<void> {
     console.log(`\noverall p95: ${p95.map((n) => `${n.toFixed(1)} ms`).join(' (uniform), ')} (heaviest 1%); target < 50 ms`);
   } finally {
     await server.db.end().catch(() => undefined);
-    await stop(server.child);
+    await stop(server.server);
   }
 }

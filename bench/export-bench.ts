@@ -16,7 +16,7 @@
  * BENCH_NODE_ARGS passes flags to the exporting process (e.g. --cpu-prof). Prints Markdown;
  * BENCHMARKS.md records the figures.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import pg from 'pg';
 import { uploadElementShowPoints } from './element-show-uploads.ts';
-import { cpuSeconds, stop, waitForLine } from './processes.ts';
+import { cpuSeconds, startBenchServer, stop, type BenchServer } from './processes.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SHOW_POINTS = Number(process.env.BENCH_EXPORT_POINTS ?? 1_000_000);
@@ -36,32 +36,11 @@ const SAMPLES = JSON.parse(fs.readFileSync(path.join(ROOT, 'test', 'fixtures', '
 // a sample of each nightly type with points (webmunk-clients.md §8)
 const MIXED = [1, 4, 0, 2, 3, 6, 5, 7, 10, 8];
 
-interface Server {
-  child: ChildProcess;
-  env: NodeJS.ProcessEnv;
-  port: number;
-  postmaster: number;
-  db: pg.Client;
-}
+type Server = BenchServer;
 
-/** `dcs start` on `dataDir` (wiped first unless `keep`), jobs off, and a client on its database. */
-async function startServer(dataDir: string, keep: boolean): Promise<Server> {
-  if (!keep) fs.rmSync(dataDir, { recursive: true, force: true });
-  fs.mkdirSync(dataDir, { recursive: true });
-  // One address sends what 500 participants would: no per-address upload limits.
-  const env: NodeJS.ProcessEnv = {
-    MALLOC_ARENA_MAX: '2', ...process.env, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', JOBS_DISABLED: 'true',
-    PUBLIC_URL: 'https://bench.example.org', UPLOAD_RATE_PER_MINUTE: '0', UPLOAD_BYTES_PER_MINUTE: '0',
-  };
-  delete env.DATABASE_URL;
-  const child = spawn(process.execPath, ['--max-semi-space-size=4', path.join(ROOT, 'bin', 'dcs.js'), 'start'], { env: { ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const port = Number((await waitForLine(child, /listening on http:\/\/[^:]+:(\d+)/, 180_000))[1]);
-  const password = fs.readFileSync(path.join(dataDir, 'postgres.password'), 'utf8').trim();
-  const pidFile = fs.readFileSync(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n');
-  const db = new pg.Client({ host: '127.0.0.1', port: Number(pidFile[3]), user: 'postgres', password, database: 'dcs' });
-  await db.connect();
-  db.on('error', () => undefined); // the server stopping at the end ends this connection too
-  return { child, env, port, postmaster: Number(pidFile[0]), db };
+/** `dcs start` on `dataDir`; one address sends what 500 participants would: no per-address upload limits. */
+function startServer(dataDir: string, keep: boolean): Promise<Server> {
+  return startBenchServer(ROOT, dataDir, { PUBLIC_URL: 'https://bench.example.org', UPLOAD_RATE_PER_MINUTE: '0', UPLOAD_BYTES_PER_MINUTE: '0' }, { keep, nodeArgs: ['--max-semi-space-size=4'], startTimeoutMs: 180_000 });
 }
 
 async function waitForProcessing(db: pg.Client): Promise<void> {
@@ -132,7 +111,7 @@ export async function benchExport(): Promise<void> {
   try {
     if (!reuse) {
       fs.rmSync(marker, { force: true });
-      const cpuBefore = { node: cpuSeconds(server.child.pid!), postgres: cpuSeconds(server.postmaster, true) };
+      const cpuBefore = { node: cpuSeconds(server.server.pid!), postgres: cpuSeconds(server.postmaster, true) };
       const started = performance.now();
       const upload = await uploadElementShowPoints(server.port, SHOW_POINTS, SOURCES, 16, (sent) => process.stdout.write(`\r  uploaded ${int(sent)} / ${int(SHOW_POINTS)} points`));
       if (upload.failures > 0) throw new Error(`${upload.failures} uploads failed`);
@@ -140,7 +119,7 @@ export async function benchExport(): Promise<void> {
       process.stdout.write('\n');
       await waitForProcessing(server.db);
       const built = (performance.now() - started) / 1000;
-      console.log(`uploaded ${int(upload.uploads)} bundles (${int(upload.points)} element-show points, ${(upload.jsonBytes / upload.points).toFixed(0)} bytes of JSON each) in ${upload.seconds.toFixed(0)} s; all processed after ${built.toFixed(0)} s (server ${(cpuSeconds(server.child.pid!) - cpuBefore.node).toFixed(0)} s CPU, PostgreSQL ${(cpuSeconds(server.postmaster, true) - cpuBefore.postgres).toFixed(0)} s)`);
+      console.log(`uploaded ${int(upload.uploads)} bundles (${int(upload.points)} element-show points, ${(upload.jsonBytes / upload.points).toFixed(0)} bytes of JSON each) in ${upload.seconds.toFixed(0)} s; all processed after ${built.toFixed(0)} s (server ${(cpuSeconds(server.server.pid!) - cpuBefore.node).toFixed(0)} s CPU, PostgreSQL ${(cpuSeconds(server.postmaster, true) - cpuBefore.postgres).toFixed(0)} s)`);
       await server.db.query('VACUUM ANALYZE');
       await server.db.query('CHECKPOINT');
       fs.writeFileSync(marker, wanted);
@@ -178,6 +157,6 @@ export async function benchExport(): Promise<void> {
     console.log(`\n${lines.join('\n')}\n`);
     console.log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
   } finally {
-    await stop(server.child);
+    await stop(server.server);
   }
 }

@@ -82,21 +82,32 @@ export async function stop(child: ChildProcess): Promise<void> {
   await exited;
 }
 
+/** A bench's `dcs start` (`server`), its embedded PostgreSQL's postmaster, and a client on its database. */
+export interface BenchServer {
+  env: NodeJS.ProcessEnv;
+  server: ChildProcess;
+  port: number;
+  postmaster: number;
+  db: pg.Client;
+}
+
 /**
- * `dcs start` on a fresh embedded PostgreSQL under `dataDir` (scheduled jobs off, so nothing runs
- * behind the measurements) and a client on its database, for seeding by SQL.
+ * `dcs start` on an embedded PostgreSQL under `dataDir` (scheduled jobs off, so nothing runs
+ * behind the measurements) and a client on its database, for seeding by SQL. `keep`: start on
+ * what a previous run left instead of a fresh folder (a first start may then migrate a large
+ * database: `startTimeoutMs`); `nodeArgs` go to node.
  */
-export async function startBenchServer(root: string, dataDir: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<{ env: NodeJS.ProcessEnv; server: ChildProcess; port: number; db: pg.Client }> {
-  fs.rmSync(dataDir, { recursive: true, force: true });
+export async function startBenchServer(root: string, dataDir: string, extraEnv: NodeJS.ProcessEnv = {}, options: { keep?: boolean; nodeArgs?: string[]; startTimeoutMs?: number } = {}): Promise<BenchServer> {
+  if (!options.keep) fs.rmSync(dataDir, { recursive: true, force: true });
   fs.mkdirSync(dataDir, { recursive: true });
   const env: NodeJS.ProcessEnv = { MALLOC_ARENA_MAX: '2', ...process.env, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'warn', JOBS_DISABLED: 'true', ...extraEnv };
   delete env.DATABASE_URL;
-  const server = spawn(process.execPath, [path.join(root, 'bin', 'dcs.js'), 'start'], { env: { ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
-  const port = Number((await waitForLine(server, /listening on http:\/\/[^:]+:(\d+)/, 120_000))[1]);
+  const server = spawn(process.execPath, [...(options.nodeArgs ?? []), path.join(root, 'bin', 'dcs.js'), 'start'], { env: { ...env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const port = Number((await waitForLine(server, /listening on http:\/\/[^:]+:(\d+)/, options.startTimeoutMs ?? 120_000))[1]);
   const password = fs.readFileSync(path.join(dataDir, 'postgres.password'), 'utf8').trim();
-  const pgPort = Number(fs.readFileSync(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[3]);
-  const db = new pg.Client({ host: '127.0.0.1', port: pgPort, user: 'postgres', password, database: 'dcs' });
+  const pidFile = fs.readFileSync(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n');
+  const db = new pg.Client({ host: '127.0.0.1', port: Number(pidFile[3]), user: 'postgres', password, database: 'dcs' });
   await db.connect();
   db.on('error', () => undefined); // the server stopping at the end ends this connection too
-  return { env, server, port, db };
+  return { env, server, port, postmaster: Number(pidFile[0]), db };
 }
