@@ -1,15 +1,9 @@
 /** Study arms: weighted configurations sharing an identifier pattern, drawn once per identifier and recorded. */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { putConfiguration, resolve, resolvedName } from './support.ts';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { putConfiguration, resolve, resolvedName, useConfigurationDatabase } from './support.ts';
 
-let db: TestDatabase;
-beforeAll(async () => {
-  db = await createTestDatabase();
-});
-afterAll(async () => db.drop());
+const db = useConfigurationDatabase();
 beforeEach(async () => {
-  await db.pool.query('TRUNCATE app_configurations, app_config_assignments, app_config_draws, app_config_served CASCADE');
   await putConfiguration(db.pool, { name: 'control', idPattern: 'P[0-9]+', weight: 1, order: 1 });
   await putConfiguration(db.pool, { name: 'treatment', idPattern: 'P[0-9]+', weight: 1, order: 2 });
 });

@@ -1,19 +1,11 @@
 /** Which configuration an identifier gets (resolve.ts), and how configurations are saved and versioned, on real PostgreSQL. */
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { setAssignment } from '../../src/app-config/assignments.repository.ts';
 import { ConfigurationError } from '../../src/app-config/configuration.ts';
 import { listVersions } from '../../src/app-config/configurations.repository.ts';
-import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
-import { putConfiguration, resolve, resolvedName } from './support.ts';
+import { putConfiguration, resolve, resolvedName, useConfigurationDatabase } from './support.ts';
 
-let db: TestDatabase;
-beforeAll(async () => {
-  db = await createTestDatabase();
-});
-afterAll(async () => db.drop());
-beforeEach(async () => {
-  await db.pool.query('TRUNCATE app_configurations, app_config_assignments, app_config_draws, app_config_served CASCADE');
-});
+const db = useConfigurationDatabase();
 
 describe('resolution', () => {
   it('serves the configuration whose identifier pattern is the identifier', async () => {

@@ -1,9 +1,27 @@
 /** Configurations for the app-config tests, saved the way the dashboard and the import save them. */
+import { afterAll, beforeAll, beforeEach } from 'vitest';
 import { withTransaction, type Pool } from '../../src/db/database.ts';
 import { normaliseValue, type ConfigurationInput } from '../../src/app-config/configuration.ts';
 import { findConfigurationByName } from '../../src/app-config/configurations.repository.ts';
 import { saveConfiguration, type Saved } from '../../src/app-config/save-configuration.ts';
 import { resolveConfiguration, type Resolved } from '../../src/app-config/resolve.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
+
+/**
+ * A database of this file's own, its configurations, assignments, draws and served records emptied
+ * before each test. Returns a stand-in that reads through to it once it exists.
+ */
+export function useConfigurationDatabase(): TestDatabase {
+  let db: TestDatabase | undefined;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+  });
+  afterAll(async () => db?.drop());
+  beforeEach(async () => {
+    await db!.pool.query('TRUNCATE app_configurations, app_config_assignments, app_config_draws, app_config_served CASCADE');
+  });
+  return new Proxy({} as TestDatabase, { get: (_target, key) => Reflect.get(db!, key) });
+}
 
 /** A REX configuration document naming itself, so a test sees which one it got. */
 export function rexDocument(label: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
