@@ -7,7 +7,7 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { withTransaction } from '../db/database.ts';
-import { createLoginGate } from '../dashboard/auth/login-gate.ts';
+import { createConcurrencyGate } from '../concurrency-gate.ts';
 import { DcsError } from '../errors.ts';
 import type { ApiDeps, PostRoute } from './api-deps.ts';
 import { jsonField, MAX_NAME, pageOf, readFields, snapshotOf, type ApiFields } from './api-request.ts';
@@ -67,8 +67,7 @@ function logged(query: ParsedQuery): Record<string, unknown> {
 export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
   const { pool, log } = deps;
   const query = { readOnlySnapshot: true, statementTimeoutMs: API_STATEMENT_TIMEOUT_MS };
-  // The dashboard's gate for password checks is a plain concurrency gate; the API has its own.
-  const gate = createLoginGate(API_CONCURRENT_QUERIES, API_WAITING_QUERIES);
+  const gate = createConcurrencyGate(API_CONCURRENT_QUERIES, API_WAITING_QUERIES);
   const gated = async <T>(reply: FastifyReply, work: () => Promise<T>): Promise<T> => {
     const result = await gate.run(work);
     if (result === 'busy') reply.header('retry-after', '5');

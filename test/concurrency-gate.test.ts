@@ -1,10 +1,10 @@
-/** The cap on password checks at once: a few run, some wait their turn, the rest are turned away. */
+/** The cap on tasks at once (password checks, API queries): a few run, some wait their turn, the rest are turned away. */
 import { describe, expect, it } from 'vitest';
-import { createLoginGate } from '../../src/dashboard/auth/login-gate.ts';
+import { createConcurrencyGate } from '../src/concurrency-gate.ts';
 
-describe('login gate', () => {
+describe('concurrency gate', () => {
   it('runs at most `concurrent` checks at once, queues `waiting` more, and answers busy beyond', async () => {
-    const gate = createLoginGate(2, 3);
+    const gate = createConcurrencyGate(2, 3);
     let running = 0;
     let most = 0;
     const releases: Array<() => void> = [];
@@ -32,7 +32,7 @@ describe('login gate', () => {
   });
 
   it('frees the slot when a check throws', async () => {
-    const gate = createLoginGate(1, 0);
+    const gate = createConcurrencyGate(1, 0);
     await expect(gate.run(async () => { throw new Error('argon2 failed'); })).rejects.toThrow('argon2 failed');
     expect(await gate.run(async () => 'next')).toBe('next');
   });
