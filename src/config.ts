@@ -22,6 +22,12 @@ export interface Config {
   /** PDK_CLIENT_KEY: base64 of the clients' shared 32-byte NaCl public key. */
   readonly clientPublicKey: Uint8Array | undefined;
   /**
+   * BACKUP_KEY (or the original's PDK_BACKUP_KEY): base64 of the 32-byte NaCl secretbox key every
+   * backup file is encrypted with before it leaves the machine (`dcs backup key` prints a new one).
+   * Without it no backup runs. Keep a copy away from the server: without it backups cannot be read.
+   */
+  readonly backupKey: Uint8Array | undefined;
+  /**
    * MAX_BODY_BYTES: largest accepted upload body; larger gets 413 before it is read. Default 32 MiB:
    * real bundles are at most 4 MiB plus one point (webmunk-clients.md §1.3), and a whole page, the
    * largest point, is 0.5-1.5 MB; gzip and base64 only make the body smaller than the JSON.
@@ -332,6 +338,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir,
     serverSecretKey: key('PDK_SERVER_KEY'),
     clientPublicKey: key('PDK_CLIENT_KEY'),
+    backupKey: key(text('BACKUP_KEY') === undefined && text('PDK_BACKUP_KEY') !== undefined ? 'PDK_BACKUP_KEY' : 'BACKUP_KEY'),
     maxBodyBytes: int('MAX_BODY_BYTES', 32 * 1024 ** 2, 1024, 2 ** 31 - 1),
     maxInflatedBytes,
     maxPointBytes: int('MAX_POINT_BYTES', Math.min(16 * 1024 ** 2, maxInflatedBytes), 1024, 2 ** 29),

@@ -16,6 +16,7 @@ import { configCommand } from './config.command.ts';
 import { exportCommand } from './export.command.ts';
 import { keepaCommand } from './keepa.command.ts';
 import { jobsCommand, runJobCommand } from './jobs.command.ts';
+import { generateSecretKey } from '../crypto/secretbox.ts';
 import { tokensCommand } from './tokens.command.ts';
 import { usersCommand } from './users.command.ts';
 
@@ -35,6 +36,7 @@ Commands:
       --duplicates          only bundles with points taken for duplicates (after migration
                             0009: brings back the points the former key dropped)
   keys generate             print a new server key pair for encrypted uploads
+  backup key                print a new BACKUP_KEY (the key backups are encrypted with)
   status [--json]           bundles, queue, points and participants
   jobs [--json]             scheduled jobs, their last runs and the run history
   run-job NAME              run one scheduled job now, in the foreground (exit 1 if it fails)
@@ -93,6 +95,11 @@ export async function main(argv: string[]): Promise<number> {
   if (!command || command === 'help' || command === '--help' || command === '-h') {
     console.log(USAGE);
     return command ? 0 : 1;
+  }
+  if (command === 'backup' && rest[0] === 'key' && rest.length === 1) {
+    console.log(`BACKUP_KEY=${generateSecretKey()}`);
+    console.log('# Keep a copy away from this server: without it no backup can be read.');
+    return 0;
   }
   if (command === 'keys') {
     if (rest[0] !== 'generate') {
