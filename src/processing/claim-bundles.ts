@@ -10,6 +10,8 @@ export interface ClaimedBundle {
   id: number;
   /** received_at, in microseconds since 2000 (micros.ts): the last fallback for `created`. */
   receivedMicros: number;
+  /** points_recorded_at (a restored or imported bundle's original `recorded`), in microseconds; null: the processing time. */
+  pointsRecordedMicros: number | null;
   compression: string;
   encrypted: boolean;
   nonce: Buffer | null;
@@ -53,13 +55,15 @@ export async function claimBundles(client: PoolClient, limit: number, onlyIds?: 
       WHERE n = 1 OR upto <= ${MAX_BATCH_JSON_BYTES}
     )
     SELECT b.id, (extract(epoch FROM b.received_at) * 1000000 - ${POSTGRES_EPOCH_SECONDS}000000)::int8, b.compression, b.encrypted,
-           b.nonce, b.body, EXISTS (SELECT 1 FROM bundle_files f WHERE f.bundle_id = b.id), c.size::int8
+           b.nonce, b.body, EXISTS (SELECT 1 FROM bundle_files f WHERE f.bundle_id = b.id), c.size::int8,
+           (extract(epoch FROM b.points_recorded_at) * 1000000 - ${POSTGRES_EPOCH_SECONDS}000000)::int8
     FROM bundles b JOIN chosen c USING (id) ORDER BY b.id`);
   if (rows.length === 0) return [];
   averageBundleBytes = Math.max(1, rows.reduce((sum, row) => sum + int8(row[7]), 0) / rows.length);
-  return rows.map(([id, received, compression, encrypted, nonce, body, hasFiles]) => ({
+  return rows.map(([id, received, compression, encrypted, nonce, body, hasFiles, , pointsRecorded]) => ({
     id: int8(id),
     receivedMicros: int8(received),
+    pointsRecordedMicros: pointsRecorded ? int8(pointsRecorded) : null,
     compression: compression!.toString('utf8'),
     encrypted: encrypted![0] === 1,
     nonce,

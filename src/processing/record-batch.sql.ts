@@ -22,6 +22,8 @@
  *   $15 int[]          ... number rejected
  *   $16 text[]         ... rejections as a JSON object, or NULL
  *   $17 text[]         ... distinct accepted sources as a JSON array, or NULL if none
+ *   $18 int8[]         per source with new points (as $1): latest `recorded` among them (microseconds;
+ *                      the processing time, or a restored or imported bundle's points_recorded_at)
  * Returns one row per bundle.
  */
 import { timestampFromMicros as t } from './micros.ts';
@@ -29,8 +31,8 @@ import { timestampFromMicros as t } from './micros.ts';
 export const RECORD_BATCH_SQL = `
 WITH registered AS (
   INSERT INTO data_sources AS s (source, first_seen, latest_point_created, latest_point_recorded, latest_user_agent, point_count)
-  SELECT source, now(), ${t('latest')}, now(), user_agent, n
-  FROM unnest($1::text[], $2::int8[], $3::text[], $4::int8[]) AS u (source, latest, user_agent, n)
+  SELECT source, now(), ${t('latest')}, ${t('recorded')}, user_agent, n
+  FROM unnest($1::text[], $2::int8[], $3::text[], $4::int8[], $18::int8[]) AS u (source, latest, user_agent, n, recorded)
   ORDER BY source
   ON CONFLICT (source) DO UPDATE SET
     latest_point_created = greatest(s.latest_point_created, excluded.latest_point_created),

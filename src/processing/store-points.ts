@@ -121,7 +121,7 @@ async function copyNew(client: PoolClient, plan: BatchPlan, recordedPgMicros: nu
     writer.textOften(p.userAgent);
     writer.int64(p.created!);
     writer.textOften(p.createdFrom);
-    writer.int64(recordedPgMicros);
+    writer.int64(bundle.pointsRecordedMicros ?? recordedPgMicros);
     writer.int64(bundle.id);
     writer.uuid(p.digest!);
     const flag = FLAG[bundle.encrypted ? 'true' : 'false'];
@@ -163,8 +163,8 @@ export interface BundleBookkeeping {
 }
 
 /** Step 4b: the counts for data_sources, source_point_deltas and the bundles. */
-async function recordBatch(client: PoolClient, plan: BatchPlan, bookkeeping: BundleBookkeeping): Promise<StoredBundle[]> {
-  const sources = new Map<string, { latest: number; userAgent: string; n: number }>();
+async function recordBatch(client: PoolClient, plan: BatchPlan, recordedPgMicros: number, bookkeeping: BundleBookkeeping): Promise<StoredBundle[]> {
+  const sources = new Map<string, { latest: number; userAgent: string; n: number; recorded: number }>();
   const deltas = new Map<string, { source: string; generatorId: string; userAgent: string; n: number; first: number; last: number; received: number }>();
   const added = plan.bundles.map((_, i) => bookkeeping.addedBefore?.[i] ?? 0);
   // Points come in runs of one source, type and user agent: their group key is built once a run.
@@ -174,10 +174,12 @@ async function recordBatch(client: PoolClient, plan: BatchPlan, bookkeeping: Bun
     if (!p.isNew) continue;
     const created = p.created!;
     added[p.bundle] += 1;
+    const recorded = plan.decoded[p.bundle].bundle.pointsRecordedMicros ?? recordedPgMicros;
     const source = sources.get(p.source);
-    if (!source) sources.set(p.source, { latest: created, userAgent: p.userAgent, n: 1 });
+    if (!source) sources.set(p.source, { latest: created, userAgent: p.userAgent, n: 1, recorded });
     else {
       source.n += 1;
+      source.recorded = Math.max(source.recorded, recorded);
       if (created > source.latest) Object.assign(source, { latest: created, userAgent: p.userAgent });
     }
     if (!last || last.source !== p.source || last.generatorId !== p.generatorId || last.userAgent !== p.userAgent) {
@@ -207,6 +209,7 @@ async function recordBatch(client: PoolClient, plan: BatchPlan, bookkeeping: Bun
     b.map((i) => plan.bundles[i].total), b.map((i) => added[i]), b.map((i) => plan.bundles[i].rejected),
     b.map((i) => (plan.bundles[i].rejected > 0 ? JSON.stringify(plan.bundles[i].rejections) : null)),
     b.map((i) => (plan.bundles[i].sources.size > 0 ? JSON.stringify([...plan.bundles[i].sources].sort()) : null)),
+    integerArray(s.map(([, v]) => v.recorded)),
   ] });
   return plan.decoded.map((x, i) => ({ id: x.bundle.id, total: plan.bundles[i].total, added: added[i], rejected: plan.bundles[i].rejected }));
 }
@@ -217,5 +220,5 @@ export async function storeBatch(client: PoolClient, plan: BatchPlan, rules: Map
   await markNew(client, plan);
   await copyNew(client, plan, recordedPgMicros);
   await linkFiles(client, plan);
-  return recordBatch(client, plan, bookkeeping);
+  return recordBatch(client, plan, recordedPgMicros, bookkeeping);
 }

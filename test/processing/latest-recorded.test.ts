@@ -15,22 +15,23 @@ afterAll(async () => {
   await db.drop();
 });
 
-/** The statement of one batch that added `n` points of `source` (no bundles, no deltas). */
-const batch = (source: string, n: number) => [[source], ['850000000000000'], ['UA'], [String(n)], [], [], [], [], [], [], [], [], [], [], [], [], []];
+/** The statement of one batch that added `n` points of `source` recorded at `recorded` (microseconds since 2000; no bundles, no deltas). */
+const batch = (source: string, n: number, recorded: string) => [[source], ['850000000000000'], ['UA'], [String(n)], [], [], [], [], [], [], [], [], [], [], [], [], [], [recorded]];
+const NOW = `SELECT now() AS at, (extract(epoch FROM now()) * 1000000 - 946684800000000)::int8::text AS micros`;
 
 it('keeps the newest recorded time when an older transaction commits last', async () => {
   const older = await db.pool.connect();
   const newer = await db.pool.connect();
   try {
     await older.query('BEGIN');
-    const { rows: [first] } = await older.query('SELECT now() AS at');
+    const { rows: [first] } = await older.query(NOW);
     await new Promise((resolve) => setTimeout(resolve, 20));
     await newer.query('BEGIN');
-    const { rows: [second] } = await newer.query('SELECT now() AS at');
+    const { rows: [second] } = await newer.query(NOW);
     expect(second.at.getTime()).toBeGreaterThan(first.at.getTime());
-    await newer.query(RECORD_BATCH_SQL, batch('S1', 3));
+    await newer.query(RECORD_BATCH_SQL, batch('S1', 3, second.micros));
     await newer.query('COMMIT');
-    await older.query(RECORD_BATCH_SQL, batch('S1', 2));
+    await older.query(RECORD_BATCH_SQL, batch('S1', 2, first.micros));
     await older.query('COMMIT');
     const { rows } = await db.pool.query(`SELECT latest_point_recorded, point_count::int FROM data_sources WHERE source = 'S1'`);
     expect(rows).toEqual([{ latest_point_recorded: second.at, point_count: 5 }]);
