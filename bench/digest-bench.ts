@@ -47,7 +47,7 @@ function benchPlanning(): void {
   const values = texts.map((t) => JSON.parse(t) as unknown[]);
   const spans = texts.map((t) => scanBundle(t));
   const points = values.reduce((sum, v) => sum + v.length, 0);
-  const claimed = (id: number) => ({ id, receivedMicros: 0, pointsRecordedMicros: null, hasFiles: false, encrypted: false, compression: 'gzip', nonce: null, body: Buffer.alloc(0) });
+  const claimed = (id: number) => ({ id, receivedMicros: 0, pointsRecordedMicros: null, imported: false, hasFiles: false, encrypted: false, compression: 'gzip', nonce: null, body: Buffer.alloc(0) });
   const planning = cpuPerPoint(points, () => {
     let plan = emptyPlan();
     texts.forEach((text, i) => {

@@ -35,6 +35,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   'amazon/': ['db/', 'crypto/', 'config.ts', 'errors.ts', 'log.ts', 'threads.ts', 'job-contract.ts'],
   'api/': ['db/', 'crypto/', 'config.ts', 'errors.ts', 'log.ts', 'concurrency-gate.ts', 'dashboard/auth/staff-login.ts', 'dashboard/auth/login-gate.ts'],
   'app-config/': ['db/', 'config.ts', 'errors.ts'],
+  'backup/': ['db/', 'crypto/', 'config.ts', 'errors.ts', 'log.ts', 'job-contract.ts'],
+  'pdk-import/': ['db/', 'crypto/', 'payload/', 'config.ts', 'errors.ts', 'log.ts'],
   'mail/': ['config.ts'],
   'jobs/': ['db/', 'config.ts', 'errors.ts', 'log.ts', 'job-contract.ts', 'amazon/*.job.ts', 'exports/*.job.ts', 'monitoring/*.job.ts'],
   'dashboard/': [

@@ -12,6 +12,11 @@ export interface ClaimedBundle {
   receivedMicros: number;
   /** points_recorded_at (a restored or imported bundle's original `recorded`), in microseconds; null: the processing time. */
   pointsRecordedMicros: number | null;
+  /**
+   * An import from an original server (transport 'pdk-import'): its points already hold the
+   * original's `encrypted_transmission`, which processing keeps instead of setting it from this bundle.
+   */
+  imported: boolean;
   compression: string;
   encrypted: boolean;
   nonce: Buffer | null;
@@ -35,6 +40,9 @@ const GZIP_RATIO_ESTIMATE = 4;
  */
 let averageBundleBytes = 256 * 1024;
 
+/** bundles.transport of the bundles `dcs import-pdk` makes from an original server's stored points (pdk-import/import-bundles.ts). */
+const IMPORT_TRANSPORT = 'pdk-import';
+
 const int8 = (field: Buffer | null) => Number(field!.readBigInt64BE(0));
 
 /**
@@ -56,14 +64,15 @@ export async function claimBundles(client: PoolClient, limit: number, onlyIds?: 
     )
     SELECT b.id, (extract(epoch FROM b.received_at) * 1000000 - ${POSTGRES_EPOCH_SECONDS}000000)::int8, b.compression, b.encrypted,
            b.nonce, b.body, EXISTS (SELECT 1 FROM bundle_files f WHERE f.bundle_id = b.id), c.size::int8,
-           (extract(epoch FROM b.points_recorded_at) * 1000000 - ${POSTGRES_EPOCH_SECONDS}000000)::int8
+           (extract(epoch FROM b.points_recorded_at) * 1000000 - ${POSTGRES_EPOCH_SECONDS}000000)::int8, b.transport = '${IMPORT_TRANSPORT}'
     FROM bundles b JOIN chosen c USING (id) ORDER BY b.id`);
   if (rows.length === 0) return [];
   averageBundleBytes = Math.max(1, rows.reduce((sum, row) => sum + int8(row[7]), 0) / rows.length);
-  return rows.map(([id, received, compression, encrypted, nonce, body, hasFiles, , pointsRecorded]) => ({
+  return rows.map(([id, received, compression, encrypted, nonce, body, hasFiles, , pointsRecorded, imported]) => ({
     id: int8(id),
     receivedMicros: int8(received),
     pointsRecordedMicros: pointsRecorded ? int8(pointsRecorded) : null,
+    imported: imported![0] === 1,
     compression: compression!.toString('utf8'),
     encrypted: encrypted![0] === 1,
     nonce,

@@ -39,6 +39,8 @@ export interface PlannedPoint {
   end: number;
   /** The `@` keys naming uploaded files (only for bundles that have files). */
   files: { k: string; f: string }[] | undefined;
+  /** An imported point (ClaimedBundle.imported) whose metadata says it came encrypted. */
+  encryptedBefore?: true;
   /** Set by store-points.ts for the first copy of a point not yet stored. */
   isNew?: boolean;
 }
@@ -71,6 +73,11 @@ function attachmentRefs(value: unknown, out: { k: string; f: string }[]): void {
       }
     }
   }
+}
+
+function wasEncrypted(value: unknown): boolean {
+  const metadata = (value as Record<string, unknown>)['passive-data-metadata'] as Record<string, unknown>;
+  return metadata.encrypted_transmission === true;
 }
 
 /** A bundle's counts before any of its points; a large bundle's pieces all add to one (large-bundle.ts). */
@@ -129,6 +136,7 @@ export function planBundle(plan: BatchPlan, decoded: DecodedBundle, values: unkn
       metadataEnd: span.metadataEnd,
       end: span.end,
       files,
+      ...(bundle.imported && wasEncrypted(value) ? { encryptedBefore: true as const } : {}),
     });
   });
 }

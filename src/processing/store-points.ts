@@ -124,7 +124,7 @@ async function copyNew(client: PoolClient, plan: BatchPlan, recordedPgMicros: nu
     writer.int64(bundle.pointsRecordedMicros ?? recordedPgMicros);
     writer.int64(bundle.id);
     writer.uuid(p.digest!);
-    const flag = FLAG[bundle.encrypted ? 'true' : 'false'];
+    const flag = FLAG[bundle.encrypted || p.encryptedBefore ? 'true' : 'false'];
     if (bytes) writer.jsonbBytes([bytes, flag, bytes], [p.start, p.metadataEnd, 0, flag.length, p.metadataEnd, p.end]);
     else writer.jsonb(text.slice(p.start, p.metadataEnd), flag.toString('latin1'), text.slice(p.metadataEnd, p.end));
     rows += 1;
