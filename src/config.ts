@@ -166,6 +166,20 @@ export interface Config {
   readonly exportS3Prefix: string;
   /** EXPORT_S3_FORCE_PATH_STYLE: true for S3-compatible stores that need path-style URLs (MinIO, Ceph). Default false. */
   readonly exportS3ForcePathStyle: boolean;
+  /** BACKUP_DIR: backups are written to this folder (ideally another disk or a network mount). Unset: none. */
+  readonly backupDir: string | undefined;
+  /** BACKUP_S3_BUCKET: backups are also (or only) written to this bucket (credentials, region, endpoint from the AWS SDK's own variables, as for exports). Unset: none. */
+  readonly backupS3Bucket: string | undefined;
+  /** BACKUP_S3_PREFIX: key prefix in the bucket. Default none. */
+  readonly backupS3Prefix: string;
+  /** BACKUP_S3_FORCE_PATH_STYLE: true for S3-compatible stores that need path-style URLs (MinIO, Ceph). Default false. */
+  readonly backupS3ForcePathStyle: boolean;
+  /** BACKUP_INTERVAL_MINUTES: a backup runs when the last successful one is this old. Default 60 (at least 5). */
+  readonly backupIntervalMinutes: number;
+  /** BACKUP_MAX_AGE_MINUTES: System health and /metrics raise the backup alert when the newest successful backup is older. Default 2 × BACKUP_INTERVAL_MINUTES. */
+  readonly backupMaxAgeMinutes: number;
+  /** BACKUP_FILE_MB: a backup file holds at most about this many MiB before compression (memory per file is about twice this). Default 32. */
+  readonly backupFileMegabytes: number;
   /** EXPORT_NOTIFY_EMAIL: comma-separated addresses told when an export job finishes or fails (needs SMTP_URL). Unset: no notice. */
   readonly exportNotifyEmail: readonly string[];
   /** NIGHTLY_EXPORT: false = no nightly export. Default true. */
@@ -298,6 +312,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const publicUrl = (text('PUBLIC_URL') ?? `http://${os.hostname()}:${port}`).replace(/\/+$/, '');
   if (!URL.canParse(publicUrl) || !/^https?:\/\//.test(publicUrl)) problems.push(`PUBLIC_URL must be an http:// or https:// address (got "${publicUrl}")`);
   const dataDir = path.resolve(text('DATA_DIR') ?? 'data');
+  const backupIntervalMinutes = int('BACKUP_INTERVAL_MINUTES', 60, 5);
   const keepaApiUrl = (text('KEEPA_API_URL') ?? 'https://api.keepa.com').replace(/\/+$/, '');
   if (!URL.canParse(keepaApiUrl)) problems.push(`KEEPA_API_URL must be a URL (got "${keepaApiUrl}")`);
   const domainText = (text('KEEPA_DOMAIN') ?? '1').toUpperCase();
@@ -383,6 +398,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     exportS3Bucket: text('EXPORT_S3_BUCKET'),
     exportS3Prefix: text('EXPORT_S3_PREFIX') ?? '',
     exportS3ForcePathStyle: bool('EXPORT_S3_FORCE_PATH_STYLE'),
+    backupDir: text('BACKUP_DIR') === undefined ? undefined : path.resolve(text('BACKUP_DIR')!),
+    backupS3Bucket: text('BACKUP_S3_BUCKET'),
+    backupS3Prefix: text('BACKUP_S3_PREFIX') ?? '',
+    backupS3ForcePathStyle: bool('BACKUP_S3_FORCE_PATH_STYLE'),
+    backupIntervalMinutes,
+    backupMaxAgeMinutes: int('BACKUP_MAX_AGE_MINUTES', 2 * backupIntervalMinutes, 5),
+    backupFileMegabytes: int('BACKUP_FILE_MB', 32, 1, 1024),
     exportNotifyEmail: list(text('EXPORT_NOTIFY_EMAIL')),
     nightlyExport: text('NIGHTLY_EXPORT') === undefined ? true : bool('NIGHTLY_EXPORT'),
     nightlyExportTime,

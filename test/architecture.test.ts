@@ -38,7 +38,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   'backup/': ['db/', 'crypto/', 'config.ts', 'errors.ts', 'log.ts', 'job-contract.ts'],
   'pdk-import/': ['db/', 'crypto/', 'payload/', 'config.ts', 'errors.ts', 'log.ts'],
   'mail/': ['config.ts'],
-  'jobs/': ['db/', 'config.ts', 'errors.ts', 'log.ts', 'job-contract.ts', 'amazon/*.job.ts', 'exports/*.job.ts', 'monitoring/*.job.ts'],
+  'jobs/': ['db/', 'config.ts', 'errors.ts', 'log.ts', 'job-contract.ts', 'amazon/*.job.ts', 'backup/*.job.ts', 'exports/*.job.ts', 'monitoring/*.job.ts'],
   'dashboard/': [
     'db/', 'config.ts', 'concurrency-gate.ts', 'errors.ts', 'log.ts', 'job-contract.ts', 'jobs/job-list.ts', 'jobs/job-runs.repository.ts',
     'monitoring/automated-browser.ts', 'monitoring/alerts.repository.ts', 'monitoring/status.ts', 'processing/reprocess.ts', 'ingest/form.ts',

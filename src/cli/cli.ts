@@ -12,6 +12,7 @@ import { openRuntime, startServer, stopOnSignals } from '../main.ts';
 import { readStatus } from '../monitoring/status.ts';
 import { processBatch, processUntilEmpty, type BatchResult } from '../processing/process-bundles.ts';
 import { queueReprocess } from '../processing/reprocess.ts';
+import { BACKUP_USAGE, backupCommand, backupOfflineCommand, restoreCommand } from './backup.command.ts';
 import { configCommand } from './config.command.ts';
 import { exportCommand } from './export.command.ts';
 import { keepaCommand } from './keepa.command.ts';
@@ -36,7 +37,7 @@ Commands:
       --duplicates          only bundles with points taken for duplicates (after migration
                             0009: brings back the points the former key dropped)
   keys generate             print a new server key pair for encrypted uploads
-  backup key                print a new BACKUP_KEY (the key backups are encrypted with)
+${BACKUP_USAGE}
   status [--json]           bundles, queue, points and participants
   jobs [--json]             scheduled jobs, their last runs and the run history
   run-job NAME              run one scheduled job now, in the foreground (exit 1 if it fails)
@@ -113,7 +114,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
-  if (![...SERVER_COMMANDS, 'migrate', 'process-bundles', 'reprocess', 'status', 'jobs', 'run-job', 'users', 'tokens', 'export', 'keepa', 'config'].includes(command)) {
+  if (![...SERVER_COMMANDS, 'migrate', 'process-bundles', 'reprocess', 'status', 'jobs', 'run-job', 'users', 'tokens', 'export', 'keepa', 'config', 'backup', 'restore'].includes(command)) {
     // Before the configuration and the database: a typo must not start an embedded PostgreSQL.
     console.error(`Unknown command "${command}".\n\n${USAGE}`);
     return 1;
@@ -128,6 +129,15 @@ export async function main(argv: string[]): Promise<number> {
       return 2;
     }
     throw error;
+  }
+  if (command === 'backup') {
+    try {
+      const offline = await backupOfflineCommand(config, rest);
+      if (offline !== null) return offline;
+    } catch (error) {
+      console.error((error as Error).message);
+      return 1;
+    }
   }
   const isServer = SERVER_COMMANDS.includes(command);
   // One-shot commands keep the log quiet unless asked, and on stderr, so their output stays readable.
@@ -147,11 +157,11 @@ export async function main(argv: string[]): Promise<number> {
     await new Promise(() => undefined); // run until a signal
   }
 
-  // `dcs export`, `dcs tokens` and `dcs config` parse their own options.
+  // `dcs export`, `dcs tokens`, `dcs config`, `dcs backup` and `dcs restore` parse their own options.
   let values: ReturnType<typeof parseOptions>['values'] = {} as ReturnType<typeof parseOptions>['values'];
   let positionals: string[] = [];
   try {
-    if (command !== 'export' && command !== 'tokens' && command !== 'config') ({ values, positionals } = parseOptions(rest));
+    if (!['export', 'tokens', 'config', 'backup', 'restore'].includes(command)) ({ values, positionals } = parseOptions(rest));
     if (positionals.length > 0 && !['run-job', 'users', 'keepa'].includes(command)) throw new Error(`Unexpected argument "${positionals[0]}"`);
   } catch (error) {
     console.error(`${(error as Error).message}\n\n${USAGE}`);
@@ -211,6 +221,10 @@ export async function main(argv: string[]): Promise<number> {
         return await exportCommand(deps, rest);
       case 'config':
         return await configCommand(db.pool, rest);
+      case 'backup':
+        return await backupCommand(deps, rest);
+      case 'restore':
+        return await restoreCommand(deps, rest);
       case 'keepa':
         return await keepaCommand(db.pool, config, positionals, values.json);
       default:

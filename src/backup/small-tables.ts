@@ -1,0 +1,157 @@
+/**
+ * The small tables a rebuild from the bundles cannot recreate (issue 19 §1): what the study team
+ * said (source names, groups, alert suppression), who may log in (password hashes), API tokens
+ * (hashes), REX configurations and their history, Amazon products' Keepa metadata (tokens cost
+ * money), and the report-job history. Each is copied whole every run, except Amazon products:
+ * those changed since the previous run (their metadata can be large).
+ *
+ * Rows refer to each other by name, not id (a source's group by the group's name, a token's user
+ * by user name), so a restore inserts them into any database, empty or not (`--merge`): a row whose
+ * key is already there is left as it is.
+ */
+
+export interface SmallTable {
+  table: string;
+  /** The columns of a backed-up row, with the types the restore reads them as. */
+  columns: string;
+  /**
+   * The rows to back up, as those columns. Amazon products are read in pages (their metadata can
+   * be large): `$1` changed at or after this time (null: all), `$2` after this ASIN, `$3` rows per page.
+   */
+  select: string;
+  paged?: true;
+  /** Inserts the rows of `r` (jsonb_to_recordset of the columns); a row whose key exists is skipped. */
+  insert: string;
+}
+
+export const SMALL_TABLES: readonly SmallTable[] = [
+  {
+    table: 'source_groups',
+    columns: 'name text, suppress_alerts boolean, created_at timestamptz',
+    select: 'SELECT name, suppress_alerts, created_at FROM source_groups ORDER BY name',
+    insert: 'INSERT INTO source_groups (name, suppress_alerts, created_at) SELECT name, suppress_alerts, created_at FROM r ON CONFLICT DO NOTHING',
+  },
+  {
+    table: 'data_sources',
+    columns: 'source text, first_seen timestamptz, name text, group_name text, suppress_alerts boolean, removed_at timestamptz',
+    select: `SELECT s.source, s.first_seen, s.name, g.name AS group_name, s.suppress_alerts, s.removed_at
+             FROM data_sources s LEFT JOIN source_groups g ON g.id = s.group_id ORDER BY s.source`,
+    insert: `INSERT INTO data_sources (source, first_seen, name, group_id, suppress_alerts, removed_at)
+             SELECT r.source, r.first_seen, r.name, g.id, r.suppress_alerts, r.removed_at FROM r LEFT JOIN source_groups g ON g.name = r.group_name
+             ON CONFLICT DO NOTHING`,
+  },
+  {
+    table: 'staff_users',
+    columns: 'username text, password_hash text, is_admin boolean, created_at timestamptz, last_login_at timestamptz',
+    select: 'SELECT username, password_hash, is_admin, created_at, last_login_at FROM staff_users ORDER BY username',
+    insert: `INSERT INTO staff_users (username, password_hash, is_admin, created_at, last_login_at)
+             SELECT username, password_hash, is_admin, created_at, last_login_at FROM r ON CONFLICT DO NOTHING`,
+  },
+  {
+    table: 'api_tokens',
+    columns: `kind text, name text, scope text, token_hash text, token_prefix text, username text, created_by text,
+              created_at timestamptz, expires_at timestamptz, revoked_at timestamptz, last_used_at timestamptz`,
+    select: `SELECT t.kind, t.name, t.scope, encode(t.token_hash, 'hex') AS token_hash, t.token_prefix, u.username, t.created_by,
+                    t.created_at, t.expires_at, t.revoked_at, t.last_used_at
+             FROM api_tokens t LEFT JOIN staff_users u ON u.id = t.user_id ORDER BY t.created_at, t.token_prefix`,
+    insert: `INSERT INTO api_tokens (kind, name, scope, token_hash, token_prefix, user_id, created_by, created_at, expires_at, revoked_at, last_used_at)
+             SELECT r.kind, r.name, r.scope, decode(r.token_hash, 'hex'), r.token_prefix, u.id, r.created_by, r.created_at, r.expires_at, r.revoked_at, r.last_used_at
+             FROM r LEFT JOIN staff_users u ON u.username = r.username
+             WHERE r.kind = 'service' OR u.id IS NOT NULL
+             ON CONFLICT DO NOTHING`,
+  },
+  {
+    table: 'app_configurations',
+    columns: `name text, id_pattern text, context_pattern text, evaluation_order integer, enabled boolean, weight integer,
+              document text, version integer, updated_at timestamptz, updated_by text`,
+    select: `SELECT name, id_pattern, context_pattern, evaluation_order, enabled, weight, document, version, updated_at, updated_by
+             FROM app_configurations ORDER BY name`,
+    insert: `INSERT INTO app_configurations (name, id_pattern, context_pattern, evaluation_order, enabled, weight, document, version, updated_at, updated_by)
+             SELECT name, id_pattern, context_pattern, evaluation_order, enabled, weight, document, version, updated_at, updated_by FROM r
+             ON CONFLICT DO NOTHING`,
+  },
+  {
+    table: 'app_configuration_versions',
+    columns: `configuration text, version integer, name text, id_pattern text, context_pattern text, evaluation_order integer,
+              enabled boolean, weight integer, document text, saved_at timestamptz, saved_by text`,
+    select: `SELECT c.name AS configuration, v.version, v.name, v.id_pattern, v.context_pattern, v.evaluation_order, v.enabled, v.weight,
+                    v.document, v.saved_at, v.saved_by
+             FROM app_configuration_versions v JOIN app_configurations c ON c.id = v.configuration_id ORDER BY c.name, v.version`,
+    insert: `INSERT INTO app_configuration_versions (configuration_id, version, name, id_pattern, context_pattern, evaluation_order, enabled, weight, document, saved_at, saved_by)
+             SELECT c.id, r.version, r.name, r.id_pattern, r.context_pattern, r.evaluation_order, r.enabled, r.weight, r.document, r.saved_at, r.saved_by
+             FROM r JOIN app_configurations c ON c.name = r.configuration ON CONFLICT DO NOTHING`,
+  },
+  {
+    table: 'app_config_assignments',
+    columns: 'identifier text, configuration text, assigned_at timestamptz, assigned_by text',
+    select: `SELECT a.identifier, c.name AS configuration, a.assigned_at, a.assigned_by
+             FROM app_config_assignments a JOIN app_configurations c ON c.id = a.configuration_id ORDER BY a.identifier`,
+    insert: `INSERT INTO app_config_assignments (identifier, configuration_id, assigned_at, assigned_by)
+             SELECT r.identifier, c.id, r.assigned_at, r.assigned_by FROM r JOIN app_configurations c ON c.name = r.configuration ON CONFLICT DO NOTHING`,
+  },
+  {
+    table: 'app_config_draws',
+    columns: 'identifier text, id_pattern text, configuration text, drawn_at timestamptz',
+    select: `SELECT d.identifier, d.id_pattern, c.name AS configuration, d.drawn_at
+             FROM app_config_draws d JOIN app_configurations c ON c.id = d.configuration_id ORDER BY d.identifier, d.id_pattern`,
+    insert: `INSERT INTO app_config_draws (identifier, id_pattern, configuration_id, drawn_at)
+             SELECT r.identifier, r.id_pattern, c.id, r.drawn_at FROM r JOIN app_configurations c ON c.name = r.configuration ON CONFLICT DO NOTHING`,
+  },
+  {
+    table: 'app_config_served',
+    columns: 'identifier text, configuration text, version integer, chosen_by text, served_at timestamptz',
+    select: `SELECT s.identifier, c.name AS configuration, s.version, s.chosen_by, s.served_at
+             FROM app_config_served s JOIN app_configurations c ON c.id = s.configuration_id ORDER BY s.identifier`,
+    insert: `INSERT INTO app_config_served (identifier, configuration_id, version, chosen_by, served_at)
+             SELECT r.identifier, c.id, r.version, r.chosen_by, r.served_at FROM r JOIN app_configurations c ON c.name = r.configuration ON CONFLICT DO NOTHING`,
+  },
+  {
+    table: 'report_jobs',
+    columns: `requested_by text, requested_at timestamptz, batch text, sequence integer, selection jsonb, sources text[], types text[],
+              date_from date, date_to date, date_type text, format text, name_folder text, name_prefix text, file_name text,
+              destinations text[], state text, attempts integer, points_written bigint, types_done integer, sources_done integer,
+              started_at timestamptz, heartbeat_at timestamptz, finished_at timestamptz, error text, file_bytes bigint, stored_at text[]`,
+    select: `SELECT requested_by, requested_at, batch, sequence, selection, sources, types, date_from, date_to, date_type, format, name_folder,
+                    name_prefix, file_name, destinations, state, attempts, points_written, types_done, sources_done, started_at, heartbeat_at,
+                    finished_at, error, file_bytes, stored_at
+             FROM report_jobs ORDER BY id`,
+    // A job running when the backup was made did not finish there: it comes back failed (retry it).
+    insert: `INSERT INTO report_jobs (requested_by, requested_at, batch, sequence, selection, sources, types, date_from, date_to, date_type, format,
+                    name_folder, name_prefix, file_name, destinations, state, attempts, points_written, types_done, sources_done, started_at,
+                    heartbeat_at, finished_at, error, file_bytes, stored_at)
+             SELECT requested_by, requested_at, batch, sequence, selection, sources, types, date_from, date_to, date_type, format, name_folder,
+                    name_prefix, file_name, destinations, CASE WHEN state = 'running' THEN 'failed' ELSE state END, attempts, points_written,
+                    types_done, sources_done, started_at, heartbeat_at, finished_at,
+                    CASE WHEN state = 'running' THEN 'It was running when the backup was made; retry it.' ELSE error END, file_bytes, stored_at
+             FROM r WHERE NOT EXISTS (SELECT 1 FROM report_jobs j WHERE j.requested_at = r.requested_at AND j.requested_by = r.requested_by
+                                      AND j.name_prefix = r.name_prefix AND j.sequence IS NOT DISTINCT FROM r.sequence)`,
+  },
+  {
+    table: 'amazon_products',
+    columns: `asin text, first_seen timestamptz, last_seen timestamptz, points bigint, sources integer, ordered boolean, keepa_state text,
+              keepa_attempts integer, keepa_next_attempt timestamptz, enriched_at timestamptz, metadata jsonb, title text, brand text,
+              manufacturer text, product_type text, size text, root_category bigint, category_tree text, category_tree_ids text,
+              seller text, added_at timestamptz, updated_at timestamptz`,
+    select: `SELECT asin, first_seen, last_seen, points, sources, ordered, keepa_state, keepa_attempts, keepa_next_attempt, enriched_at, metadata,
+                    title, brand, manufacturer, product_type, size, root_category, category_tree, category_tree_ids, seller, added_at, updated_at
+             FROM amazon_products WHERE ($1::timestamptz IS NULL OR updated_at >= $1) AND asin > $2 ORDER BY asin LIMIT $3`,
+    paged: true,
+    // The newest copy of a product wins (later runs hold later changes); the harvest recounts its sightings from the points.
+    insert: `INSERT INTO amazon_products AS p (asin, first_seen, last_seen, points, sources, ordered, keepa_state, keepa_attempts, keepa_next_attempt,
+                    enriched_at, metadata, title, brand, manufacturer, product_type, size, root_category, category_tree, category_tree_ids, seller,
+                    added_at, updated_at)
+             SELECT asin, first_seen, last_seen, points, sources, ordered, keepa_state, keepa_attempts, keepa_next_attempt, enriched_at, metadata,
+                    title, brand, manufacturer, product_type, size, root_category, category_tree, category_tree_ids, seller, added_at, updated_at FROM r
+             ON CONFLICT (asin) DO UPDATE SET keepa_state = excluded.keepa_state, keepa_attempts = excluded.keepa_attempts,
+               keepa_next_attempt = excluded.keepa_next_attempt, enriched_at = excluded.enriched_at, metadata = excluded.metadata,
+               title = excluded.title, brand = excluded.brand, manufacturer = excluded.manufacturer, product_type = excluded.product_type,
+               size = excluded.size, root_category = excluded.root_category, category_tree = excluded.category_tree,
+               category_tree_ids = excluded.category_tree_ids, seller = excluded.seller, updated_at = excluded.updated_at
+             WHERE excluded.updated_at > p.updated_at`,
+  },
+];
+
+/** The statement that inserts `$1` (a JSON array of rows of `table`) as SMALL_TABLES says. */
+export function restoreStatement(table: SmallTable): string {
+  return `WITH r AS (SELECT * FROM jsonb_to_recordset($1::jsonb) AS x (${table.columns})) ${table.insert}`;
+}

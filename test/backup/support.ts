@@ -1,0 +1,61 @@
+/** Helpers of the backup and restore tests: a study to back up, and what must come back equal. */
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type pg from 'pg';
+import { generateSecretKey } from '../../src/crypto/secretbox.ts';
+import { SAMPLES, type Point } from '../helpers/samples.ts';
+
+export const BACKUP_KEY = generateSecretKey();
+
+export function tempDir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'dcs-backup-test-'));
+}
+
+/** `n` distinct points of every sample type for `source`, from `seconds` on (each with 1 KB that gzip cannot shrink). */
+export function studyPoints(source: string, n: number, seconds = 1_765_000_000): Point[] {
+  return Array.from({ length: n }, (_, i) => {
+    const point = structuredClone(SAMPLES[i % SAMPLES.length]);
+    point['backup-test'] = i;
+    point.noise = randomBytes(750).toString('base64');
+    point['passive-data-metadata'] = { ...point['passive-data-metadata'], source, timestamp: seconds + i };
+    return point;
+  });
+}
+
+/** What the team said and did that points cannot recreate: names, a group, an account, a token, a configuration, a product. */
+export async function addTeamData(pool: pg.Pool): Promise<void> {
+  await pool.query(`INSERT INTO source_groups (name, suppress_alerts) VALUES ('pilot', true)`);
+  await pool.query(`UPDATE data_sources SET name = 'Participant one', group_id = (SELECT id FROM source_groups WHERE name = 'pilot') WHERE source = 'p-1'`);
+  await pool.query(`INSERT INTO staff_users (username, password_hash, is_admin) VALUES ('ana', '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g', true)`);
+  await pool.query(`INSERT INTO api_tokens (kind, name, scope, token_hash, token_prefix, created_by) VALUES ('service', 'enrollment', 'read-write', '\\x0102', 'dcs_ab', 'ana')`);
+  await pool.query(`INSERT INTO app_configurations (name, id_pattern, document, updated_by) VALUES ('arm-a', '^p-', '{"enabled": true}', 'ana')`);
+  await pool.query(`INSERT INTO app_configuration_versions (configuration_id, version, name, id_pattern, context_pattern, evaluation_order, enabled, document, saved_by)
+                    SELECT id, 1, name, id_pattern, context_pattern, evaluation_order, enabled, document, 'ana' FROM app_configurations`);
+  await pool.query(`INSERT INTO app_config_assignments (identifier, configuration_id, assigned_by) SELECT 'p-2', id, 'ana' FROM app_configurations`);
+  await pool.query(`INSERT INTO amazon_products (asin, first_seen, last_seen, keepa_state, enriched_at, metadata, title)
+                    VALUES ('B000000001', now(), now(), 'enriched', now(), '{"keepa": true}', 'A product')`);
+}
+
+/** Every point as the issue compares them: source, type, created, content digest, properties, and its recorded time. */
+export async function pointRows(pool: pg.Pool): Promise<unknown[]> {
+  const { rows } = await pool.query(
+    `SELECT source, generator_id, created::text, content_digest::text, properties::text, recorded::text
+     FROM data_points ORDER BY source, generator_id, created, content_digest`,
+  );
+  return rows;
+}
+
+export async function teamRows(pool: pg.Pool): Promise<unknown> {
+  const q = async (sql: string) => (await pool.query(sql)).rows;
+  return {
+    sources: await q(`SELECT s.source, s.name, g.name AS group_name, g.suppress_alerts, s.point_count::int, s.latest_point_recorded::text
+                      FROM data_sources s LEFT JOIN source_groups g ON g.id = s.group_id ORDER BY s.source`),
+    users: await q('SELECT username, password_hash, is_admin FROM staff_users ORDER BY username'),
+    tokens: await q(`SELECT name, scope, encode(token_hash, 'hex') AS hash FROM api_tokens ORDER BY name`),
+    configurations: await q(`SELECT c.name, c.document, v.version, a.identifier FROM app_configurations c
+                             JOIN app_configuration_versions v ON v.configuration_id = c.id LEFT JOIN app_config_assignments a ON a.configuration_id = c.id`),
+    products: await q(`SELECT asin, keepa_state, metadata, title FROM amazon_products ORDER BY asin`),
+  };
+}
