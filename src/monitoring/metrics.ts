@@ -3,6 +3,9 @@
  * metrics read the database when scraped. One scrape runs one set of queries, shared by all metrics.
  */
 import { Counter, Gauge, Registry } from 'prom-client';
+import { readBackupHealth, type BackupHealth } from '../backup/backup-runs.repository.ts';
+import { describeBackups } from '../backup/backup-status.ts';
+import type { Config } from '../config.ts';
 import type { Pool } from '../db/database.ts';
 import { spoolStats } from '../ingest/spool.ts';
 import { JOBS } from '../jobs/job-list.ts';
@@ -27,6 +30,7 @@ export interface MetricValues {
   erroredUploadBytes: number;
   erroredUploadsRefused: number;
   jobs: JobValues[];
+  backup: BackupHealth;
 }
 
 /** This process's upload admission (ingest/admission.ts): bytes in flight and uploads refused. */
@@ -65,7 +69,7 @@ export async function readMetricValues(pool: Pool): Promise<MetricValues> {
      ORDER BY n.job`,
     [JOBS.map((job) => job.name)],
   );
-  const [{ rows: [t] }, { rows: jobRows }, lag] = await Promise.all([totals, jobs, readProcessingLag(pool)]);
+  const [{ rows: [t] }, { rows: jobRows }, lag, backup] = await Promise.all([totals, jobs, readProcessingLag(pool), readBackupHealth(pool)]);
   return {
     bundlesReceived: t.received,
     bundlesPending: t.pending,
@@ -75,11 +79,12 @@ export async function readMetricValues(pool: Pool): Promise<MetricValues> {
     erroredUploadBytes: Number(t.errored_bytes ?? 0),
     erroredUploadsRefused: Number(t.errored_refused ?? 0),
     jobs: jobRows.map((r) => ({ job: r.job, runs: r.runs, failures: r.failures, seconds: r.seconds, lastSeconds: r.last_seconds, lastSuccess: r.last_success })),
+    backup,
   };
 }
 
 /** A registry with the dcs_* metrics, collected from `pool` at each scrape. */
-export function createMetricsRegistry(pool: Pool): Registry {
+export function createMetricsRegistry(pool: Pool, config: Config): Registry {
   const registry = new Registry();
   // All the metrics of one scrape collect at once; they share one read.
   let reading: Promise<MetricValues> | undefined;
@@ -119,6 +124,10 @@ export function createMetricsRegistry(pool: Pool): Registry {
   jobCounter('dcs_job_duration_seconds_total', 'Time spent in runs of each scheduled job.', (j) => j.seconds);
   jobGauge('dcs_job_last_duration_seconds', 'Duration of the latest finished run of each job.', (j) => j.lastSeconds);
   jobGauge('dcs_job_last_success_timestamp_seconds', 'When the latest successful run of each job finished (Unix time).', (j) => j.lastSuccess);
+  gauge('dcs_backup_alert', '1 while backups need attention (half set up, failing, or older than BACKUP_MAX_AGE_MINUTES), else 0.', (v) => (describeBackups(v.backup, config).alert ? 1 : 0));
+  gauge('dcs_backup_last_success_timestamp_seconds', 'When the newest successful backup finished (Unix time; 0: none yet).', (v) => (v.backup.lastSuccess?.finishedAt?.getTime() ?? 0) / 1000);
+  gauge('dcs_backup_failures_since_success', 'Backup runs failed since the newest successful one.', (v) => v.backup.failuresSince);
+  gauge('dcs_backup_queued_bundles', 'Bundles not yet in a backup.', (v) => v.backup.queued);
   return registry;
 }
 

@@ -28,7 +28,7 @@ export async function isDatabaseReachable(pool: Pool, timeoutMs = HEALTH_TIMEOUT
 
 export function registerMonitoringRoutes(app: FastifyInstance, deps: { pool: Pool; config: Config; log: Logger; uploadAdmission?: () => UploadAdmissionCounts }): void {
   const { pool, config } = deps;
-  const registry = createMetricsRegistry(pool);
+  const registry = createMetricsRegistry(pool, config);
   let databaseUp = true;
   const local = createLocalMetricsRegistry(config.spoolDir, () => databaseUp, deps.uploadAdmission);
 

@@ -96,7 +96,7 @@ describe('alert-digest', () => {
     await insertAlert('p-b', 'upload-overdue', 'Data never uploaded', 'No data has been uploaded from this user.', '2026-09-14T05:00:00Z');
     await insertAlert('p-c', 'upload-overdue', 'Data upload is overdue', 'closed, not listed', '2026-01-01T00:00:00Z', false);
 
-    expect(await runOk(db.pool, configWith(), alertDigestJob)).toEqual({ sources: 2, alerts: 3, recipients: 2 });
+    expect(await runOk(db.pool, configWith(), alertDigestJob)).toEqual({ sources: 2, alerts: 3, recipients: 2, serverAlerts: 0 });
     expect(received).toHaveLength(1);
     const [mail] = received;
     expect(mail.from).toBe('dcs@study.example.org');
@@ -133,6 +133,20 @@ describe('alert-digest', () => {
   it('is sent with no alerts too, as the original', async () => {
     expect(await runOk(db.pool, configWith(), alertDigestJob)).toMatchObject({ sources: 0, alerts: 0 });
     expect(received.map((m) => [m.subject, m.body.trim()])).toEqual([['Alert Digest: 0 Affected Users', 'The following alerts were active as of this e-mail:']]);
+  });
+
+  it('adds the backup alert below the participants\' alerts: a failed backup run is never silent', async () => {
+    await db.pool.query(`INSERT INTO backup_runs (name, destinations, state, finished_at, error) VALUES ('r1', '{/mnt/backups}', 'failed', now(), 'EACCES: permission denied')`);
+    try {
+      const config = configWith({ BACKUP_KEY: Buffer.alloc(32, 7).toString('base64'), BACKUP_DIR: '/mnt/backups' });
+      expect(await runOk(db.pool, config, alertDigestJob)).toMatchObject({ alerts: 0, serverAlerts: 1 });
+      expect(received[0].body.trim().split('\n').slice(-2)).toEqual([
+        'The server needs attention:',
+        ' - Backups: The last backup run failed: EACCES: permission denied. No backup has succeeded yet. Runs are retried.',
+      ]);
+    } finally {
+      await db.pool.query('DELETE FROM backup_runs');
+    }
   });
 
   it('is scheduled only with recipients', () => {

@@ -3,6 +3,8 @@
  * 14-day strip, searched, sorted and paginated in the database; the management panels below.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { readBackupHealth } from '../../backup/backup-runs.repository.ts';
+import { describeBackups } from '../../backup/backup-status.ts';
 import type { DashboardDeps } from '../dashboard-deps.ts';
 import { listGroups } from '../groups.repository.ts';
 import { listSourcesPage, SOURCE_SORTS, type SourceFilter, type SourceSort } from '../home-sources.repository.ts';
@@ -56,16 +58,19 @@ export function registerHomePage(scope: FastifyInstance, { pool, config }: Dashb
   scope.get('/', async (request, reply) => {
     const query = readQuery(request);
     const showAllAlerts = queryParam(request, 'alerts') === 'all';
-    const [alerts, groups, list] = await Promise.all([
+    const [alerts, groups, list, backupHealth] = await Promise.all([
       listActiveAlertsForHome(pool, showAllAlerts ? 100_000 : ALERTS_SHOWN),
       listGroups(pool),
       listSourcesPage(pool, { ...query, pageSize: SOURCES_PER_PAGE }),
+      readBackupHealth(pool),
     ]);
+    const backups = describeBackups(backupHealth, config);
     const pages = Math.max(1, Math.ceil(list.total / SOURCES_PER_PAGE));
     const back = homeUrl(query);
     const groupChoice = html`<option value="all">All groups</option><option value="none"${query.group === 'none' ? raw(' selected') : ''}>Ungrouped</option>
       ${groups.map((g) => html`<option value="${g.id}"${query.group === g.id ? raw(' selected') : ''}>${g.name}</option>`)}`;
     const body = html`<h1>Sources</h1>${outcomeNotice(request)}
+    ${backups.alert ? html`<p class="notice error" role="alert"><strong>Backups:</strong> ${backups.message} <a href="/data/system-health#backups">System health</a></p>` : ''}
     ${alertsSection(request, alerts, { timeZone: config.timeZone, showAll: showAllAlerts, back })}
     <section class="panel" id="sources"><h2>Sources <span class="muted">(${list.total}${query.search || query.group !== 'all' ? ' matching' : ''})</span></h2>
       <form method="get" action="/data/" class="toolbar" role="search">

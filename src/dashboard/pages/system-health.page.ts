@@ -1,9 +1,11 @@
 /**
  * /data/system-health: is the server keeping up? The queue's key figures, 24 hours of server-health
- * snapshots as charts, the errored bundles (with Reprocess for administrators) and the run history
+ * snapshots as charts, the backups, the errored bundles (with Reprocess for administrators) and the run history
  * of every scheduled job. Plain HTML and inline SVG, no script.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { listRuns, readBackupHealth, type BackupRun } from '../../backup/backup-runs.repository.ts';
+import { describeBackups, type BackupStatus } from '../../backup/backup-status.ts';
 import type { Config } from '../../config.ts';
 import { describeSchedule, type JobDefinition } from '../../job-contract.ts';
 import { JOBS } from '../../jobs/job-list.ts';
@@ -22,6 +24,7 @@ const BUCKET_MS = 15 * 60_000;
 const DAY_MS = 24 * 3_600_000;
 const ERRORED_SHOWN = 50;
 const RUNS_SHOWN = 50;
+const BACKUP_RUNS_SHOWN = 10;
 
 const plural = (n: number, one: string, many = `${one}s`) => `${formatCount(n)} ${n === 1 ? one : many}`;
 
@@ -187,6 +190,19 @@ function runsTable(runs: readonly JobRun[], config: Config, now: Date): SafeHtml
     <tbody>${rows}</tbody></table></div>`;
 }
 
+function backupsSection(status: BackupStatus, runs: readonly BackupRun[], config: Config, now: Date): SafeHtml {
+  const notice = html`<p class="notice${status.alert ? ' error' : ''}" role="${status.alert ? 'alert' : 'status'}">${status.message}</p>`;
+  const rows = runs.map((run) => html`<tr><td class="nowrap"><code>${run.name}</code></td>
+    <td class="nowrap">${formatDateTime(run.startedAt, config.timeZone)} <span class="muted small">${formatAge(run.startedAt, now)}</span></td>
+    <td><span class="outcome-${run.state}">${run.state}</span></td><td class="num">${formatCount(run.bundles)}</td><td class="num">${formatCount(run.tableRows)}</td>
+    <td class="num">${run.files}</td><td class="num nowrap">${formatBytes(run.bytes)}</td><td class="small">${run.destinations.join(', ')}</td><td class="small">${errorText(run.error)}</td></tr>`);
+  const table = runs.length === 0 ? '' : html`<div class="table-scroll"><table class="data backups"><thead><tr><th>Run</th><th>Started</th><th>Outcome</th>
+    <th class="num">New bundles</th><th class="num">Table rows</th><th class="num">Files</th><th class="num">Size</th><th>Destinations</th><th>Error</th></tr></thead>
+    <tbody>${rows}</tbody></table></div>`;
+  return html`<section class="panel" id="backups"><h2>Backups</h2>${notice}${table}
+    <p class="muted small">Encrypted with BACKUP_KEY; <code>dcs backup verify</code> checks every file, <code>dcs restore --from …</code> brings a backup back (docs/backups.md).</p></section>`;
+}
+
 function reprocessedNotice(request: FastifyRequest): SafeHtml {
   const text = queryParam(request, 'reprocessed');
   if (!/^\d{1,9}$/.test(text)) return html``;
@@ -201,7 +217,7 @@ export function registerSystemHealthPage(scope: FastifyInstance, deps: Dashboard
   scope.get('/system-health', async (request, reply) => {
     const now = new Date();
     const since = new Date(Math.floor(now.getTime() / BUCKET_MS) * BUCKET_MS + BUCKET_MS - DAY_MS);
-    const [status, snapshots, errored, retryable, latest, totals, runs] = await Promise.all([
+    const [status, snapshots, errored, retryable, latest, totals, runs, backupHealth, backupRuns] = await Promise.all([
       readStatus(pool, config.spoolDir),
       listHealthSnapshots(pool, since),
       listErroredBundles(pool, ERRORED_SHOWN),
@@ -209,10 +225,13 @@ export function registerSystemHealthPage(scope: FastifyInstance, deps: Dashboard
       latestJobRuns(pool),
       listJobTotals(pool),
       listJobRuns(pool, { limit: RUNS_SHOWN }),
+      readBackupHealth(pool),
+      listRuns(pool, BACKUP_RUNS_SHOWN),
     ]);
     const body = html`<h1>System health</h1>
       ${reprocessedNotice(request)}
       ${figures(status, config.erroredUploadsMaxBytes)}
+      ${backupsSection(describeBackups(backupHealth, config, now), backupRuns, config, now)}
       ${charts(snapshots, now, config.timeZone)}
       ${erroredSection(request, errored, status.bundlesErrored, retryable, config.timeZone)}
       <section class="panel"><h2>Scheduled jobs</h2>${jobsTable(JOBS, latest, totals, config, now)}
