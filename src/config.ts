@@ -178,7 +178,7 @@ export interface Config {
   readonly backupIntervalMinutes: number;
   /** BACKUP_MAX_AGE_MINUTES: System health and /metrics raise the backup alert when the newest successful backup is older. Default 2 × BACKUP_INTERVAL_MINUTES. */
   readonly backupMaxAgeMinutes: number;
-  /** BACKUP_FILE_MB: a backup file holds at most about this many MiB before compression (memory per file is about twice this). Default 32. */
+  /** BACKUP_FILE_MB: a backup file holds at most about this many MiB before compression; a run holds about 3 times its compressed size in memory while it seals it. Default 16. */
   readonly backupFileMegabytes: number;
   /** EXPORT_NOTIFY_EMAIL: comma-separated addresses told when an export job finishes or fails (needs SMTP_URL). Unset: no notice. */
   readonly exportNotifyEmail: readonly string[];
@@ -404,7 +404,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     backupS3ForcePathStyle: bool('BACKUP_S3_FORCE_PATH_STYLE'),
     backupIntervalMinutes,
     backupMaxAgeMinutes: int('BACKUP_MAX_AGE_MINUTES', 2 * backupIntervalMinutes, 5),
-    backupFileMegabytes: int('BACKUP_FILE_MB', 32, 1, 1024),
+    backupFileMegabytes: int('BACKUP_FILE_MB', 16, 1, 1024),
     exportNotifyEmail: list(text('EXPORT_NOTIFY_EMAIL')),
     nightlyExport: text('NIGHTLY_EXPORT') === undefined ? true : bool('NIGHTLY_EXPORT'),
     nightlyExportTime,

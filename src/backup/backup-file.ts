@@ -6,10 +6,9 @@
  */
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
-import { gunzip, gzip } from 'node:zlib';
+import { createGzip, gunzip } from 'node:zlib';
 import { openSecret, sealSecret } from '../crypto/secretbox.ts';
 
-const gzipAsync = promisify(gzip);
 const gunzipAsync = promisify(gunzip);
 
 export const MANIFEST_FORMAT = 'webmunk-dcs-backup/1';
@@ -58,8 +57,29 @@ export function sha256Of(bytes: Uint8Array): string {
   return createHash('sha256').update(bytes).digest('hex');
 }
 
-export async function sealLines(lines: string, key: Uint8Array): Promise<Buffer> {
-  return sealSecret(await gzipAsync(lines), key);
+/**
+ * Lines compressed as they come (a gzip stream: the file's text never exists whole), then sealed:
+ * secretbox needs the whole message, so a file costs about three times its compressed size.
+ */
+export function lineSealer(key: Uint8Array) {
+  const gzipper = createGzip();
+  const chunks: Buffer[] = [];
+  gzipper.on('data', (chunk: Buffer) => chunks.push(chunk));
+  const ended = new Promise<void>((resolve, reject) => {
+    gzipper.once('end', resolve);
+    gzipper.once('error', reject);
+  });
+  return {
+    /** Adds a line; resolves when the compressor can take more. */
+    async add(line: string): Promise<void> {
+      if (!gzipper.write(`${line}\n`)) await new Promise((resolve) => gzipper.once('drain', resolve));
+    },
+    async seal(): Promise<Buffer> {
+      gzipper.end();
+      await ended;
+      return sealSecret(Buffer.concat(chunks), key);
+    },
+  };
 }
 
 /** The lines of a sealed file whose sha256 the manifest already vouched for; a wrong key is said so. */

@@ -8,7 +8,7 @@
  */
 import type { Logger } from 'pino';
 import type { Pool } from '../db/database.ts';
-import { BACKUP_ROOT, BackupError, keyIdOf, MANIFEST_FORMAT, runName, sealLines, sha256Of, type Manifest, type ManifestFile } from './backup-file.ts';
+import { BACKUP_ROOT, BackupError, keyIdOf, lineSealer, MANIFEST_FORMAT, runName, sha256Of, type Manifest, type ManifestFile } from './backup-file.ts';
 import type { BackupStore } from './backup-store.ts';
 import { bundleLines, dequeue, failRun, finishRun, queuedBundles, readSmallTable, startRun } from './backup-runs.repository.ts';
 import { SMALL_TABLES } from './small-tables.ts';
@@ -23,33 +23,31 @@ export interface BackupSettings {
   fileBytes: number;
 }
 
-/** Collects lines into files of at most `fileBytes`, sealing and writing each to every store. */
+/** Collects lines into files of at most `fileBytes` (before compression), sealing and writing each to every store. */
 function fileWriter(settings: BackupSettings, runFolder: string, files: ManifestFile[]) {
-  let lines: string[] = [];
-  let size = 0;
-  let meta: { kind: ManifestFile['kind']; firstBundle?: number; lastBundle?: number } | undefined;
+  let open: { kind: ManifestFile['kind']; sealer: ReturnType<typeof lineSealer>; records: number; size: number; firstBundle?: number; lastBundle?: number } | undefined;
   async function flush(): Promise<void> {
-    if (!meta || lines.length === 0) return;
-    const sealed = await sealLines(`${lines.join('\n')}\n`, settings.key);
-    const key = `${runFolder}${meta.kind}-${String(files.length + 1).padStart(5, '0')}.jsonl.gz.secretbox`;
-    const file: ManifestFile = { key, kind: meta.kind, sha256: sha256Of(sealed), bytes: sealed.length, records: lines.length };
-    if (meta.kind === 'bundles') Object.assign(file, { firstBundle: meta.firstBundle, lastBundle: meta.lastBundle });
+    if (!open) return;
+    const { kind, sealer, records, firstBundle, lastBundle } = open;
+    open = undefined;
+    const sealed = await sealer.seal();
+    const key = `${runFolder}${kind}-${String(files.length + 1).padStart(5, '0')}.jsonl.gz.secretbox`;
+    const file: ManifestFile = { key, kind, sha256: sha256Of(sealed), bytes: sealed.length, records };
+    if (kind === 'bundles') Object.assign(file, { firstBundle, lastBundle });
     await writeEverywhere(settings.stores, key, sealed);
     files.push(file);
-    lines = [];
-    size = 0;
-    meta = undefined;
   }
   return {
     async add(kind: ManifestFile['kind'], line: string, bundleId?: number): Promise<void> {
-      if (meta && (meta.kind !== kind || size + line.length > settings.fileBytes)) await flush();
-      meta ??= { kind };
+      if (open && (open.kind !== kind || open.size + line.length > settings.fileBytes)) await flush();
+      open ??= { kind, sealer: lineSealer(settings.key), records: 0, size: 0 };
       if (bundleId !== undefined) {
-        meta.firstBundle ??= bundleId;
-        meta.lastBundle = bundleId;
+        open.firstBundle ??= bundleId;
+        open.lastBundle = bundleId;
       }
-      lines.push(line);
-      size += line.length + 1;
+      await open.sealer.add(line);
+      open.records += 1;
+      open.size += line.length + 1;
     },
     flush,
   };
