@@ -192,10 +192,13 @@ function runsTable(runs: readonly JobRun[], config: Config, now: Date): SafeHtml
 
 function backupsSection(status: BackupStatus, runs: readonly BackupRun[], config: Config, now: Date): SafeHtml {
   const notice = html`<p class="notice${status.alert ? ' error' : ''}" role="${status.alert ? 'alert' : 'status'}">${status.message}</p>`;
+  // A run that did not succeed wrote no manifest: what it got through is not a backup, so no counts.
+  const figure = (run: BackupRun, text: string) => (run.state === 'succeeded' ? text : '–');
   const rows = runs.map((run) => html`<tr><td class="nowrap"><code>${run.name}</code></td>
     <td class="nowrap">${formatDateTime(run.startedAt, config.timeZone)} <span class="muted small">${formatAge(run.startedAt, now)}</span></td>
-    <td><span class="outcome-${run.state}">${run.state}</span></td><td class="num">${formatCount(run.bundles)}</td><td class="num">${formatCount(run.tableRows)}</td>
-    <td class="num">${run.files}</td><td class="num nowrap">${formatBytes(run.bytes)}</td><td class="small">${run.destinations.join(', ')}</td><td class="small">${errorText(run.error)}</td></tr>`);
+    <td><span class="outcome-${run.state}">${run.state}</span></td><td class="num">${figure(run, formatCount(run.bundles))}</td>
+    <td class="num">${figure(run, formatCount(run.tableRows))}</td><td class="num">${figure(run, String(run.files))}</td>
+    <td class="num nowrap">${figure(run, formatBytes(run.bytes))}</td><td class="small">${run.destinations.join(', ')}</td><td class="small">${errorText(run.error)}</td></tr>`);
   const table = runs.length === 0 ? '' : html`<div class="table-scroll"><table class="data backups"><thead><tr><th>Run</th><th>Started</th><th>Outcome</th>
     <th class="num">New bundles</th><th class="num">Table rows</th><th class="num">Files</th><th class="num">Size</th><th>Destinations</th><th>Error</th></tr></thead>
     <tbody>${rows}</tbody></table></div>`;
