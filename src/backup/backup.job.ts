@@ -8,7 +8,7 @@ import type { Config } from '../config.ts';
 import type { JobContext, JobDefinition } from '../job-contract.ts';
 import { configuredStores } from './backup-store.ts';
 import { readBackupHealth, type BackupHealth } from './backup-runs.repository.ts';
-import { runBackup } from './run-backup.ts';
+import { RUN_MAX_BYTES, runBackup } from './run-backup.ts';
 
 const FIRST_RETRY_MINUTES = 5;
 
@@ -28,12 +28,24 @@ export function backupDue(health: BackupHealth, config: Config, now = new Date()
   return true;
 }
 
-const settingsOf = (config: Config) => ({ key: config.backupKey!, stores: configuredStores(config), fileBytes: config.backupFileMegabytes * 1024 * 1024 });
+const settingsOf = (config: Config, runMaxBytes: number) => ({ key: config.backupKey!, stores: configuredStores(config), fileBytes: config.backupFileMegabytes * 1024 * 1024, runMaxBytes });
 
-/** A backup now, due or not (`dcs backup run`, under the job's lock). */
-export async function runBackupNow({ pool, config, log }: JobContext): Promise<Record<string, number>> {
-  const outcome = await runBackup(pool, settingsOf(config), log);
-  return { due: 1, bundles: outcome.bundles, files: outcome.files, bytes: outcome.bytes, tableRows: outcome.tableRows };
+/**
+ * A backup now, due or not (`dcs backup run`, under the job's lock): runs one after another until
+ * the queue is empty (each at most `runMaxBytes` of bundles, each complete with its manifest).
+ */
+export async function runBackupNow({ pool, config, log }: JobContext, runMaxBytes = RUN_MAX_BYTES): Promise<Record<string, number>> {
+  const counts = { due: 1, runs: 0, bundles: 0, files: 0, bytes: 0, tableRows: 0 };
+  for (let remaining = 1; remaining > 0;) {
+    const outcome = await runBackup(pool, settingsOf(config, runMaxBytes), log);
+    remaining = outcome.remaining;
+    counts.runs += 1;
+    counts.bundles += outcome.bundles;
+    counts.files += outcome.files;
+    counts.bytes += outcome.bytes;
+    counts.tableRows += outcome.tableRows;
+  }
+  return counts;
 }
 
 export const backupJob: JobDefinition = {

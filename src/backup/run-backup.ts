@@ -16,11 +16,18 @@ import { SMALL_TABLES } from './small-tables.ts';
 /** Bundles read from the database at once: bounded by bytes too (FETCH_BYTES), bodies can be large. */
 const FETCH_BUNDLES = 200;
 const FETCH_BYTES = 8 * 1024 * 1024;
+/**
+ * Stored bundle bytes one run takes at most: the first backup of a large study is then a series of
+ * runs, each complete with its manifest, so a crash or a restart loses at most one run's work.
+ */
+export const RUN_MAX_BYTES = 1024 ** 3;
 
 export interface BackupSettings {
   key: Uint8Array;
   stores: BackupStore[];
   fileBytes: number;
+  /** RUN_MAX_BYTES, smaller in tests */
+  runMaxBytes: number;
 }
 
 /** Collects lines into files of at most `fileBytes` (before compression), sealing and writing each to every store. */
@@ -64,6 +71,8 @@ async function writeEverywhere(stores: BackupStore[], key: string, bytes: Buffer
 
 export interface BackupOutcome {
   name: string;
+  /** Bundles still queued beyond RUN_MAX_BYTES: the next run takes them. */
+  remaining: number;
   bundles: number;
   files: number;
   bytes: number;
@@ -78,7 +87,10 @@ export async function runBackup(pool: Pool, settings: BackupSettings, log: Logge
     const runFolder = `${BACKUP_ROOT}${name}/`;
     const files: ManifestFile[] = [];
     const writer = fileWriter(settings, runFolder, files);
-    const queued = await queuedBundles(pool);
+    const all = await queuedBundles(pool);
+    let taken = 0;
+    for (let total = 0; taken < all.length && (taken === 0 || total + all[taken].bytes <= settings.runMaxBytes); taken += 1) total += all[taken].bytes;
+    const queued = all.slice(0, taken);
     const done: number[] = [];
     let firstReceived: string | null = null;
     let lastReceived: string | null = null;
@@ -124,7 +136,7 @@ export async function runBackup(pool: Pool, settings: BackupSettings, log: Logge
     };
     await finishRun(pool, run.id, totals);
     log.info({ backup: name, ...totals }, 'backup written');
-    return { name, bundles: totals.bundles, files: totals.files, bytes: totals.bytes, tableRows: totals.tableRows };
+    return { name, remaining: all.length - taken, bundles: totals.bundles, files: totals.files, bytes: totals.bytes, tableRows: totals.tableRows };
   } catch (error) {
     await failRun(pool, run.id, (error as Error).message).catch(() => undefined);
     throw error;

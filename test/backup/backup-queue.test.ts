@@ -29,6 +29,17 @@ describe('backup queue', () => {
   });
 });
 
+describe('backup queue and restarted ids', () => {
+  const server = useTestServer();
+  it('never fails an insert into bundles because its id is already queued', async () => {
+    await server.db.pool.query(`INSERT INTO bundles (endpoint, transport, body) VALUES ('bundle', 'json', '[]')`);
+    await server.db.pool.query('TRUNCATE bundles RESTART IDENTITY CASCADE');
+    const { rows } = await server.db.pool.query(`INSERT INTO bundles (endpoint, transport, body) VALUES ('bundle', 'json', '[]') RETURNING id::int`);
+    expect(rows).toEqual([{ id: 1 }]);
+    expect((await server.db.pool.query('SELECT bundle_id::int FROM backup_queue')).rows).toEqual([{ bundle_id: 1 }]);
+  });
+});
+
 describe('migration 0017', () => {
   it('queues the bundles stored before it', async () => {
     const db = await createTestDatabase({ before: 17 });

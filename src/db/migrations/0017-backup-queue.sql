@@ -10,7 +10,8 @@ CREATE TABLE backup_queue (
 
 CREATE FUNCTION queue_bundle_backup() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  INSERT INTO backup_queue (bundle_id) SELECT id FROM new_bundles;
+  -- A queued id is queued: never let the queue fail an insert into bundles (ids restarted by hand).
+  INSERT INTO backup_queue (bundle_id) SELECT id FROM new_bundles ON CONFLICT DO NOTHING;
   RETURN NULL;
 END
 $$;
