@@ -181,7 +181,8 @@ describe('dcs import-pdk --backups', () => {
     // Decrypted by the original's pdk_decrypt_backup_file, then cut short.
     const truncated = writeBackupFile(dir, name(9, 12, ''), points(3, 9));
     fs.truncateSync(truncated, fs.statSync(truncated).size - 20);
-    writeBackupFile(dir, 'pdk_backup_other-host_2024-05-02_2024-05-02_data_points_0_2.pdk-bundle.bz2', points(2, 20));
+    // A point the original could not have stored (no passive-data-metadata): reported, the others imported.
+    writeBackupFile(dir, 'pdk_backup_other-host_2024-05-02_2024-05-02_data_points_0_3.pdk-bundle.bz2', [...points(2, 20), { value: 22 }]);
 
     const run = await dcs(['--backups', dir, '--key', KEY_TEXT]);
     expect(run.code).toBe(1);
@@ -191,12 +192,26 @@ describe('dcs import-pdk --backups', () => {
     expect(run.stdout).toContain('pdk_backup_other-host_2024-05-01_2024-05-01_data_points_…: 3 points read of the 12 its file names announce');
     const { rows } = await db.pool.query('SELECT (properties->>\'value\')::int AS value FROM data_points WHERE source = $1 ORDER BY 1', [source]);
     expect(rows.map((r) => r.value)).toEqual([0, 1, 2, 20, 21]);
+    expect(run.stdout).toContain('1 points could not be imported:\n  pdk_backup_other-host_2024-05-02_2024-05-02_data_points_0_3.pdk-bundle.bz2 point 2: no passive-data-metadata object');
 
     const unkeyed = await dcs(['--backups', dir]);
     expect(unkeyed.code).toBe(1);
     expect(unkeyed.stderr).toContain('No key (--key, BACKUP_KEY or PDK_BACKUP_KEY): encrypted files cannot be read');
     expect(unkeyed.stdout).toContain(`Note: File not imported: ${path.join(dir, name(0, 12, '.encrypted'))} is encrypted and no key was given`);
     expect(unkeyed.stdout).toContain(`${source}\tpdk-app-event\t2\t5\t3`);
+  });
+
+  it('stops a file at a point over MAX_POINT_BYTES, keeping the points before it, and says what to do', async () => {
+    const dir = path.join(root, 'large');
+    const meta = (i: number) => ({ source: 'large-test', generator: 'pdk-app-event: test', 'generator-id': 'pdk-app-event', timestamp: 1_700_000_000 + i });
+    const file = writeBackupFile(dir, 'pdk_backup_h_2024-06-01_2024-06-01_data_points_0_3.pdk-bundle.bz2', [
+      { n: 0, 'passive-data-metadata': meta(0) }, { n: 1, text: 'x'.repeat(2000), 'passive-data-metadata': meta(1) }, { n: 2, 'passive-data-metadata': meta(2) },
+    ]);
+    const run = await dcs(['--backups', dir], { MAX_POINT_BYTES: '1024' });
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain(`Note: File not imported: ${file} holds a data point larger than 1024 bytes (MAX_POINT_BYTES): raise MAX_POINT_BYTES and run the import again (the point read before was imported).`);
+    const { rows } = await db.pool.query(`SELECT (properties->>'n')::int AS n FROM data_points WHERE source = 'large-test'`);
+    expect(rows).toEqual([{ n: 0 }]);
   });
 
   it('refuses a key that is not one, and a folder that is not there', async () => {

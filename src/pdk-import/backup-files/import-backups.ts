@@ -60,7 +60,7 @@ export async function importPdkBackups(pool: Pool, options: BackupImportOptions)
         readNames.set(file.name, file.path);
       } else {
         failedFiles += 1;
-        report.notes.push(`File not imported: ${file.path} ${result.error}${result.read > 0 ? ` (its first ${result.read} points were imported)` : ''}.`);
+        report.notes.push(`File not imported: ${file.path} ${result.error}${result.read > 0 ? ` (the ${result.read === 1 ? 'point' : `${result.read} points`} read before ${result.read === 1 ? 'was' : 'were'} imported)` : ''}.`);
         options.log.warn({ file: file.path }, `backup file not imported: ${result.error}`);
       }
     }

@@ -75,7 +75,12 @@ export async function* readBackupElements(file: BackupFile, key: Uint8Array | un
   const stream = decompress(file, bytes);
   try {
     for await (chunk of stream) {
-      scanner.push(chunk);
+      try {
+        scanner.push(chunk);
+      } catch (error) {
+        yield* ready.splice(0); // the elements that ended before the fault
+        throw error;
+      }
       const start = scanner.openElementStart;
       if (start < 0) open = [];
       else if (start >= chunkAt) [open, openAt] = [[chunk.subarray(start - chunkAt)], start];
@@ -87,6 +92,9 @@ export async function* readBackupElements(file: BackupFile, key: Uint8Array | un
     if (!result.rootIsArray) throw new PayloadError('a JSON object where the original wrote an array');
   } catch (error) {
     if (error instanceof BackupFileError) throw error;
+    if (error instanceof PayloadError && error.message.startsWith('a data point larger than')) {
+      throw new BackupFileError(`holds ${error.message} (MAX_POINT_BYTES): raise MAX_POINT_BYTES and run the import again`);
+    }
     if (error instanceof PayloadError) throw new BackupFileError(`is not a JSON array as the original wrote it: ${error.message}`);
     throw new BackupFileError(`cannot be decompressed (${file.compression}: damaged or cut short): ${(error as Error).message}`);
   } finally {
