@@ -155,13 +155,25 @@ describe('dcs import-pdk --backups', () => {
   it('changes nothing when run again', async () => {
     const dir = path.join(root, 'study');
     const count = async () => (await db.pool.query(`SELECT (SELECT count(*) FROM bundles)::int AS bundles, (SELECT count(*) FROM data_points)::int AS points,
-      (SELECT count(*) FROM app_configuration_versions)::int AS versions`)).rows[0];
+      (SELECT count(*) FROM app_configuration_versions)::int AS versions, (SELECT count(*) FROM app_config_assignments)::int AS assignments,
+      (SELECT json_agg(g ORDER BY id) FROM source_groups g) AS groups,
+      (SELECT json_agg(json_build_array(source, name, group_id, suppress_alerts) ORDER BY source) FROM data_sources) AS sources`)).rows[0];
     const before = { ...(await count()), points: await storedPoints() };
     const run = await dcs(['--backups', dir], { PDK_BACKUP_KEY: KEY_TEXT });
     expect(run.code, run.stderr + run.stdout).toBe(0);
     expect({ ...(await count()), points: await storedPoints() }).toEqual(before);
     expect(run.stderr).toContain('0 new points stored');
     expect(run.stdout).toContain('Configuration Arm A: one of that name is here already; kept as it is');
+
+    // The same points from another origin (as from the original's database): new bundles, no new point.
+    const copy = path.join(root, 'copy');
+    fs.mkdirSync(copy);
+    const [name] = fs.readdirSync(path.join(dir, '2024-03-05__2024-03-06'));
+    fs.copyFileSync(path.join(dir, '2024-03-05__2024-03-06', name), path.join(copy, name.replace(HOST, 'renamed-host')));
+    const again = await dcs(['--backups', copy, '--key', KEY_TEXT]);
+    expect(again.code, again.stderr + again.stdout).toBe(0);
+    expect(await storedPoints()).toEqual(before.points);
+    expect((await count()).bundles).toBeGreaterThan(before.bundles);
   });
 
   it('reports a damaged file, a file of another key and an encrypted file without a key, and imports the others', async () => {

@@ -90,7 +90,9 @@ export async function readDumpFiles(files: DumpFile[], key: Uint8Array | undefin
         const read: DumpRow[] = [];
         for await (const element of readBackupElements(file, key, maxRowBytes)) {
           const row = JSON.parse(element) as DumpRow;
-          if (typeof row?.model === 'string' && row.fields && typeof row.fields === 'object') read.push(row);
+          if (typeof row?.model !== 'string' || !row.fields || typeof row.fields !== 'object') continue;
+          delete row.fields.performance_metadata; // a source's cached statistics, KBs each: rebuilt here from the points
+          read.push(row);
         }
         rows.push(...read);
         const older = copies.length - index - 1;
