@@ -226,6 +226,22 @@ describe('dcs import-pdk --backups', () => {
     expect(rows).toEqual([{ n: 0 }]);
   });
 
+  it('reads two servers\' dumps each with its own keys (a group pk means a different group on each)', async () => {
+    const dir = path.join(root, 'two-servers');
+    for (const [host, group] of [['a.example.org', 'Site A'], ['b.example.org', 'Site B']]) {
+      writeBackupFile(dir, `pdk_backup_${host}_2024-07-01_2024-07-01_passive_data_kitdatasourcegroup.json-dumpdata.bz2`, [dumpRow('passive_data_kit.datasourcegroup', 1, { name: group, suppress_alerts: false })]);
+      writeBackupFile(dir, `pdk_backup_${host}_2024-07-01_2024-07-01_passive_data_kitdatasource.json-dumpdata.bz2`, [
+        dumpRow('passive_data_kit.datasource', 1, { identifier: `${host}-1`, name: `${host}-1`, group: 1, suppress_alerts: false, configuration: null }),
+      ]);
+    }
+    const run = await dcs(['--backups', dir]);
+    expect(run.code, run.stderr + run.stdout).toBe(0);
+    const { rows } = await db.pool.query(
+      `SELECT s.source, g.name FROM data_sources s JOIN source_groups g ON g.id = s.group_id WHERE s.source LIKE '%.example.org-1' ORDER BY 1`,
+    );
+    expect(rows).toEqual([{ source: 'a.example.org-1', name: 'Site A' }, { source: 'b.example.org-1', name: 'Site B' }]);
+  });
+
   it('refuses a key that is not one, and a folder that is not there', async () => {
     const badKey = await dcs(['--backups', root, '--key', 'c2hvcnQ=']);
     expect(badKey.code).toBe(1);

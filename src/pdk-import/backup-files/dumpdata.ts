@@ -70,42 +70,63 @@ function jsonValue(value: unknown): unknown {
   }
 }
 
-/**
- * The newest readable copy of each dumped model, read into DumpedTables. A copy that cannot be read
- * is noted and the next newest tried; older copies are not read.
- */
-export async function readDumpFiles(files: DumpFile[], key: Uint8Array | undefined, report: ImportReport, maxRowBytes: number): Promise<DumpedTables> {
-  const byModel = new Map<string, DumpFile[]>();
-  for (const file of files) {
-    const list = byModel.get(`${file.writer}:${file.model}`) ?? [];
-    list.push(file);
-    byModel.set(`${file.writer}:${file.model}`, list);
-  }
-  const rows: DumpRow[] = [];
-  let failedFiles = 0;
-  for (const copies of byModel.values()) {
-    copies.sort((a, b) => (a.to === b.to ? (a.path < b.path ? 1 : -1) : a.to < b.to ? 1 : -1));
-    for (const [index, file] of copies.entries()) {
-      try {
-        const read: DumpRow[] = [];
-        for await (const element of readBackupElements(file, key, maxRowBytes)) {
-          const row = JSON.parse(element) as DumpRow;
-          if (typeof row?.model !== 'string' || !row.fields || typeof row.fields !== 'object') continue;
-          delete row.fields.performance_metadata; // a source's cached statistics, KBs each: rebuilt here from the points
-          read.push(row);
-        }
-        rows.push(...read);
-        const older = copies.length - index - 1;
-        if (older > 0) report.notes.push(`${file.model}: read the newest copy, ${file.name}; ${older} older ${older === 1 ? 'copy' : 'copies'} of it not read (every backup dumps it whole)`);
-        break;
-      } catch (error) {
-        if (!(error instanceof BackupFileError)) throw error;
-        failedFiles += 1;
-        report.notes.push(`File not imported: ${file.path} ${error.message}${index + 1 < copies.length ? '; the next newest copy is read instead' : ''}`);
+/** The newest readable copy of one model's dumps (of one server): its rows. A copy that cannot be read is noted and the next newest tried. */
+async function readNewestCopy(copies: DumpFile[], key: Uint8Array | undefined, report: ImportReport, maxRowBytes: number): Promise<{ rows: DumpRow[]; failed: number }> {
+  copies.sort((a, b) => (a.to === b.to ? (a.path < b.path ? 1 : -1) : a.to < b.to ? 1 : -1));
+  let failed = 0;
+  for (const [index, file] of copies.entries()) {
+    try {
+      const rows: DumpRow[] = [];
+      for await (const element of readBackupElements(file, key, maxRowBytes)) {
+        const row = JSON.parse(element) as DumpRow;
+        if (typeof row?.model !== 'string' || !row.fields || typeof row.fields !== 'object') continue;
+        delete row.fields.performance_metadata; // a source's cached statistics, KBs each: rebuilt here from the points
+        rows.push(row);
       }
+      const older = copies.length - index - 1;
+      if (older > 0) report.notes.push(`${file.model}: read the newest copy, ${file.name}; ${older} older ${older === 1 ? 'copy' : 'copies'} of it not read (every backup dumps it whole)`);
+      return { rows, failed };
+    } catch (error) {
+      if (!(error instanceof BackupFileError)) throw error;
+      failed += 1;
+      report.notes.push(`File not imported: ${file.path} ${error.message}${index + 1 < copies.length ? '; the next newest copy is read instead' : ''}`);
     }
   }
-  return { ...tablesOf(rows), failedFiles };
+  return { rows: [], failed };
+}
+
+/**
+ * The newest readable copy of each dumped model, read into DumpedTables. Each server's (host's)
+ * dumps are read on their own: their primary keys, which link sources to groups, are its own.
+ */
+export async function readDumpFiles(files: DumpFile[], key: Uint8Array | undefined, report: ImportReport, maxRowBytes: number): Promise<DumpedTables> {
+  const byHost = new Map<string, Map<string, DumpFile[]>>();
+  for (const file of files) {
+    const models = byHost.get(file.host) ?? new Map<string, DumpFile[]>();
+    byHost.set(file.host, models);
+    models.set(`${file.writer}:${file.model}`, [...(models.get(`${file.writer}:${file.model}`) ?? []), file]);
+  }
+  const tables: DumpedTables = { groups: [], sources: [], configurations: [], users: [], notImported: new Map(), failedFiles: 0 };
+  for (const models of byHost.values()) {
+    const rows: DumpRow[] = [];
+    for (const copies of models.values()) {
+      const newest = await readNewestCopy(copies, key, report, maxRowBytes);
+      rows.push(...newest.rows);
+      tables.failedFiles += newest.failed;
+    }
+    const host = tablesOf(rows);
+    tables.groups.push(...host.groups);
+    // Two servers' dumps: the first server's source (and name) wins.
+    const identifiers = new Set(tables.sources.map((t) => t.identifier));
+    const names = new Set(tables.sources.map((t) => t.name));
+    for (const source of host.sources.filter((t) => !identifiers.has(t.identifier))) {
+      tables.sources.push(names.has(source.name) ? { ...source, name: null } : source);
+    }
+    tables.configurations.push(...host.configurations);
+    tables.users.push(...host.users);
+    for (const [model, n] of host.notImported) tables.notImported.set(model, (tables.notImported.get(model) ?? 0) + n);
+  }
+  return tables;
 }
 
 function tablesOf(rows: DumpRow[]): Omit<DumpedTables, 'failedFiles'> {
