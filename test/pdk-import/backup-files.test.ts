@@ -219,11 +219,14 @@ describe('dcs import-pdk --backups', () => {
     const file = writeBackupFile(dir, 'pdk_backup_h_2024-06-01_2024-06-01_data_points_0_3.pdk-bundle.bz2', [
       { n: 0, 'passive-data-metadata': meta(0) }, { n: 1, text: 'x'.repeat(2000), 'passive-data-metadata': meta(1) }, { n: 2, 'passive-data-metadata': meta(2) },
     ]);
-    const run = await dcs(['--backups', dir], { MAX_POINT_BYTES: '1024' });
+    const run = await dcs(['--backups', dir], { MAX_POINT_BYTES: '1024', TIME_ZONE: 'America/Chicago' });
     expect(run.code).toBe(1);
     expect(run.stdout).toContain(`Note: File not imported: ${file} holds a data point larger than 1024 bytes (MAX_POINT_BYTES): raise MAX_POINT_BYTES and run the import again (the point read before was imported).`);
-    const { rows } = await db.pool.query(`SELECT (properties->>'n')::int AS n FROM data_points WHERE source = 'large-test'`);
-    expect(rows).toEqual([{ n: 0 }]);
+    // recorded: the window's first day at 00:00 in the original's TIME_ZONE (CDT, UTC-5)
+    const { rows } = await db.pool.query(
+      `SELECT (properties->>'n')::int AS n, to_char(recorded AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') AS recorded FROM data_points WHERE source = 'large-test'`,
+    );
+    expect(rows).toEqual([{ n: 0, recorded: '2024-06-01 05:00' }]);
   });
 
   it('reads two servers\' dumps each with its own keys (a group pk means a different group on each)', async () => {
