@@ -91,7 +91,7 @@ export interface Config {
   readonly dbPoolSize: number;
   /** LOG_LEVEL: fatal, error, warn, info, debug, trace or silent. Default info. */
   readonly logLevel: string;
-  /** TIME_ZONE: IANA zone name (the original's setting) for days, daily jobs and dates shown. Default UTC. */
+  /** TIME_ZONE: IANA zone name (the original's setting) for days, daily jobs and dates shown, and the days an original's backup files are named by (dcs import-pdk --backups). Default UTC. */
   readonly timeZone: string;
   /**
    * TRUST_PROXY: which reverse proxies' X-Forwarded-For and X-Forwarded-Proto to believe, for the

@@ -15,6 +15,7 @@ import { queueReprocess } from '../processing/reprocess.ts';
 import { BACKUP_USAGE, backupCommand, backupOfflineCommand, restoreCommand } from './backup.command.ts';
 import { configCommand } from './config.command.ts';
 import { exportCommand } from './export.command.ts';
+import { importPdkBackupsCommand } from './import-pdk-backups.command.ts';
 import { keepaCommand } from './keepa.command.ts';
 import { jobsCommand, runJobCommand } from './jobs.command.ts';
 import { generateSecretKey } from '../crypto/secretbox.ts';
@@ -53,6 +54,8 @@ ${BACKUP_USAGE}
   keepa status [--json]     Keepa tokens, the enrichment queue and the ASIN harvest's position
   config export FILE | import FILE | assign SOURCE NAME|--clear | list
                             REX configurations served at /data/app-config.json (docs/app-config.md)
+  import-pdk --backups DIR [--key BASE64]
+                            import an original PDK / Webmunk server's backup files (docs/import-pdk-backups.md)
 
 Configuration comes from environment variables; see README.md.`;
 
@@ -114,7 +117,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
-  if (![...SERVER_COMMANDS, 'migrate', 'process-bundles', 'reprocess', 'status', 'jobs', 'run-job', 'users', 'tokens', 'export', 'keepa', 'config', 'backup', 'restore'].includes(command)) {
+  if (![...SERVER_COMMANDS, 'migrate', 'process-bundles', 'reprocess', 'status', 'jobs', 'run-job', 'users', 'tokens', 'export', 'keepa', 'config', 'backup', 'restore', 'import-pdk'].includes(command)) {
     // Before the configuration and the database: a typo must not start an embedded PostgreSQL.
     console.error(`Unknown command "${command}".\n\n${USAGE}`);
     return 1;
@@ -157,11 +160,11 @@ export async function main(argv: string[]): Promise<number> {
     await new Promise(() => undefined); // run until a signal
   }
 
-  // `dcs export`, `dcs tokens`, `dcs config`, `dcs backup` and `dcs restore` parse their own options.
+  // `dcs export`, `dcs tokens`, `dcs config`, `dcs backup`, `dcs restore` and `dcs import-pdk` parse their own options.
   let values: ReturnType<typeof parseOptions>['values'] = {} as ReturnType<typeof parseOptions>['values'];
   let positionals: string[] = [];
   try {
-    if (!['export', 'tokens', 'config', 'backup', 'restore'].includes(command)) ({ values, positionals } = parseOptions(rest));
+    if (!['export', 'tokens', 'config', 'backup', 'restore', 'import-pdk'].includes(command)) ({ values, positionals } = parseOptions(rest));
     if (positionals.length > 0 && !['run-job', 'users', 'keepa'].includes(command)) throw new Error(`Unexpected argument "${positionals[0]}"`);
   } catch (error) {
     console.error(`${(error as Error).message}\n\n${USAGE}`);
@@ -225,6 +228,9 @@ export async function main(argv: string[]): Promise<number> {
         return await backupCommand(deps, rest);
       case 'restore':
         return await restoreCommand(deps, rest);
+      case 'import-pdk':
+        await completeDigests(db.pool, log);
+        return await importPdkBackupsCommand(deps, rest);
       case 'keepa':
         return await keepaCommand(db.pool, config, positionals, values.json);
       default:
