@@ -14,6 +14,7 @@ import { processBatch, processUntilEmpty, type BatchResult } from '../processing
 import { queueReprocess } from '../processing/reprocess.ts';
 import { configCommand } from './config.command.ts';
 import { exportCommand } from './export.command.ts';
+import { importPdkCommand } from './import-pdk.command.ts';
 import { keepaCommand } from './keepa.command.ts';
 import { jobsCommand, runJobCommand } from './jobs.command.ts';
 import { generateSecretKey } from '../crypto/secretbox.ts';
@@ -52,6 +53,10 @@ Commands:
   keepa status [--json]     Keepa tokens, the enrichment queue and the ASIN harvest's position
   config export FILE | import FILE | assign SOURCE NAME|--clear | list
                             REX configurations served at /data/app-config.json (docs/app-config.md)
+  import-pdk --database URL [--from-start] | --backups DIR [--key BASE64]
+                            move a study here from an original PDK / Webmunk server (its database
+                            or its backup files), process it, report the counts on both sides
+                            (exit 1 if anything could not be imported); docs/operations.md
 
 Configuration comes from environment variables; see README.md.`;
 
@@ -113,7 +118,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
-  if (![...SERVER_COMMANDS, 'migrate', 'process-bundles', 'reprocess', 'status', 'jobs', 'run-job', 'users', 'tokens', 'export', 'keepa', 'config'].includes(command)) {
+  if (![...SERVER_COMMANDS, 'migrate', 'process-bundles', 'reprocess', 'status', 'jobs', 'run-job', 'users', 'tokens', 'export', 'keepa', 'config', 'import-pdk'].includes(command)) {
     // Before the configuration and the database: a typo must not start an embedded PostgreSQL.
     console.error(`Unknown command "${command}".\n\n${USAGE}`);
     return 1;
@@ -147,11 +152,11 @@ export async function main(argv: string[]): Promise<number> {
     await new Promise(() => undefined); // run until a signal
   }
 
-  // `dcs export`, `dcs tokens` and `dcs config` parse their own options.
+  // `dcs export`, `dcs tokens`, `dcs config` and `dcs import-pdk` parse their own options.
   let values: ReturnType<typeof parseOptions>['values'] = {} as ReturnType<typeof parseOptions>['values'];
   let positionals: string[] = [];
   try {
-    if (command !== 'export' && command !== 'tokens' && command !== 'config') ({ values, positionals } = parseOptions(rest));
+    if (!['export', 'tokens', 'config', 'import-pdk'].includes(command)) ({ values, positionals } = parseOptions(rest));
     if (positionals.length > 0 && !['run-job', 'users', 'keepa'].includes(command)) throw new Error(`Unexpected argument "${positionals[0]}"`);
   } catch (error) {
     console.error(`${(error as Error).message}\n\n${USAGE}`);
@@ -213,6 +218,8 @@ export async function main(argv: string[]): Promise<number> {
         return await configCommand(db.pool, rest);
       case 'keepa':
         return await keepaCommand(db.pool, config, positionals, values.json);
+      case 'import-pdk':
+        return await importPdkCommand(deps, rest, () => completeDigests(db.pool, log));
       default:
         console.error(`Unknown command "${command}".\n\n${USAGE}`);
         return 1;
