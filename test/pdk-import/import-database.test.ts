@@ -172,16 +172,26 @@ describe('dcs import-pdk --database', () => {
     }
   });
 
-  it('exits 0 once everything it reads can be imported', async () => {
+  it('reads an original whose JSON columns are text (A after its migration 0100), and exits 0 once everything it reads can be imported', async () => {
     const clean = await createTestDatabase({ empty: true });
     const db = await createTestDatabase();
     try {
       const filled = await fillOriginal(clean.pool);
       await clean.pool.query('DELETE FROM passive_data_kit_datapoint WHERE id = ANY($1::int[])', [filled.badPoints.map((p) => p.id)]);
       await clean.pool.query('DELETE FROM passive_data_kit_databundle WHERE id = $1', [filled.unparsedBundleId]);
+      // As A writes text JSON fields: json.dumps with indent 2.
+      for (const table of ['passive_data_kit_datapoint', 'passive_data_kit_databundle']) {
+        await clean.pool.query(`ALTER TABLE ${table} ALTER COLUMN properties TYPE text USING jsonb_pretty(properties)`);
+      }
       const run = await runDcs(['import-pdk', '--database', clean.url], { databaseUrl: db.url, env: KEY_ENV });
       expect(run.stdout).toContain('Every point read was imported.');
+      expect(run.stdout).toMatch(/\ntotal\t\t(\d+)\t\1\t0\n/);
       expect(run.code).toBe(0);
+      const { rows: expected } = await clean.pool.query(
+        `SELECT source, generator_identifier AS generator_id, ${micros('created')} AS created, ${micros('recorded')} AS recorded, properties::jsonb AS properties
+         FROM passive_data_kit_datapoint ORDER BY 3, 1, 2, properties::jsonb::text`,
+      );
+      expect(await importedRows(db)).toEqual(expected);
     } finally {
       await db.drop();
       await clean.drop();
