@@ -43,7 +43,8 @@ export async function* pointsAfter(client: pg.Client, from: { recorded: string; 
       if (rest.length === pageSize) continue;
     }
     const { rows: next } = await client.query<PointRow>(
-      `SELECT ${COLUMNS} FROM ${TABLE} WHERE recorded > $1 ORDER BY recorded LIMIT $2`,
+      // The table's column: a bare `recorded` here would be the text of the select list, which no index orders.
+      `SELECT ${COLUMNS} FROM ${TABLE} WHERE recorded > $1 ORDER BY ${TABLE}.recorded LIMIT $2`,
       [position.recorded, pageSize],
     );
     if (next.length === 0) return;
@@ -92,33 +93,44 @@ export async function importPoints(
   }
 
   const saved = options.fromStart ? undefined : await readImportPosition(pool, origin);
-  const writer = createImportBundleWriter(pool, origin);
   const before = saved?.pointsRead ?? 0;
   let pointsRead = 0;
   const renamed = { count: 0, examples: [] as string[] };
-  for await (const page of pointsAfter(client, saved ?? { recorded: '-infinity', id: -1 })) {
-    const failures: PointFailure[] = [];
-    for (const row of page) {
-      const key = `point ${row.id}`;
-      const check = checkStoredPoint(row.properties);
-      if (!check.ok) {
-        failures.push({ key, reason: check.reason });
-        continue;
+  // Each page is one transaction: its bundles, its failures and the position after it commit
+  // together (and one commit, not one per bundle, waits for the disk).
+  const db = await pool.connect();
+  const writer = createImportBundleWriter(db, origin);
+  try {
+    for await (const page of pointsAfter(client, saved ?? { recorded: '-infinity', id: -1 })) {
+      await db.query('BEGIN');
+      const failures: PointFailure[] = [];
+      for (const row of page) {
+        const key = `point ${row.id}`;
+        const check = checkStoredPoint(row.properties);
+        if (!check.ok) {
+          failures.push({ key, reason: check.reason });
+          continue;
+        }
+        if (check.source !== row.source) {
+          renamed.count += 1;
+          if (renamed.examples.length < 3) renamed.examples.push(`${key}: "${row.source}" → "${check.source}"`);
+        }
+        await writer.add({ key: String(row.id), recorded: row.recorded, properties: row.properties });
       }
-      if (check.source !== row.source) {
-        renamed.count += 1;
-        if (renamed.examples.length < 3) renamed.examples.push(`${key}: "${row.source}" → "${check.source}"`);
-      }
-      await writer.add({ key: String(row.id), recorded: row.recorded, properties: row.properties });
+      // A page's last group is written with it (a group cut here is two bundles, its points stored once).
+      await writer.finish();
+      await recordPointFailures(db, origin, failures);
+      pointsRead += page.length;
+      const last = page.at(-1)!;
+      await saveImportPosition(db, origin, { recorded: last.recorded, id: last.id, pointsRead: before + pointsRead });
+      await db.query('COMMIT');
+      options.onProgress?.(before + pointsRead, total);
     }
-    // Each page's last group is written before its position is saved: a run that stops later
-    // resumes after points already stored (a group cut here is two bundles, its points once).
-    await writer.finish();
-    await recordPointFailures(pool, origin, failures);
-    pointsRead += page.length;
-    const last = page.at(-1)!;
-    await saveImportPosition(pool, origin, { recorded: last.recorded, id: last.id, pointsRead: before + pointsRead });
-    options.onProgress?.(before + pointsRead, total);
+  } catch (error) {
+    await db.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    db.release();
   }
   // This run's failures and those of the runs it continues.
   for (const failure of await readPointFailures(pool, origin)) report.fail(failure.key, failure.reason);

@@ -9,7 +9,7 @@ import type { BoxKeys } from '../crypto/box.ts';
 import type { Pool } from '../db/database.ts';
 import { importAmazonItems, type AmazonImport } from './amazon-items.ts';
 import { importPoints, type PointsImport } from './database-points.ts';
-import { clearImportPosition } from './import-progress.repository.ts';
+import { clearImportPosition, lockImport } from './import-progress.repository.ts';
 import { createImportReport, type ImportReport } from './import-report.ts';
 import { openOriginalDatabase } from './original-database.ts';
 import { importPendingBundles, type ImportedBundle } from './pending-bundles.ts';
@@ -38,6 +38,14 @@ export async function importPdkDatabase(pool: Pool, options: DatabaseImportOptio
   const original = await openOriginalDatabase(options.url);
   const { origin, client } = original;
   const report = createImportReport();
+  const lock = await lockImport(pool, origin).catch(async (error) => {
+    await original.close();
+    throw error;
+  });
+  if (!lock) {
+    await original.close();
+    throw new Error(`another dcs import-pdk of ${origin} is running; wait for it to finish`);
+  }
   try {
     const say = options.progress;
     say(`importing from ${origin}`);
@@ -67,6 +75,7 @@ export async function importPdkDatabase(pool: Pool, options: DatabaseImportOptio
     }
     return { origin, report, sources, points, pending, amazon };
   } finally {
+    await lock.release();
     await original.close();
   }
 }

@@ -2,7 +2,33 @@
  * How far an import of an original server's points got, and which of them could not be imported
  * (tables pdk_import_progress and pdk_import_failures, migration 0020).
  */
-import type { Pool } from '../db/database.ts';
+import type { Pool, PoolClient } from '../db/database.ts';
+
+type Db = Pool | PoolClient;
+
+/**
+ * Holds a lock on importing `origin` until `release` (two imports of one origin at once would not
+ * store anything twice, but would fight over its position). Undefined when another process holds it.
+ */
+export async function lockImport(pool: Pool, origin: string): Promise<{ release(): Promise<void> } | undefined> {
+  const client = await pool.connect();
+  try {
+    const { rows } = await client.query(`SELECT pg_try_advisory_lock(hashtext('dcs import-pdk'), hashtext($1)) AS locked`, [origin]);
+    if (!rows[0].locked) {
+      client.release();
+      return undefined;
+    }
+  } catch (error) {
+    client.release(true);
+    throw error;
+  }
+  return {
+    async release() {
+      await client.query(`SELECT pg_advisory_unlock(hashtext('dcs import-pdk'), hashtext($1))`, [origin]).catch(() => undefined);
+      client.release();
+    },
+  };
+}
 
 export interface ImportPosition {
   /** The last point imported: its `recorded` (text, microseconds kept) and its id on the original. */
@@ -22,7 +48,7 @@ export async function readImportPosition(pool: Pool, origin: string): Promise<Im
 }
 
 /** Called once the points up to `position` are stored as bundles. */
-export async function saveImportPosition(pool: Pool, origin: string, position: ImportPosition): Promise<void> {
+export async function saveImportPosition(pool: Db, origin: string, position: ImportPosition): Promise<void> {
   await pool.query(
     `INSERT INTO pdk_import_progress (origin, last_recorded, last_point_id, points_read) VALUES ($1, $2, $3, $4)
      ON CONFLICT (origin) DO UPDATE SET last_recorded = excluded.last_recorded, last_point_id = excluded.last_point_id,
@@ -42,7 +68,7 @@ export interface PointFailure {
   reason: string;
 }
 
-export async function recordPointFailures(pool: Pool, origin: string, failures: readonly PointFailure[]): Promise<void> {
+export async function recordPointFailures(pool: Db, origin: string, failures: readonly PointFailure[]): Promise<void> {
   if (failures.length === 0) return;
   await pool.query(
     `INSERT INTO pdk_import_failures (origin, key, reason) SELECT $1, * FROM unnest($2::text[], $3::text[])

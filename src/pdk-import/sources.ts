@@ -50,11 +50,17 @@ export async function importSources(pool: Pool, client: pg.Client, report: Impor
   const result: SourcesImport = { groups: 0, sources: 0, added: 0 };
   if (has('passive_data_kit_datasourcegroup')) result.groups = await importGroups(pool, client);
   if (!has('passive_data_kit_datasource')) return result;
-  const withGroups = has('passive_data_kit_datasourcegroup');
+  // Older PDK versions lack some of these columns.
+  const { rows: columnRows } = await client.query<{ name: string }>(
+    `SELECT column_name AS name FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'passive_data_kit_datasource'`,
+  );
+  const columns = new Set(columnRows.map((c) => c.name));
+  const withGroups = has('passive_data_kit_datasourcegroup') && columns.has('group_id');
   const takenNames: string[] = [];
   let remote = 0;
   for await (const page of pagesById<OriginalSource>(client, {
-    columns: `identifier, name, suppress_alerts, server_id IS NOT NULL AS remote,
+    columns: `identifier, name, ${columns.has('suppress_alerts') ? 'suppress_alerts' : 'false'} AS suppress_alerts,
+              ${columns.has('server_id') ? 'server_id IS NOT NULL' : 'false'} AS remote,
               ${withGroups ? '(SELECT g.name FROM passive_data_kit_datasourcegroup g WHERE g.id = s.group_id)' : 'NULL'} AS group_name`,
     table: 'passive_data_kit_datasource s',
     pageSize: PAGE_SIZE,

@@ -172,6 +172,23 @@ describe('dcs import-pdk --database', () => {
     }
   });
 
+  it('refuses to run while another import of the same original runs', async () => {
+    const db = await createTestDatabase();
+    const holder = await db.pool.connect();
+    try {
+      const origin = `database:127.0.0.1/${new URL(original.url).pathname.slice(1)}`;
+      await holder.query(`SELECT pg_advisory_lock(hashtext('dcs import-pdk'), hashtext($1))`, [origin]);
+      const run = await importPdk(db);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain(`import failed: another dcs import-pdk of ${origin} is running`);
+      const { rows: [{ n }] } = await db.pool.query('SELECT count(*)::int AS n FROM bundles');
+      expect(n).toBe(0);
+    } finally {
+      holder.release();
+      await db.drop();
+    }
+  });
+
   it('reads an original whose JSON columns are text (A after its migration 0100), and exits 0 once everything it reads can be imported', async () => {
     const clean = await createTestDatabase({ empty: true });
     const db = await createTestDatabase();
