@@ -36,7 +36,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   'api/': ['db/', 'crypto/', 'config.ts', 'errors.ts', 'log.ts', 'concurrency-gate.ts', 'dashboard/auth/staff-login.ts', 'dashboard/auth/login-gate.ts'],
   'app-config/': ['db/', 'config.ts', 'errors.ts'],
   'backup/': ['db/', 'crypto/', 'config.ts', 'errors.ts', 'log.ts', 'job-contract.ts'],
-  'pdk-import/': ['db/', 'crypto/', 'payload/', 'config.ts', 'errors.ts', 'log.ts'],
+  'pdk-import/': ['db/', 'crypto/', 'payload/', 'config.ts', 'errors.ts', 'log.ts', 'amazon/keepa-product.ts', 'amazon/keepa-client.ts'],
   'mail/': ['config.ts'],
   'jobs/': ['db/', 'config.ts', 'errors.ts', 'log.ts', 'job-contract.ts', 'amazon/*.job.ts', 'backup/*.job.ts', 'exports/*.job.ts', 'monitoring/*.job.ts'],
   'dashboard/': [

@@ -15,7 +15,7 @@ import { queueReprocess } from '../processing/reprocess.ts';
 import { BACKUP_USAGE, backupCommand, backupOfflineCommand, restoreCommand } from './backup.command.ts';
 import { configCommand } from './config.command.ts';
 import { exportCommand } from './export.command.ts';
-import { importPdkBackupsCommand } from './import-pdk-backups.command.ts';
+import { importPdkCommand } from './import-pdk.command.ts';
 import { keepaCommand } from './keepa.command.ts';
 import { jobsCommand, runJobCommand } from './jobs.command.ts';
 import { generateSecretKey } from '../crypto/secretbox.ts';
@@ -54,8 +54,10 @@ ${BACKUP_USAGE}
   keepa status [--json]     Keepa tokens, the enrichment queue and the ASIN harvest's position
   config export FILE | import FILE | assign SOURCE NAME|--clear | list
                             REX configurations served at /data/app-config.json (docs/app-config.md)
-  import-pdk --backups DIR [--key BASE64]
-                            import an original PDK / Webmunk server's backup files (docs/import-pdk-backups.md)
+  import-pdk --database URL [--from-start] | --backups DIR [--key BASE64]
+                            move a study here from an original PDK / Webmunk server (its database
+                            or its backup files), process it, report the counts on both sides
+                            (exit 1 if anything could not be imported); docs/operations.md
 
 Configuration comes from environment variables; see README.md.`;
 
@@ -228,11 +230,10 @@ export async function main(argv: string[]): Promise<number> {
         return await backupCommand(deps, rest);
       case 'restore':
         return await restoreCommand(deps, rest);
-      case 'import-pdk':
-        await completeDigests(db.pool, log);
-        return await importPdkBackupsCommand(deps, rest);
       case 'keepa':
         return await keepaCommand(db.pool, config, positionals, values.json);
+      case 'import-pdk':
+        return await importPdkCommand(deps, rest, () => completeDigests(db.pool, log));
       default:
         console.error(`Unknown command "${command}".\n\n${USAGE}`);
         return 1;

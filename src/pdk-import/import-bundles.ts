@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
-import type { Pool } from '../db/database.ts';
+import type { Pool, PoolClient } from '../db/database.ts';
 
 const gzipAsync = promisify(gzip);
 
@@ -50,8 +50,11 @@ function receiptOf(origin: string, first: string, last: string, n: number): stri
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
 
-/** `origin` names the source of the import (for example `database:host/name` or a backup file's name). */
-export function createImportBundleWriter(pool: Pool, origin: string): ImportBundleWriter {
+/**
+ * `origin` names the source of the import (for example `database:host/name` or a backup file's name).
+ * `pool` may be a client in a transaction: the caller then commits the bundles with its own bookkeeping.
+ */
+export function createImportBundleWriter(pool: Pool | PoolClient, origin: string): ImportBundleWriter {
   let group: OriginalPoint[] = [];
   let bytes = 0;
   const counts = { bundles: 0, alreadyStored: 0, points: 0 };
