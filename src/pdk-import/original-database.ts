@@ -29,8 +29,9 @@ export async function openOriginalDatabase(url: string): Promise<OriginalDatabas
   let origin: string;
   try {
     origin = originOf(url);
-  } catch {
-    throw new Error(`--database must be a PostgreSQL URL, postgres://user:password@host/name (got "${url}")`);
+  } catch (error) {
+    // Not the URL itself in the message: it holds a password.
+    throw new Error('--database must be a PostgreSQL URL, postgres://user:password@host/name', { cause: error });
   }
   const client = new pg.Client({ connectionString: url, application_name: 'webmunk-dcs import-pdk', connectionTimeoutMillis: 10_000 });
   // A connection lost mid-import is reported by the query that was running; this keeps it from
@@ -39,7 +40,7 @@ export async function openOriginalDatabase(url: string): Promise<OriginalDatabas
   try {
     await client.connect();
   } catch (error) {
-    throw new Error(`cannot connect to the original database (${origin}): ${(error as Error).message}`);
+    throw new Error(`cannot connect to the original database (${origin}): ${(error as Error).message}`, { cause: error });
   }
   try {
     await client.query(`SET TIME ZONE 'UTC'; BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY`);
