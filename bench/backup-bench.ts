@@ -9,46 +9,23 @@
  *     and the statistics included: the same figures; then the restored points are compared with
  *     the original's, row for row (a digest of every row, in order).
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateSecretKey } from '../src/crypto/secretbox.ts';
 import { benchExport } from './export-bench.ts';
-import { cpuSeconds, startBenchServer, stop } from './processes.ts';
+import { startBenchServer, stop, timedDcs } from './processes.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DATA_DIR = path.join(ROOT, '.bench', 'export-data');
 const BACKUP_DIR = path.join(ROOT, '.bench', 'backup-files');
 
-interface Timed {
-  seconds: number;
-  cpuSeconds: number;
-  postgresCpuSeconds: number;
-  peakRssMb: number;
-  stdout: string;
-}
-
-/** `dcs ARGS` under /usr/bin/time with `env`: wall, its CPU and peak RSS, and PostgreSQL's CPU meanwhile. */
-async function timedDcs(env: NodeJS.ProcessEnv, postmaster: number, args: string[]): Promise<Timed> {
-  const timeFile = path.join(os.tmpdir(), `dcs-bench-time-${process.pid}`);
-  const postgresBefore = cpuSeconds(postmaster, true);
-  const started = performance.now();
-  const child = spawn('/usr/bin/time', ['-f', '%U %S %M', '-o', timeFile, process.execPath, '--max-semi-space-size=4', path.join(ROOT, 'bin', 'dcs.js'), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => (stdout += d));
-  child.stderr!.on('data', (d: Buffer) => {
-    stderr += d;
-    process.stdout.write(`\r  ${d.toString().trim().split('\n').pop()!.slice(0, 110).padEnd(110)}`);
-  });
-  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+/** A dcs command timed, its progress (stderr) shown on one line. */
+async function timed(env: NodeJS.ProcessEnv, postmaster: number, args: string[]) {
+  const run = await timedDcs(ROOT, env, postmaster, args, (text) => process.stdout.write(`\r  ${text.trim().split('\n').pop()!.slice(0, 110).padEnd(110)}`));
   process.stdout.write('\n');
-  const seconds = (performance.now() - started) / 1000;
-  if (code !== 0) throw new Error(`dcs ${args.join(' ')} failed (${code}): ${stderr.slice(-2000)}`);
-  const [user, system, maxKb] = fs.readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
-  return { seconds, cpuSeconds: user + system, postgresCpuSeconds: cpuSeconds(postmaster, true) - postgresBefore, peakRssMb: maxKb / 1024, stdout };
+  return run;
 }
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
@@ -75,7 +52,7 @@ export async function benchBackup(): Promise<void> {
     console.log(`study: ${int(study.bundles)} bundles, ${int(study.points)} points; load ${load()}`);
 
     const loadBefore = load();
-    const backup = await timedDcs(server.env, server.postmaster, ['backup', 'run']);
+    const backup = await timed(server.env, server.postmaster, ['backup', 'run']);
     const files = fs.readdirSync(BACKUP_DIR, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
     const bytes = files.reduce((sum, e) => sum + fs.statSync(path.join(e.parentPath, e.name)).size, 0);
     const backupLine = `| backup run (every bundle) | ${backup.seconds.toFixed(1)} s | ${int(study.bundles / backup.seconds)} | ${int(study.points / backup.seconds)} | ${backup.cpuSeconds.toFixed(1)} + ${backup.postgresCpuSeconds.toFixed(1)} s | ${backup.peakRssMb.toFixed(0)} MB | ${files.length} files, ${(bytes / 1e6).toFixed(0)} MB | ${loadBefore} → ${load()} |`;
@@ -85,7 +62,7 @@ export async function benchBackup(): Promise<void> {
     const restoredUrl = new URL(`postgres://postgres:${encodeURIComponent(server.db.password!)}@127.0.0.1:${server.db.port}/dcs_restored`).toString();
     const restoreEnv = { ...server.env, DATABASE_URL: restoredUrl, DATA_DIR: path.join(DATA_DIR, 'restore-cli'), LOG_LEVEL: 'warn' };
     const restoreLoad = load();
-    const restore = await timedDcs(restoreEnv, server.postmaster, ['restore', '--from', BACKUP_DIR]);
+    const restore = await timed(restoreEnv, server.postmaster, ['restore', '--from', BACKUP_DIR]);
     const restoreLine = `| restore into an empty database, processing and statistics included | ${restore.seconds.toFixed(1)} s | ${int(study.bundles / restore.seconds)} | ${int(study.points / restore.seconds)} | ${restore.cpuSeconds.toFixed(1)} + ${restore.postgresCpuSeconds.toFixed(1)} s | ${restore.peakRssMb.toFixed(0)} MB | | ${restoreLoad} → ${load()} |`;
     console.log(restoreLine);
     console.log(restore.stdout.trim());

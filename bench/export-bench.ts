@@ -16,7 +16,6 @@
  * BENCH_NODE_ARGS passes flags to the exporting process (e.g. --cpu-prof). Prints Markdown;
  * BENCHMARKS.md records the figures.
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -24,7 +23,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import pg from 'pg';
 import { uploadElementShowPoints } from './element-show-uploads.ts';
-import { cpuSeconds, startBenchServer, stop, type BenchServer } from './processes.ts';
+import { cpuSeconds, startBenchServer, stop, timedDcs, type BenchServer } from './processes.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SHOW_POINTS = Number(process.env.BENCH_EXPORT_POINTS ?? 1_000_000);
@@ -73,31 +72,7 @@ async function uploadMixed(port: number, points: number): Promise<void> {
   }
 }
 
-interface Timed {
-  seconds: number;
-  cpuSeconds: number;
-  postgresCpuSeconds: number;
-  peakRssMb: number;
-  stdout: string;
-}
-
-/** A child `dcs` run under /usr/bin/time: wall time, its CPU and peak RSS, and PostgreSQL's CPU meanwhile. */
-async function timedDcs(server: Server, args: string[]): Promise<Timed> {
-  const timeFile = path.join(os.tmpdir(), `dcs-bench-time-${process.pid}`);
-  const nodeArgs = ['--max-semi-space-size=4', ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
-  const postgresBefore = cpuSeconds(server.postmaster, true);
-  const started = performance.now();
-  const child = spawn('/usr/bin/time', ['-f', '%U %S %M', '-o', timeFile, process.execPath, ...nodeArgs, path.join(ROOT, 'bin', 'dcs.js'), ...args], { env: server.env, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.on('data', (d: Buffer) => (stdout += d));
-  child.stderr!.on('data', (d: Buffer) => (stderr += d));
-  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
-  const seconds = (performance.now() - started) / 1000;
-  if (code !== 0) throw new Error(`dcs ${args.join(' ')} failed (${code}): ${stderr}`);
-  const [user, system, maxKb] = fs.readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
-  return { seconds, cpuSeconds: user + system, postgresCpuSeconds: cpuSeconds(server.postmaster, true) - postgresBefore, peakRssMb: maxKb / 1024, stdout };
-}
+const timed = (server: Server, args: string[]) => timedDcs(ROOT, server.env, server.postmaster, args);
 
 const int = (n: number) => Math.round(n).toLocaleString('en-US');
 const load = () => fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
@@ -135,7 +110,7 @@ export async function benchExport(): Promise<void> {
     for (let run = 1; run <= RUNS; run++) {
       const out = path.join(dataDir, 'show.zip');
       const before = load();
-      const show = await timedDcs(server, ['export', '--types', 'webmunk-extension-element-show', '--out', out]);
+      const show = await timed(server, ['export', '--types', 'webmunk-extension-element-show', '--out', out]);
       const bytes = fs.statSync(out).size;
       const jobSeconds = Number(/points in ([\d.]+) s/.exec(show.stdout)?.[1]);
       const cpu = show.cpuSeconds + show.postgresCpuSeconds;
@@ -147,7 +122,7 @@ export async function benchExport(): Promise<void> {
       const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
       const today = new Date().toISOString().slice(0, 10);
       const before = load();
-      const nightly = await timedDcs(server, ['export', 'nightly', '--date', tomorrow]);
+      const nightly = await timed(server, ['export', 'nightly', '--date', tomorrow]);
       const { rows } = await server.db.query(`SELECT sum(points_written)::int8 AS points, sum(file_bytes)::int8 AS bytes, count(*)::int AS jobs FROM report_jobs WHERE batch = $1`, [`nightly:${today}`]);
       const points = Number(rows[0].points);
       const cpu = nightly.cpuSeconds + nightly.postgresCpuSeconds;

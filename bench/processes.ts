@@ -1,6 +1,7 @@
 /** Process helpers shared by the benchmarks: memory and CPU from /proc, output lines, stopping. */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 
@@ -110,4 +111,37 @@ export async function startBenchServer(root: string, dataDir: string, extraEnv: 
   await db.connect();
   db.on('error', () => undefined); // the server stopping at the end ends this connection too
   return { env, server, port, postmaster: Number(pidFile[0]), db };
+}
+
+export interface TimedRun {
+  seconds: number;
+  cpuSeconds: number;
+  postgresCpuSeconds: number;
+  peakRssMb: number;
+  stdout: string;
+}
+
+/**
+ * `dcs ARGS` (as `npm start` runs node) under /usr/bin/time with `env`: wall time, its CPU and peak
+ * RSS, and the CPU of the PostgreSQL under `postmaster` meanwhile. `onStderr` sees its progress.
+ * Throws when the command fails.
+ */
+export async function timedDcs(root: string, env: NodeJS.ProcessEnv, postmaster: number, args: string[], onStderr?: (text: string) => void): Promise<TimedRun> {
+  const timeFile = path.join(os.tmpdir(), `dcs-bench-time-${process.pid}`);
+  const nodeArgs = ['--max-semi-space-size=4', ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
+  const postgresBefore = cpuSeconds(postmaster, true);
+  const started = performance.now();
+  const child = spawn('/usr/bin/time', ['-f', '%U %S %M', '-o', timeFile, process.execPath, ...nodeArgs, path.join(root, 'bin', 'dcs.js'), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (d: Buffer) => (stdout += d));
+  child.stderr!.on('data', (d: Buffer) => {
+    stderr += d;
+    onStderr?.(d.toString());
+  });
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  const seconds = (performance.now() - started) / 1000;
+  if (code !== 0) throw new Error(`dcs ${args.join(' ')} failed (${code}): ${stderr.slice(-2000)}`);
+  const [user, system, maxKb] = fs.readFileSync(timeFile, 'utf8').trim().split('\n').pop()!.split(' ').map(Number);
+  return { seconds, cpuSeconds: user + system, postgresCpuSeconds: cpuSeconds(postmaster, true) - postgresBefore, peakRssMb: maxKb / 1024, stdout };
 }

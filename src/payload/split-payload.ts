@@ -9,7 +9,7 @@ import type { BoxKeys } from '../crypto/box.ts';
 import type { StoredPayload } from './bundle-codec.ts';
 import type { PayloadLimits } from './check-payload.ts';
 import { inflate } from './inflate.ts';
-import { JsonScanner } from './json-scan.ts';
+import { arrayElements } from './array-elements.ts';
 import { toStorableJson } from './json-text.ts';
 
 const CHUNK = 64 * 1024;
@@ -24,35 +24,16 @@ const COMMA = Buffer.from(',');
 export async function* splitPayload(payload: StoredPayload, keys: BoxKeys | undefined, limits: PayloadLimits, pieceBytes: number): AsyncGenerator<string> {
   let piece: Buffer[] = [];
   let pieceSize = 0;
-  const ready: string[] = [];
-  // The point being read began in an earlier chunk: its bytes so far, from absolute offset openAt.
-  let open: Buffer[] = [];
-  let openAt = 0;
-  let chunk: Buffer = Buffer.alloc(0);
-  let chunkAt = 0;
-  const scanner = new JsonScanner(limits, (start, end) => {
-    const point = start >= chunkAt
-      ? chunk.subarray(start - chunkAt, end - chunkAt)
-      : Buffer.concat([...open, chunk.subarray(0, end - chunkAt)]).subarray(start - openAt);
+  for await (const point of arrayElements(inflate(payload, keys, limits.maxInflatedBytes, CHUNK), limits)) {
     if (piece.length > 0) piece.push(COMMA);
     piece.push(point);
     pieceSize += point.length + 1;
     if (pieceSize >= pieceBytes) {
-      ready.push(arrayText(piece));
+      yield arrayText(piece);
       piece = [];
       pieceSize = 0;
     }
-  });
-  for await (chunk of inflate(payload, keys, limits.maxInflatedBytes, CHUNK)) {
-    scanner.push(chunk);
-    const start = scanner.openElementStart;
-    if (start < 0) open = [];
-    else if (start >= chunkAt) [open, openAt] = [[chunk.subarray(start - chunkAt)], start];
-    else open.push(chunk);
-    chunkAt += chunk.length;
-    yield* ready.splice(0);
   }
-  scanner.end();
   if (piece.length > 0) yield arrayText(piece);
 }
 

@@ -12,7 +12,7 @@ import unbzip2Stream from 'unbzip2-stream';
 import { openSecret } from '../../crypto/secretbox.ts';
 import { PayloadError } from '../../payload/bundle-codec.ts';
 import { MAX_JSON_DEPTH, MAX_POINT_VALUES } from '../../payload/check-payload.ts';
-import { JsonScanner } from '../../payload/json-scan.ts';
+import { arrayElements } from '../../payload/array-elements.ts';
 import type { BackupFile } from './file-names.ts';
 
 /** A file that cannot be read (or read to its end), and why, in words for the operator. */
@@ -57,39 +57,12 @@ function decompress(file: BackupFile, bytes: Buffer): Readable {
  */
 export async function* readBackupElements(file: BackupFile, key: Uint8Array | undefined, maxElementBytes: number): AsyncGenerator<string> {
   const bytes = await compressedBytes(file, key);
-  const ready: string[] = [];
-  // The element being read began in an earlier chunk: its bytes so far, from absolute offset openAt.
-  let open: Buffer[] = [];
-  let openAt = 0;
-  let chunk: Buffer = Buffer.alloc(0);
-  let chunkAt = 0;
-  const scanner = new JsonScanner(
-    { maxDepth: MAX_JSON_DEPTH, maxElements: Number.MAX_SAFE_INTEGER, maxElementBytes, maxElementValues: MAX_POINT_VALUES },
-    (start, end) => {
-      const element = start >= chunkAt
-        ? chunk.subarray(start - chunkAt, end - chunkAt)
-        : Buffer.concat([...open, chunk.subarray(0, end - chunkAt)]).subarray(start - openAt);
-      ready.push(element.toString('utf8'));
-    },
-  );
   const stream = decompress(file, bytes);
   try {
-    for await (chunk of stream) {
-      try {
-        scanner.push(chunk);
-      } catch (error) {
-        yield* ready.splice(0); // the elements that ended before the fault
-        throw error;
-      }
-      const start = scanner.openElementStart;
-      if (start < 0) open = [];
-      else if (start >= chunkAt) [open, openAt] = [[chunk.subarray(start - chunkAt)], start];
-      else open.push(chunk);
-      chunkAt += chunk.length;
-      yield* ready.splice(0);
-    }
-    const result = scanner.end();
-    if (!result.rootIsArray) throw new PayloadError('a JSON object where the original wrote an array');
+    let rootIsArray = true;
+    const limits = { maxDepth: MAX_JSON_DEPTH, maxElements: Number.MAX_SAFE_INTEGER, maxElementBytes, maxElementValues: MAX_POINT_VALUES };
+    for await (const element of arrayElements(stream, limits, (result) => (rootIsArray = result.rootIsArray))) yield element.toString('utf8');
+    if (!rootIsArray) throw new PayloadError('a JSON object where the original wrote an array');
   } catch (error) {
     if (error instanceof BackupFileError) throw error;
     if (error instanceof PayloadError && error.message.startsWith('a data point larger than')) {
