@@ -10,6 +10,9 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { runDcs } from '../helpers/dcs.ts';
 import { generateSecretKey } from '../../src/crypto/secretbox.ts';
+import { runJob } from '../../src/jobs/run-job.ts';
+import { createLogger } from '../../src/log.ts';
+import { statusChecksJob } from '../../src/monitoring/status-checks.job.ts';
 import { useTestServer } from '../helpers/server.ts';
 import { postGzip } from '../processing/support.ts';
 import { addTeamData, BACKUP_KEY, pointRows, studyPoints, teamRows, tempDir } from './support.ts';
@@ -38,6 +41,8 @@ describe('backup to a folder and restore', () => {
     for (let i = 0; i < 6; i += 1) await postGzip(server, studyPoints(`p-${i % 3}`, 400, 1_765_000_000 + i * 1000));
     await server.process();
     await addTeamData(server.db.pool);
+    await runJob({ pool: server.db.pool, config: server.config, log: createLogger('silent') }, statusChecksJob, 'cli');
+    expect((await server.db.pool.query(`SELECT name FROM alerts WHERE source = 'p-silent' AND active`)).rows).toEqual([{ name: 'Data never uploaded' }]);
 
     const first = await runDcs(['backup', 'run'], { databaseUrl: server.db.url, env });
     expect(first.stderr).toBe('');
@@ -78,6 +83,8 @@ describe('backup to a folder and restore', () => {
     expect(restore.stderr).toMatch(/processing: 8 bundles/);
     expect(await pointRows(target.pool)).toEqual(await pointRows(server.db.pool));
     expect((await pointRows(target.pool)).length).toBe(2408);
+    // Names, groups, accounts, tokens, configurations, products; statistics and alerts once the jobs ran.
+    await runJob({ pool: server.db.pool, config: server.config, log: createLogger('silent') }, statusChecksJob, 'cli');
     expect(await teamRows(target.pool)).toEqual(await teamRows(server.db.pool));
 
     // Again: refused without --merge; with it, nothing doubles.

@@ -27,6 +27,8 @@ export function studyPoints(source: string, n: number, seconds = 1_765_000_000):
 /** What the team said and did that points cannot recreate: names, a group, an account, a token, a configuration, a product. */
 export async function addTeamData(pool: pg.Pool): Promise<void> {
   await pool.query(`INSERT INTO source_groups (name, suppress_alerts) VALUES ('pilot', true)`);
+  // Registered by the team, never uploaded: the status checks raise "Data never uploaded" for it.
+  await pool.query(`INSERT INTO data_sources (source, first_seen, name) VALUES ('p-silent', now() - interval '2 days', 'Silent one')`);
   await pool.query(`UPDATE data_sources SET name = 'Participant one', group_id = (SELECT id FROM source_groups WHERE name = 'pilot') WHERE source = 'p-1'`);
   await pool.query(`INSERT INTO staff_users (username, password_hash, is_admin) VALUES ('ana', '$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2g', true)`);
   await pool.query(`INSERT INTO api_tokens (kind, name, scope, token_hash, token_prefix, created_by) VALUES ('service', 'enrollment', 'read-write', '\\x0102', 'dcs_ab', 'ana')`);
@@ -57,5 +59,6 @@ export async function teamRows(pool: pg.Pool): Promise<unknown> {
     configurations: await q(`SELECT c.name, c.document, v.version, a.identifier FROM app_configurations c
                              JOIN app_configuration_versions v ON v.configuration_id = c.id LEFT JOIN app_config_assignments a ON a.configuration_id = c.id`),
     products: await q(`SELECT asin, keepa_state, metadata, title FROM amazon_products ORDER BY asin`),
+    alerts: await q(`SELECT source, check_id, name, level, active FROM alerts ORDER BY source, check_id, name`),
   };
 }
