@@ -56,6 +56,8 @@ export interface Exporter<Item = undefined> {
   layout: 'single' | 'per-source';
   /** One line for README.txt, e.g. "one row per order item". */
   rowsAre: string;
+  /** Rows per source oldest first by `created` (as pdk-external-amazon-item's original); left out: newest first by the date column. */
+  order?: 'created-ascending';
   rows(point: ExportPoint): Iterable<ExportRow<Item>>;
   /** What README.txt counts: points (the default), or products. */
   unit?: string;

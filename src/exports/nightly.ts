@@ -13,12 +13,12 @@ import { batchJobs, insertReportJob, latestNightlyDay, requeueNightlyJob, type N
 import { isoInZone } from './zoned-time.ts';
 
 /**
- * The original's list and order (webmunk-server.md §4.7), without pdk-external-amazon-item (the
- * order-history import of Passive Data Kit External Data, not part of this server), and with
- * webmunk-asin-details: the products participants saw, with their Keepa data.
+ * The original's list and order (webmunk-server.md §4.7): first pdk-external-amazon-item, the
+ * participants' donated Amazon order histories (issue 20); and with webmunk-asin-details: the
+ * products participants saw, with their Keepa data.
  */
 export const NIGHTLY_TYPES = [
-  'webmunk-extension-class-added', 'webmunk-extension-element-click', 'webmunk-extension-matched-rule',
+  'pdk-external-amazon-item', 'webmunk-extension-class-added', 'webmunk-extension-element-click', 'webmunk-extension-matched-rule',
   'webmunk-extension-element-show', 'webmunk-extension-element-hide', 'webmunk-extension-log-elements',
   'webmunk-extension-scroll-position', 'webmunk-visibility-export', 'webmunk-extension-action',
   'webmunk-amazon-order', 'webmunk-local-tasks', 'webmunk-asin-details',

@@ -71,7 +71,7 @@ export async function writeExport(deps: ExportDeps, request: ExportRequest, file
         generators: exporter.generators, sources: request.sources, dateType: request.dateType,
         from: request.from, to: request.to, timeZone: deps.timeZone,
         keys: request.format === 'raw' ? undefined : keysRead(exporter), textKeys: request.format === 'tsv' ? textKeysRead(exporter) : [],
-        order: request.format === 'raw' ? 'created-ascending' : 'newest-first',
+        order: request.format === 'raw' || exporter.order === 'created-ascending' ? 'created-ascending' : 'newest-first',
       };
       const points = sourceTracking(streamPoints(deps.pool, window), perSource, state, onProgress);
       if (request.format === 'tsv') await writeTsv(archive, names, exporter, points, deps);

@@ -9,7 +9,11 @@ import { ExportPoint, type StoredPoint } from '../../src/exports/export-point.ts
 import { keysRead, textKeysRead, writerValue, type Column } from '../../src/exports/exporter.ts';
 import { tsvCell, tsvLine, writeTsvRow } from '../../src/exports/tsv.ts';
 import { Utf8Text } from '../../src/exports/utf8-text.ts';
-import { SAMPLES } from '../helpers/samples.ts';
+import { DONATED_AMAZON_ITEM } from '../helpers/donations.ts';
+import { SAMPLES as UPLOADED } from '../helpers/samples.ts';
+
+/** The real-format samples, and a point of each donated data type. */
+const SAMPLES = [...UPLOADED, DONATED_AMAZON_ITEM];
 
 /** The point as stored, its properties those given (the whole point, or what PostgreSQL sends). */
 function stored(point: Record<string, unknown>, properties = point): StoredPoint {

@@ -10,11 +10,12 @@ import { genericExporter } from './generic.ts';
 import { localTasksExporter } from './local-tasks.ts';
 import { logElementsExporter } from './log-elements.ts';
 import { matchedRuleExporter } from './matched-rule.ts';
+import { amazonItemExporter } from './pdk-external-amazon-item.ts';
 import { scrollPositionExporter } from './scroll-position.ts';
 import { visibilityExporter } from './visibility.ts';
 
 export const WEBMUNK_EXPORTERS: readonly AnyExporter[] = [
-  amazonOrderExporter, extensionActionExporter, classAddedExporter, elementClickExporter, elementShowExporter,
+  amazonItemExporter, amazonOrderExporter, extensionActionExporter, classAddedExporter, elementClickExporter, elementShowExporter,
   elementHideExporter, logElementsExporter, matchedRuleExporter, scrollPositionExporter, localTasksExporter, visibilityExporter,
 ];
 
