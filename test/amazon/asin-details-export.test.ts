@@ -41,6 +41,6 @@ describe('webmunk-asin-details export', () => {
     expect(jobs).toHaveLength(2);
     expect(jobs[0].types).toContain('webmunk-asin-details');
     expect(jobs[1].types).not.toContain('webmunk-asin-details');
-    expect(jobs[1].types).toHaveLength(11);
+    expect(jobs[1].types).toHaveLength(12);
   });
 });
