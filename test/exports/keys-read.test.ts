@@ -3,13 +3,18 @@
  * exporter must write exactly the same cells from those keys as from the whole point, for every
  * real-format sample of its data types and for samples carrying every key an exporter knows.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { WEBMUNK_EXPORTERS } from '../../src/exports/columns/index.ts';
 import { ExportPoint, type StoredPoint } from '../../src/exports/export-point.ts';
 import { keysRead, textKeysRead, writerValue, type Column } from '../../src/exports/exporter.ts';
 import { tsvCell, tsvLine, writeTsvRow } from '../../src/exports/tsv.ts';
 import { Utf8Text } from '../../src/exports/utf8-text.ts';
-import { SAMPLES } from '../helpers/samples.ts';
+import { SAMPLES as WEBMUNK_SAMPLES } from '../helpers/samples.ts';
+
+/** The extension's samples and donated points' (made by the importers, test/fixtures/donations/). */
+const DONATED = JSON.parse(readFileSync(new URL('../fixtures/donations/sample-points.json', import.meta.url), 'utf8')) as typeof WEBMUNK_SAMPLES;
+const SAMPLES = [...WEBMUNK_SAMPLES, ...DONATED];
 
 /** The point as stored, its properties those given (the whole point, or what PostgreSQL sends). */
 function stored(point: Record<string, unknown>, properties = point): StoredPoint {
