@@ -41,6 +41,8 @@ export const DATA_TYPES: readonly DataType[] = [
   { identifier: 'search-suggestions-result', label: 'Search Mirror: Suggestions' },
   { identifier: 'pdk-external-amazon-item', label: 'Amazon Items' },
   { identifier: 'pdk-external-engagement-amazon', label: 'Amazon Engagement' },
+  { identifier: 'pdk-external-chatgpt-message', label: 'ChatGPT Messages' },
+  { identifier: 'pdk-external-engagement-chatgpt', label: 'ChatGPT Engagement' },
   // G0 browser extension
   { identifier: 'pdk-web-added-blacklist-term', label: 'Web: Added Blocklist Term' },
   { identifier: 'pdk-web-deleted-blacklist-term', label: 'Web: Deleted Blocklist Term' },

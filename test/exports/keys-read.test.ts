@@ -3,6 +3,7 @@
  * exporter must write exactly the same cells from those keys as from the whole point, for every
  * real-format sample of its data types and for samples carrying every key an exporter knows.
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { WEBMUNK_EXPORTERS } from '../../src/exports/columns/index.ts';
 import { ExportPoint, type StoredPoint } from '../../src/exports/export-point.ts';
@@ -10,10 +11,11 @@ import { keysRead, textKeysRead, writerValue, type Column } from '../../src/expo
 import { tsvCell, tsvLine, writeTsvRow } from '../../src/exports/tsv.ts';
 import { Utf8Text } from '../../src/exports/utf8-text.ts';
 import { DONATED_AMAZON_ITEM } from '../helpers/donations.ts';
-import { SAMPLES as UPLOADED } from '../helpers/samples.ts';
+import { SAMPLES as WEBMUNK_SAMPLES } from '../helpers/samples.ts';
 
-/** The real-format samples, and a point of each donated data type. */
-const SAMPLES = [...UPLOADED, DONATED_AMAZON_ITEM];
+/** The extension's samples and donated points' (the Amazon item from test/helpers/donations.ts, the importers' in test/fixtures/donations/). */
+const DONATED = JSON.parse(readFileSync(new URL('../fixtures/donations/sample-points.json', import.meta.url), 'utf8')) as typeof WEBMUNK_SAMPLES;
+const SAMPLES = [...WEBMUNK_SAMPLES, DONATED_AMAZON_ITEM, ...DONATED];
 
 /** The point as stored, its properties those given (the whole point, or what PostgreSQL sends). */
 function stored(point: Record<string, unknown>, properties = point): StoredPoint {

@@ -1,6 +1,7 @@
 /** Every exporter, by the data type a request names; anything else gets the generic exporter. */
 import type { AnyExporter } from '../exporter.ts';
 import { amazonOrderExporter } from './amazon-order.ts';
+import { chatgptMessageExporter } from './pdk-external-chatgpt-message.ts';
 import { classAddedExporter } from './class-added.ts';
 import { elementClickExporter } from './element-click.ts';
 import { elementHideExporter } from './element-hide.ts';
@@ -17,6 +18,7 @@ import { visibilityExporter } from './visibility.ts';
 export const WEBMUNK_EXPORTERS: readonly AnyExporter[] = [
   amazonItemExporter, amazonOrderExporter, extensionActionExporter, classAddedExporter, elementClickExporter, elementShowExporter,
   elementHideExporter, logElementsExporter, matchedRuleExporter, scrollPositionExporter, localTasksExporter, visibilityExporter,
+  chatgptMessageExporter,
 ];
 
 /** Export types that are not data types of their own (offered beside the data types). */
