@@ -37,7 +37,7 @@ export async function openRequest(db: Pool, request: AutoRequest, enabledSources
  */
 export async function importedUploads(db: Pool, identifier: string): Promise<{ source: string; uploaded: string }[]> {
   const { rows } = await db.query(
-    `SELECT f.source, regexp_replace(to_char(f.uploaded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US'), '\.000000$', '') || '+00:00' AS uploaded
+    `SELECT f.source, regexp_replace(to_char(f.uploaded_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US'), '\\.000000$', '') || '+00:00' AS uploaded
      FROM donation_files f JOIN donation_requests r ON r.id = f.request_id
      WHERE r.identifier = $1 AND f.state = 'imported' ORDER BY f.uploaded_at, f.id`,
     [identifier],
