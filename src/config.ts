@@ -28,6 +28,14 @@ export interface Config {
    */
   readonly backupKey: Uint8Array | undefined;
   /**
+   * PDK_EXTERNAL_CONTENT_SYMETRIC_KEY (sic, the original's name): base64 of the 32-byte NaCl
+   * secretbox key shared with the enrollment server, which encrypts the `start?auto=` links of the
+   * participants' data donations with it (ecosystem-api.md §2.8.1). Unset: donations are off.
+   */
+  readonly externalContentKey: Uint8Array | undefined;
+  /** DONATION_SOURCES: the donation sources participants may upload to, comma-separated. Default amazon,chatgpt. */
+  readonly donationSources: readonly string[];
+  /**
    * MAX_BODY_BYTES: largest accepted upload body; larger gets 413 before it is read. Default 32 MiB:
    * real bundles are at most 4 MiB plus one point (webmunk-clients.md §1.3), and a whole page, the
    * largest point, is 0.5-1.5 MB; gzip and base64 only make the body smaller than the JSON.
@@ -353,6 +361,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     dataDir,
     serverSecretKey: key('PDK_SERVER_KEY'),
     clientPublicKey: key('PDK_CLIENT_KEY'),
+    externalContentKey: key('PDK_EXTERNAL_CONTENT_SYMETRIC_KEY'),
+    donationSources: (text('DONATION_SOURCES') ?? 'amazon,chatgpt').split(',').map((s) => s.trim()).filter(Boolean),
     backupKey: key(text('BACKUP_KEY') === undefined && text('PDK_BACKUP_KEY') !== undefined ? 'PDK_BACKUP_KEY' : 'BACKUP_KEY'),
     maxBodyBytes: int('MAX_BODY_BYTES', 32 * 1024 ** 2, 1024, 2 ** 31 - 1),
     maxInflatedBytes,

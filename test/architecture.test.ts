@@ -35,7 +35,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   'amazon/': ['db/', 'crypto/', 'config.ts', 'errors.ts', 'log.ts', 'threads.ts', 'job-contract.ts'],
   'api/': ['db/', 'crypto/', 'config.ts', 'errors.ts', 'log.ts', 'concurrency-gate.ts', 'dashboard/auth/staff-login.ts', 'dashboard/auth/login-gate.ts'],
   'app-config/': ['db/', 'config.ts', 'errors.ts'],
-  'donations/': ['crypto/', 'payload/', 'config.ts', 'errors.ts'],
+  'donations/': ['db/', 'crypto/', 'payload/', 'config.ts', 'errors.ts'],
   'backup/': ['db/', 'crypto/', 'config.ts', 'errors.ts', 'log.ts', 'job-contract.ts'],
   'pdk-import/': ['db/', 'crypto/', 'payload/', 'config.ts', 'errors.ts', 'log.ts', 'amazon/keepa-product.ts', 'amazon/keepa-client.ts'],
   'mail/': ['config.ts'],

@@ -2,7 +2,7 @@
  * pdk-external-chatgpt-message, messages of a donated ChatGPT export (issue 20; ecosystem-api.md §3,
  * headers from the original's codebook, ED `generators/pdk_external_chatgpt_message.py`). The texts
  * stay sealed as stored: only the holder of the content key's secret part can open them
- * (docs/donations-chatgpt.md); lengths and word counts are in clear.
+ * (docs/donations.md); lengths and word counts are in clear.
  */
 import { perPointExporter } from '../exporter.ts';
 import { column, CREATED, CREATED_UTC, property, RECORDED, RECORDED_UTC, SOURCE, TIME_ZONE } from './common.ts';
