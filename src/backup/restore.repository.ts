@@ -1,5 +1,5 @@
 /** The writes of `dcs restore` (restore.ts): small tables and bundles, each idempotent. */
-import { createHash } from 'node:crypto';
+import { derivedReceipt } from '../crypto/derived-receipt.ts';
 import type { Pool, PoolClient } from '../db/database.ts';
 import { restoreStatement, type SmallTable } from './small-tables.ts';
 
@@ -38,8 +38,7 @@ export interface BackedUpBundle {
  */
 function receiptOf(bundle: BackedUpBundle, body: Buffer): string {
   if (bundle.receipt) return bundle.receipt;
-  const hex = createHash('sha256').update(`restore\n${bundle.received_at}\n`).update(body).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+  return derivedReceipt(`restore\n${bundle.received_at}\n`, body);
 }
 
 /**

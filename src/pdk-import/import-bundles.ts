@@ -10,9 +10,9 @@
  * `recorded`, at most MAX_POINTS of them and about MAX_BYTES of JSON (below processing's 2 MB batch,
  * so an imported bundle is never read in pieces unless one point alone is that large).
  */
-import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
+import { derivedReceipt } from '../crypto/derived-receipt.ts';
 import type { Pool, PoolClient } from '../db/database.ts';
 
 const gzipAsync = promisify(gzip);
@@ -46,8 +46,7 @@ export interface ImportBundleWriter {
  * group imported again (a re-run, a resumed run) is the same bundle and is not stored twice.
  */
 function receiptOf(origin: string, first: string, last: string, n: number): string {
-  const hex = createHash('sha256').update(`pdk-import\n${origin}\n${first}\n${last}\n${n}`).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+  return derivedReceipt(`pdk-import\n${origin}\n${first}\n${last}\n${n}`);
 }
 
 /**

@@ -14,10 +14,10 @@
  * A bundle that cannot be mapped (base64 that is not, a missing nonce) is stored errored with the
  * reason, so it is kept and reported, never dropped.
  */
-import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
 import type pg from 'pg';
+import { derivedReceipt } from '../crypto/derived-receipt.ts';
 import { decodeBase64, type BoxKeys } from '../crypto/box.ts';
 import type { Pool } from '../db/database.ts';
 import { decodePayload, PayloadError } from '../payload/bundle-codec.ts';
@@ -89,8 +89,7 @@ export async function mapBundle(bundle: Pick<OriginalBundle, 'encrypted' | 'comp
 
 /** The receipt of the original's bundle `id`: the same bundle imported again is not stored twice. */
 function receiptOf(origin: string, id: number): string {
-  const hex = createHash('sha256').update(`pdk-import-bundle\n${origin}\n${id}`).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+  return derivedReceipt(`pdk-import-bundle\n${origin}\n${id}`);
 }
 
 /**

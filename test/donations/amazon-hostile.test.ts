@@ -8,6 +8,7 @@ import zlib from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { amazonImporter } from '../../src/donations/importers/amazon.ts';
 import { DonationFileError, type ImportContext } from '../../src/donations/importer-contract.ts';
+import { zipOf } from './zip-files.ts';
 
 const CONTEXT: ImportContext = { timeZone: 'America/New_York', hashKey: new Uint8Array(32).fill(3), contentPublicKey: new Uint8Array(32), maxExpandedBytes: 100 * 1024 * 1024 };
 const fixture = (name: string) => fs.readFileSync(new URL(`../fixtures/donations/${name}`, import.meta.url));
@@ -22,38 +23,12 @@ async function refusal(bytes: Buffer, context: ImportContext = CONTEXT): Promise
   return refused;
 }
 
-/** A minimal ZIP holding one file, as `zip` writes it (local header, central directory, end record). */
-function zipOf(name: string, content: Buffer): Buffer {
-  const local = Buffer.alloc(30);
-  local.writeUInt32LE(0x04034b50, 0);
-  local.writeUInt16LE(20, 4);
-  local.writeUInt32LE(zlib.crc32(content), 14);
-  local.writeUInt32LE(content.length, 18);
-  local.writeUInt32LE(content.length, 22);
-  local.writeUInt16LE(name.length, 26);
-  const central = Buffer.alloc(46);
-  central.writeUInt32LE(0x02014b50, 0);
-  central.writeUInt16LE(20, 4);
-  central.writeUInt16LE(20, 6);
-  central.writeUInt32LE(zlib.crc32(content), 16);
-  central.writeUInt32LE(content.length, 20);
-  central.writeUInt32LE(content.length, 24);
-  central.writeUInt16LE(name.length, 28);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(1, 8);
-  end.writeUInt16LE(1, 10);
-  end.writeUInt32LE(46 + name.length, 12);
-  end.writeUInt32LE(30 + name.length + content.length, 16);
-  return Buffer.concat([local, Buffer.from(name), content, central, Buffer.from(name), end]);
-}
-
 /** A 1x1 PNG (signature, IHDR, IDAT, IEND). */
 const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
 
 describe('Amazon importer refuses what is not an Items report', () => {
   it('a ZIP renamed .csv (even one holding the report), a PNG, a gzip, by their content', async () => {
-    expect((await refusal(zipOf('Retail.OrderHistory.1.csv', CONSUMER))).staffReason).toBe('not CSV: the content is a ZIP archive (or an .xlsx spreadsheet)');
+    expect((await refusal(await zipOf([{ name: 'Retail.OrderHistory.1.csv', data: CONSUMER }]))).staffReason).toBe('not CSV: the content is a ZIP archive (or an .xlsx spreadsheet)');
     const png = await refusal(PNG);
     expect(png.staffReason).toBe('not CSV: the content is a PNG image');
     expect(png.participantMessage).toMatch(/not a CSV report/);
