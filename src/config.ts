@@ -36,6 +36,27 @@ export interface Config {
   /** DONATION_SOURCES: the donation sources participants may upload to, comma-separated. Default amazon,chatgpt. */
   readonly donationSources: readonly string[];
   /**
+   * DONATION_PUBLIC_KEY / DONATION_SECRET_KEY: a NaCl box key pair (base64, `dcs donations keys`
+   * prints one). Donated files are sealed to the public key as they stream in; only the worker's
+   * import job needs the secret key, so a web-only machine can run without it.
+   */
+  readonly donationPublicKey: Uint8Array | undefined;
+  readonly donationSecretKey: Uint8Array | undefined;
+  /** DONATION_HASH_KEY: base64 of 32 bytes, the HMAC key of donated identifiers (Amazon order ids). No default. */
+  readonly donationHashKey: Uint8Array | undefined;
+  /**
+   * PDK_EXTERNAL_CONTENT_PUBLIC_KEY (the original's name): the study's NaCl public key that donated
+   * free text (ChatGPT titles and messages) is sealed to. The server never holds its secret half.
+   * Unset: the `chatgpt` source is not offered.
+   */
+  readonly contentPublicKey: Uint8Array | undefined;
+  /** DONATION_MAX_FILE_MB: largest donated file, in MB (default 100); larger is refused as it streams in. */
+  readonly donationMaxFileBytes: number;
+  /** DONATION_KEEP_FILES: keep a donated file's sealed bytes after import (default false: deleted once imported; the points stay). */
+  readonly donationKeepFiles: boolean;
+  /** DONATION_REVIEW_HOURS: how long an extraction waits for the participant's confirmation before it expires (default 72). */
+  readonly donationReviewHours: number;
+  /**
    * MAX_BODY_BYTES: largest accepted upload body; larger gets 413 before it is read. Default 32 MiB:
    * real bundles are at most 4 MiB plus one point (webmunk-clients.md §1.3), and a whole page, the
    * largest point, is 0.5-1.5 MB; gzip and base64 only make the body smaller than the JSON.
@@ -363,6 +384,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     clientPublicKey: key('PDK_CLIENT_KEY'),
     externalContentKey: key('PDK_EXTERNAL_CONTENT_SYMETRIC_KEY'),
     donationSources: (text('DONATION_SOURCES') ?? 'amazon,chatgpt').split(',').map((s) => s.trim()).filter(Boolean),
+    donationPublicKey: key('DONATION_PUBLIC_KEY'),
+    donationSecretKey: key('DONATION_SECRET_KEY'),
+    donationHashKey: key('DONATION_HASH_KEY'),
+    contentPublicKey: key('PDK_EXTERNAL_CONTENT_PUBLIC_KEY'),
+    donationMaxFileBytes: int('DONATION_MAX_FILE_MB', 100, 1, 2048) * 1024 * 1024,
+    donationKeepFiles: bool('DONATION_KEEP_FILES'),
+    donationReviewHours: int('DONATION_REVIEW_HOURS', 72, 1, 24 * 365),
     backupKey: key(text('BACKUP_KEY') === undefined && text('PDK_BACKUP_KEY') !== undefined ? 'PDK_BACKUP_KEY' : 'BACKUP_KEY'),
     maxBodyBytes: int('MAX_BODY_BYTES', 32 * 1024 ** 2, 1024, 2 ** 31 - 1),
     maxInflatedBytes,

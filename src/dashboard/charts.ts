@@ -3,7 +3,7 @@
  * works offline, prints, and can be tested by reading its markup. Every bar carries a <title>
  * (the browser's tooltip and what a screen reader says).
  */
-import { escapeHtml, html, raw, type SafeHtml } from './html.ts';
+import { escapeHtml, html, raw, type SafeHtml } from '../html.ts';
 
 export interface Bar {
   /** when the bucket starts */

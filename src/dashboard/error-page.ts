@@ -7,7 +7,8 @@
 import { STATUS_CODES } from 'node:http';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ERRORS, type ErrorCode } from '../errors.ts';
-import { html, renderPage } from './html.ts';
+import { html } from '../html.ts';
+import { renderPage } from './page-shell.ts';
 
 /** A browser asking for a page (not a `.json` route, not an API caller). */
 export function wantsHtml(request: FastifyRequest): boolean {

@@ -1,5 +1,6 @@
 /** The login page (fields `username`, `password`), with an optional error message. */
-import { html, renderPage } from '../html.ts';
+import { html } from '../../html.ts';
+import { renderPage } from '../page-shell.ts';
 
 export function renderLoginPage(options: { next?: string; error?: string; username?: string }): string {
   return renderPage({

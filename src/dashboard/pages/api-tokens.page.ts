@@ -10,7 +10,7 @@ import { createServiceToken, listTokens, revokeTokenById, type ApiToken } from '
 import { DcsError } from '../../errors.ts';
 import type { DashboardDeps, FormFields } from '../dashboard-deps.ts';
 import { formatDateTime } from '../format.ts';
-import { html, type SafeHtml } from '../html.ts';
+import { html, type SafeHtml } from '../../html.ts';
 import { outcomeNotice, withOutcome } from './notices.ts';
 import { sendPage } from './page.ts';
 

@@ -9,7 +9,7 @@ import { saveConfiguration, type Saved } from '../../app-config/save-configurati
 import { withTransaction, type Pool } from '../../db/database.ts';
 import { csrfField } from '../auth/csrf.ts';
 import type { FormFields } from '../dashboard-deps.ts';
-import { html, type SafeHtml } from '../html.ts';
+import { html, type SafeHtml } from '../../html.ts';
 
 /** A form body can hold a whole document, URL-encoded (up to 3 bytes per character). */
 export const CONFIGURATION_BODY_LIMIT = 3 * MAX_DOCUMENT_BYTES + 16 * 1024;

@@ -9,7 +9,7 @@ import { countServed, findConfiguration, listVersions, type ConfigurationVersion
 import { DcsError } from '../../errors.ts';
 import type { DashboardDeps } from '../dashboard-deps.ts';
 import { formatCount, formatDateTime } from '../format.ts';
-import { html, type SafeHtml } from '../html.ts';
+import { html, type SafeHtml } from '../../html.ts';
 import { diffLines } from '../line-diff.ts';
 import { CONFIGURATION_BODY_LIMIT, configurationForm, fieldsOf, readConfigurationForm, trySave, type ConfigurationFields } from './configuration.form.ts';
 import { configurationLink, enabledToggle, requireAdmin } from './configurations.page.ts';

@@ -11,7 +11,7 @@ import { DcsError } from '../../errors.ts';
 import { csrfField } from '../auth/csrf.ts';
 import type { DashboardDeps } from '../dashboard-deps.ts';
 import { formatCount, formatDateTime } from '../format.ts';
-import { html, type SafeHtml } from '../html.ts';
+import { html, type SafeHtml } from '../../html.ts';
 import { CONFIGURATION_BODY_LIMIT, configurationForm, NEW_CONFIGURATION, readConfigurationForm, trySave, type ConfigurationFields } from './configuration.form.ts';
 import { outcomeNotice, withOutcome } from './notices.ts';
 import { sendPage } from './page.ts';

@@ -1,7 +1,7 @@
 /** The Export page's list of report jobs: state and progress, size, duration, download, retry. */
 import type { ReportJob } from '../../exports/report-jobs.repository.ts';
 import { formatBytes, formatCount, formatDateTime, formatDuration } from '../format.ts';
-import { html, type SafeHtml } from '../html.ts';
+import { html, type SafeHtml } from '../../html.ts';
 
 function selectionText(job: ReportJob): string {
   const n = job.sources.length;

@@ -12,7 +12,7 @@ import { ExportRequestError, requestExport } from '../../exports/request-export.
 import type { DashboardDeps, FormFields } from '../dashboard-deps.ts';
 import { formatCount } from '../format.ts';
 import { listGroups } from '../groups.repository.ts';
-import { html } from '../html.ts';
+import { html } from '../../html.ts';
 import { outcomeNotice, withOutcome } from './notices.ts';
 import { jobsTable } from './export.jobs.ts';
 import { sendPage } from './page.ts';

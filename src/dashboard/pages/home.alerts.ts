@@ -2,7 +2,7 @@
 import type { FastifyRequest } from 'fastify';
 import { csrfField } from '../auth/csrf.ts';
 import { formatAge, formatDateTime } from '../format.ts';
-import { html, type SafeHtml } from '../html.ts';
+import { html, type SafeHtml } from '../../html.ts';
 import type { HomeAlert } from '../sources.repository.ts';
 
 const LEVEL_WORDS = { critical: 'Critical', warning: 'Warning', info: 'Info' } as const;

@@ -2,7 +2,7 @@
 import type { FastifyRequest } from 'fastify';
 import { csrfField } from '../auth/csrf.ts';
 import type { SourceGroup } from '../groups.repository.ts';
-import { html, raw, type SafeHtml } from '../html.ts';
+import { html, raw, type SafeHtml } from '../../html.ts';
 import { groupOptions } from './home.sources.ts';
 
 export function addSourceForm(request: FastifyRequest, groups: SourceGroup[]): SafeHtml {

@@ -8,7 +8,7 @@ import { describeBackups } from '../../backup/backup-status.ts';
 import type { DashboardDeps } from '../dashboard-deps.ts';
 import { listGroups } from '../groups.repository.ts';
 import { listSourcesPage, SOURCE_SORTS, type SourceFilter, type SourceSort } from '../home-sources.repository.ts';
-import { html, raw } from '../html.ts';
+import { html, raw } from '../../html.ts';
 import { listActiveAlertsForHome } from '../sources.repository.ts';
 import { alertsSection } from './home.alerts.ts';
 import { addSourceForm, groupsPanel, sourceListPanel } from './home.forms.ts';

@@ -4,7 +4,7 @@ import { csrfField } from '../auth/csrf.ts';
 import { activityStrip, type StripDay } from '../charts.ts';
 import { dateFormatter, formatAge, formatCount, formatDateTime, formatFrequency, summarizeUserAgent } from '../format.ts';
 import type { SourceGroup } from '../groups.repository.ts';
-import { html, raw, type SafeHtml } from '../html.ts';
+import { html, raw, type SafeHtml } from '../../html.ts';
 import type { SourceRow, SourceSort } from '../home-sources.repository.ts';
 import { levelBadge } from './home.alerts.ts';
 

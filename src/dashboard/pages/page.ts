@@ -1,6 +1,7 @@
 /** What every page handler shares: sending a whole page, and reading the query as strings. */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { renderPage, type SafeHtml } from '../html.ts';
+import type { SafeHtml } from '../../html.ts';
+import { renderPage } from '../page-shell.ts';
 
 /**
  * Sends a whole page. Its Server-Timing header says how long the server took from the request's

@@ -1,5 +1,5 @@
 /** Page links: first, previous, a window around the current page, next, last. */
-import { html, type SafeHtml } from '../html.ts';
+import { html, type SafeHtml } from '../../html.ts';
 
 /** `link(n)` gives the URL of page n. */
 export function pagination(current: number, pages: number, link: (page: number) => string): SafeHtml {

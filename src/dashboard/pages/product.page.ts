@@ -9,7 +9,7 @@ import { keepaEntries, priceHistory, type PricePoint } from '../../amazon/keepa-
 import { niceMaximum } from '../charts.ts';
 import type { DashboardDeps } from '../dashboard-deps.ts';
 import { dateFormatter, formatAge, formatCount, formatDateTime } from '../format.ts';
-import { html, type SafeHtml } from '../html.ts';
+import { html, type SafeHtml } from '../../html.ts';
 import { findProduct, listProductSightings, type ProductDetail, type ProductSighting } from '../products.repository.ts';
 import { orderedBadge } from './products.page.ts';
 import { sendPage } from './page.ts';

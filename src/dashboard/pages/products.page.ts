@@ -7,7 +7,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { DashboardDeps } from '../dashboard-deps.ts';
 import { formatAge, formatCount, formatDateTime } from '../format.ts';
-import { html, type SafeHtml } from '../html.ts';
+import { html, type SafeHtml } from '../../html.ts';
 import {
   countProducts, isKeepaState, isProductSort, listProducts, listTopBrands, productTotals,
   type KeepaState, type ProductRow, type ProductSort, type ProductTotals, type SortDirection,

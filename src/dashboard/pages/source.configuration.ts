@@ -12,7 +12,7 @@ import type { Pool } from '../../db/database.ts';
 import { csrfField } from '../auth/csrf.ts';
 import type { DashboardDeps } from '../dashboard-deps.ts';
 import { formatAge, formatDateTime } from '../format.ts';
-import { html, type SafeHtml } from '../html.ts';
+import { html, type SafeHtml } from '../../html.ts';
 import { configurationLink, requireAdmin } from './configurations.page.ts';
 import { outcomeNotice, withOutcome } from './notices.ts';
 

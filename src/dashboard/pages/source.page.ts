@@ -9,7 +9,7 @@ import { listSourceAlerts, type Alert } from '../../monitoring/alerts.repository
 import { barChart, type Bar } from '../charts.ts';
 import type { DashboardDeps } from '../dashboard-deps.ts';
 import { formatAge, formatCount, formatDateTime, formatFrequency } from '../format.ts';
-import { html, type SafeHtml } from '../html.ts';
+import { html, type SafeHtml } from '../../html.ts';
 import { findSource, listLatestPoints, listRecentBuckets, listTypeStatistics, type TypeStatistics } from '../source-detail.repository.ts';
 import { levelBadge } from './home.alerts.ts';
 import { pageParam, queryParam, sendPage } from './page.ts';

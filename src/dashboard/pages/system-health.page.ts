@@ -15,7 +15,7 @@ import { csrfField } from '../auth/csrf.ts';
 import { barChart, type Bar } from '../charts.ts';
 import type { DashboardDeps } from '../dashboard-deps.ts';
 import { formatAge, formatBytes, formatCount, formatDateTime, formatDuration } from '../format.ts';
-import { html, type SafeHtml } from '../html.ts';
+import { html, type SafeHtml } from '../../html.ts';
 import { countRetryableErrored, listErroredBundles, listHealthSnapshots, type ErroredBundle, type SnapshotRow } from '../system-health.repository.ts';
 import { queryParam, sendPage } from './page.ts';
 import { registerSystemHealthActions } from './system-health.actions.ts';

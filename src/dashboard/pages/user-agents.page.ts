@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { automationSignatures } from '../../monitoring/automated-browser.ts';
 import type { DashboardDeps } from '../dashboard-deps.ts';
 import { formatCount, formatDateTime } from '../format.ts';
-import { html, type SafeHtml } from '../html.ts';
+import { html, type SafeHtml } from '../../html.ts';
 import {
   countUserAgents, isUserAgentSort, listDistinctUserAgents, listSourcesOfUserAgents, listUserAgents,
   type SortDirection, type UserAgentRow, type UserAgentSort, type UserAgentSource,
