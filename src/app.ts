@@ -19,6 +19,7 @@ import { registerFetchMetadataRoute } from './api/fetch-metadata.routes.ts';
 import { registerOpenApiRoute } from './api/openapi.route.ts';
 import { registerDashboard } from './dashboard/dashboard.plugin.ts';
 import { registerExternalRoutes } from './donations/external.routes.ts';
+import { registerParticipantRoutes } from './donations/participant.routes.ts';
 import { registerIngestRoutes } from './ingest/ingest.routes.ts';
 import type { UploadStore } from './ingest/store-upload.ts';
 import { CORS_HEADERS, CORS_ROUTES } from './ingest/replies.ts';
@@ -109,6 +110,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerFetchMetadataRoute(app, deps);
   registerOpenApiRoute(app, deps);
   registerExternalRoutes(app, deps);
+  registerParticipantRoutes(app, deps);
   await registerDashboard(app, deps);
   await app.ready();
   return app;

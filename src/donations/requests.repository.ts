@@ -1,5 +1,5 @@
 /** Donation requests (migration 0021): opened by the enrollment server's signed links, read by its polls. */
-import type { Pool } from '../db/database.ts';
+import type { Pool, PoolClient } from '../db/database.ts';
 import type { AutoRequest } from './auto-token.ts';
 
 /** The Webmunk final upload: due this many days after the request (the enrollment server's WEBMUNK_DATA_FOLLOWUP_DAYS). */
@@ -10,7 +10,7 @@ export const FINAL_UPLOAD_DAYS = 28;
  * server-side GET, then the participant's browser) changes nothing but what the link itself says
  * (its e-mail and extras). Sources are those the link names that exist and are enabled.
  */
-export async function openRequest(db: Pool, request: AutoRequest, enabledSources: readonly string[]): Promise<number> {
+export async function openRequest(db: Pool | PoolClient, request: AutoRequest, enabledSources: readonly string[]): Promise<number> {
   const { rows } = await db.query(
     `WITH opened AS (
        INSERT INTO donation_requests (identifier, email, extras) VALUES ($1, $2, $3)
@@ -56,7 +56,7 @@ export async function pendingSources(db: Pool, identifier: string): Promise<stri
             count(f.id) AS files,
             count(f.id) FILTER (WHERE f.uploaded_at >= r.requested_at + make_interval(days => $2)) AS final_files
      FROM donation_requests r JOIN donation_request_sources s ON s.request_id = r.id
-     LEFT JOIN donation_files f ON f.request_id = r.id AND f.source = s.source AND f.state NOT IN ('refused', 'expired')
+     LEFT JOIN donation_files f ON f.request_id = r.id AND f.source = s.source AND f.state NOT IN ('receiving', 'refused', 'expired')
      WHERE r.identifier = $1 GROUP BY s.source ORDER BY s.source`,
     [identifier, FINAL_UPLOAD_DAYS],
   );
