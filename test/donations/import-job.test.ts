@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig, type Config } from '../../src/config.ts';
 import { openSealedBox } from '../../src/crypto/sealed-box.ts';
 import { donationsJob, runDonations } from '../../src/donations/donations.job.ts';
-import { DAMAGED_MESSAGE, FAILED_MESSAGE } from '../../src/donations/import-file.ts';
+import { DAMAGED_MESSAGE, FAILED_MESSAGE, importClaimedFile } from '../../src/donations/import-file.ts';
+import { claimReceivedFile } from '../../src/donations/import.repository.ts';
 import { importContext } from '../../src/donations/importer-list.ts';
 import { amazonImporter } from '../../src/donations/importers/amazon.ts';
 import { openExtraction, reviewSecretKey } from '../../src/donations/upload-link.ts';
@@ -197,6 +198,17 @@ describe('donations job: imports', () => {
     expect(a.extracted + b.extracted).toBe(8);
     const { rows } = await db.pool.query(`SELECT state, attempts FROM donation_files WHERE id = ANY($1)`, [ids]);
     expect(rows).toEqual(ids.map(() => ({ state: 'awaiting-confirmation', attempts: 1 })));
+  });
+
+  it('drops the outcome of a claim it no longer holds (reset as stale and claimed again meanwhile)', async () => {
+    request = await freshRequest();
+    const id = await store(readFileSync(new URL('amazon-consumer.csv', FIXTURES)));
+    const claimed = (await claimReceivedFile(db.pool, ['amazon'], []))!;
+    expect(claimed).toMatchObject({ id, attempts: 1, source: 'amazon' });
+    // another worker's claim after a reset
+    await db.pool.query(`UPDATE donation_files SET attempts = 2, state_changed_at = now() WHERE id = $1`, [id]);
+    expect(await importClaimedFile(db.pool, config, claimed, importContext(config, 'amazon'), log)).toBe('lost');
+    expect(await fileRow(id)).toMatchObject({ state: 'extracting', attempts: 2, extraction: null, rows_extracted: null });
   });
 });
 
