@@ -64,8 +64,8 @@ export async function importClaimedFile(db: Pool, config: Config, file: ClaimedF
   try {
     const importer = importerFor(file.source);
     if (!importer) throw new Error(`no importer for the source ${file.source}`);
-    const bytes = await openDonatedFile(db, file, config.donationSecretKey!);
-    const extraction = await importer.extract({ name: file.name, bytes }, context);
+    // the bytes are not held past the importer: they can go before the extraction is sealed
+    const extraction = await importer.extract({ name: file.name, bytes: await openDonatedFile(db, file, config.donationSecretKey!) }, context);
     const stored = await withTransaction(db, async (client) => {
       const reviewKey = await lockReviewKey(client, file.requestId);
       if (!reviewKey) throw new Error(`request ${file.requestId} has no review key`);
