@@ -14,6 +14,7 @@
  *
  * Where ASINs are looked for:
  * - `webmunk-amazon-order`: `items[].asin` and `items[].url` (ordered), the point's `url` (seen).
+ * - `pdk-external-amazon-item` (a participant's donated order history, one item per point): `asin` (ordered).
  * - page-bearing types (`ASIN_TYPES` minus the order type): `url*`, `url!`, `url` (product-page
  *   URLs), `element-content*`/`!`, `page-content*`/`!` and, for every selector of `pattern-matches`,
  *   each match's `element-content*`/`!` (HTML). In HTML: `href` of `<a>`, `<area>`, `<link>`
@@ -43,6 +44,7 @@ export interface FoundAsins {
 }
 
 const ORDER_TYPE = 'webmunk-amazon-order';
+const DONATED_ITEM_TYPE = 'pdk-external-amazon-item';
 
 /** Point types whose `url*`, `element-content*`, `page-content*` or `pattern-matches` can show products. */
 const PAGE_TYPES: ReadonlySet<string> = new Set([
@@ -56,8 +58,8 @@ const PAGE_TYPES: ReadonlySet<string> = new Set([
   'webmunk-extension-scroll-position',
 ]);
 
-/** The generator ids that carry pages (scanned for links and data-asin) plus webmunk-amazon-order. */
-export const ASIN_TYPES: readonly string[] = Object.freeze([ORDER_TYPE, ...PAGE_TYPES]);
+/** The generator ids that carry pages (scanned for links and data-asin) plus the two kinds of orders. */
+export const ASIN_TYPES: readonly string[] = Object.freeze([ORDER_TYPE, DONATED_ITEM_TYPE, ...PAGE_TYPES]);
 
 /**
  * Attributes whose whole value is an ASIN in Amazon markup: `data-asin` (search results, carousels),
@@ -293,6 +295,7 @@ export function extractAsins(
   try {
     if (isObject(properties)) {
       if (generatorId === ORDER_TYPE) scanOrder(found, properties);
+      else if (generatorId === DONATED_ITEM_TYPE) found.candidate(properties.asin, true);
       else if (PAGE_TYPES.has(generatorId)) scanPage(found, properties, serverSecretKey);
     }
   } catch {

@@ -9,8 +9,8 @@ import type { Pool } from '../db/database.ts';
 import { ASIN_TYPES, extractAsins } from './extract-asins.ts';
 import type { PointSightings } from './products.repository.ts';
 
-/** The text fields extract-asins.ts reads at the top of a point. */
-const TEXT_FIELDS = ['url*', 'url!', 'url', 'element-content*', 'element-content!', 'page-content*', 'page-content!'] as const;
+/** The text fields extract-asins.ts reads at the top of a point (`asin`: a donated order history's item). */
+const TEXT_FIELDS = ['url*', 'url!', 'url', 'element-content*', 'element-content!', 'page-content*', 'page-content!', 'asin'] as const;
 
 export interface Scanned {
   found: PointSightings[];

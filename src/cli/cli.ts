@@ -14,6 +14,7 @@ import { processBatch, processUntilEmpty, type BatchResult } from '../processing
 import { queueReprocess } from '../processing/reprocess.ts';
 import { BACKUP_USAGE, backupCommand, backupOfflineCommand, restoreCommand } from './backup.command.ts';
 import { configCommand } from './config.command.ts';
+import { DONATIONS_USAGE, donationKeyLines } from './donations.command.ts';
 import { exportCommand } from './export.command.ts';
 import { importPdkCommand } from './import-pdk.command.ts';
 import { keepaCommand } from './keepa.command.ts';
@@ -39,6 +40,7 @@ Commands:
                             0009: brings back the points the former key dropped)
   keys generate             print a new server key pair for encrypted uploads
 ${BACKUP_USAGE}
+${DONATIONS_USAGE}
   status [--json]           bundles, queue, points and participants
   jobs [--json]             scheduled jobs, their last runs and the run history
   run-job NAME              run one scheduled job now, in the foreground (exit 1 if it fails)
@@ -105,6 +107,14 @@ export async function main(argv: string[]): Promise<number> {
   if (command === 'backup' && rest[0] === 'key' && rest.length === 1) {
     console.log(`BACKUP_KEY=${generateSecretKey()}`);
     console.log('# Keep a copy away from this server: without it no backup can be read.');
+    return 0;
+  }
+  if (command === 'donations') {
+    if (rest[0] !== 'keys' || rest.length !== 1) {
+      console.error('Usage: dcs donations keys');
+      return 1;
+    }
+    console.log(donationKeyLines().join('\n'));
     return 0;
   }
   if (command === 'keys') {

@@ -10,7 +10,9 @@ import type { Pool } from '../db/database.ts';
 export type SecondaryRule =
   | { kind: 'key'; path: string[] }
   | { kind: 'url-host'; path: string[] }
-  | { kind: 'voices-present'; path: string[] };
+  | { kind: 'voices-present'; path: string[] }
+  /** the original's engagement level from the point's own `incoming_engagement` and `outgoing_engagement` (path: none) */
+  | { kind: 'engagement'; path: [] };
 
 export interface DataType {
   identifier: string;
@@ -19,6 +21,7 @@ export interface DataType {
 }
 
 const key = (...path: string[]): SecondaryRule => ({ kind: 'key', path });
+const engagement: SecondaryRule = { kind: 'engagement', path: [] };
 
 export const DATA_TYPES: readonly DataType[] = [
   // Webmunk G1 extension core (webmunk-server.md §3.2)
@@ -40,9 +43,9 @@ export const DATA_TYPES: readonly DataType[] = [
   { identifier: 'search-mirror-result-news', label: 'Search Mirror: News Results' },
   { identifier: 'search-suggestions-result', label: 'Search Mirror: Suggestions' },
   { identifier: 'pdk-external-amazon-item', label: 'Amazon Items' },
-  { identifier: 'pdk-external-engagement-amazon', label: 'Amazon Engagement' },
+  { identifier: 'pdk-external-engagement-amazon', label: 'Amazon Engagement', secondary: engagement },
   { identifier: 'pdk-external-chatgpt-message', label: 'ChatGPT Messages' },
-  { identifier: 'pdk-external-engagement-chatgpt', label: 'ChatGPT Engagement' },
+  { identifier: 'pdk-external-engagement-chatgpt', label: 'ChatGPT Engagement', secondary: engagement },
   // G0 browser extension
   { identifier: 'pdk-web-added-blacklist-term', label: 'Web: Added Blocklist Term' },
   { identifier: 'pdk-web-deleted-blacklist-term', label: 'Web: Deleted Blocklist Term' },

@@ -8,7 +8,7 @@
 import { isPlainObject } from './point-fields.ts';
 
 export interface SecondaryRuleRow {
-  secondary_kind: 'key' | 'url-host' | 'voices-present' | null;
+  secondary_kind: 'key' | 'url-host' | 'voices-present' | 'engagement' | null;
   secondary_path: string[] | null;
 }
 
@@ -35,7 +35,31 @@ function textAt(point: unknown, path: string[]): string | undefined | typeof SQL
   return SQL_SECONDARY;
 }
 
-/** The rule's expression applied to `point #>> path` (undefined: SQL NULL). */
+const isPositive = (value: unknown) => typeof value === 'number' && value > 0;
+
+/**
+ * An engagement point's level, as the original's create_engagement_event set it (ED utils.py):
+ * incoming engagement first, then whether there is an outgoing one at all, then whether it counts.
+ */
+function engagementLevel(point: unknown): string | null {
+  if (!isPlainObject(point)) return null;
+  if (isPositive(point.incoming_engagement)) return 'incoming active';
+  if (point.outgoing_engagement === undefined || point.outgoing_engagement === null) return 'none';
+  return isPositive(point.outgoing_engagement) ? 'active' : 'passive';
+}
+
+function parsedOrUndefined(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The rule's expression applied to `point #>> path` (undefined: SQL NULL). An engagement rule's
+ * path is the point itself (`{}`), read here from its text; secondaryIdentifier reads it in Node.
+ */
 export function applyRule(kind: NonNullable<SecondaryRuleRow['secondary_kind']>, text: string | undefined): string | null {
   switch (kind) {
     case 'key':
@@ -44,11 +68,14 @@ export function applyRule(kind: NonNullable<SecondaryRuleRow['secondary_kind']>,
       return text === undefined ? null : (URL_HOST.exec(text)?.[1] ?? null);
     case 'voices-present':
       return text === 'true' ? 'present' : text === 'false' ? 'not-present' : 'unknown';
+    case 'engagement':
+      return text === undefined ? null : engagementLevel(parsedOrUndefined(text));
   }
 }
 
 export function secondaryIdentifier(point: unknown, rule: SecondaryRuleRow | undefined): string | null | typeof SQL_SECONDARY {
   if (!rule?.secondary_kind || !rule.secondary_path) return null;
+  if (rule.secondary_kind === 'engagement') return engagementLevel(point);
   const text = textAt(point, rule.secondary_path);
   if (text === INDEXED) return SQL_SECONDARY;
   if (text !== SQL_SECONDARY) return applyRule(rule.secondary_kind, text);

@@ -104,9 +104,10 @@ describe('asinFromUrl', () => {
 });
 
 describe('ASIN_TYPES', () => {
-  it('lists the order type and the page-bearing Webmunk types', () => {
+  it('lists the order types (the extension\'s and the donated order history\'s) and the page-bearing Webmunk types', () => {
     expect([...ASIN_TYPES].sort()).toEqual(
       [
+        'pdk-external-amazon-item',
         'webmunk-amazon-order',
         'webmunk-extension-class-added',
         'webmunk-extension-element-click',
@@ -343,6 +344,15 @@ describe('extractAsins on page HTML', () => {
     expect([...found.asins.keys()].sort()).toEqual(asins);
     expect([...found.asins.values()].every((ordered) => ordered === false)).toBe(true);
     expect(found.rejected).toBe(0);
+  });
+});
+
+describe('extractAsins on a donated order history item', () => {
+  it('finds the item\'s asin as ordered, validated as any other', () => {
+    const found = (properties: Record<string, unknown>) => extractAsins('pdk-external-amazon-item', properties);
+    expect(found({ item: 'USB-C Cable', asin: ' b07thhqmhm ', ordered: '2023-01-15' })).toEqual({ asins: new Map([['B07THHQMHM', true]]), rejected: 0 });
+    expect(found({ item: 'Gift card', asin: 'GIFT' })).toEqual({ asins: new Map(), rejected: 1 });
+    expect(found({ item: 'No ASIN column' })).toEqual({ asins: new Map(), rejected: 0 });
   });
 });
 

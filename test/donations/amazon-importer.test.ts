@@ -16,7 +16,6 @@ const CONTEXT: ImportContext = { timeZone: 'America/New_York', hashKey: KEY, con
 const fixture = (name: string) => fs.readFileSync(new URL(name, FIXTURES));
 const extract = (name: string, context: ImportContext = CONTEXT) => amazonImporter.extract({ name, bytes: fixture(name) }, context);
 const hmac = (orderId: string) => createHmac('sha256', KEY).update(orderId).digest('hex');
-const ENGAGEMENT = { type: 'purchase', duration: 0, outgoing_engagement: 1 };
 
 /** The values of the 34 personal columns the fixtures fill (webmunk-server.md §12.6's list). */
 const PERSONAL_COLUMNS = [
@@ -68,7 +67,7 @@ describe('Amazon importer: consumer Order History Report (Items)', () => {
           ordered: '2023-01-15', pdk_hashed_order_id: hmac('112-4455667-8899001'), shipped: '2023-01-16',
         },
       },
-      { generatorId: 'pdk-external-engagement-amazon', created: new Date('2023-01-15T17:00:00Z'), properties: ENGAGEMENT },
+      { generatorId: 'pdk-external-engagement-amazon', created: new Date('2023-01-15T17:00:00Z'), properties: { type: 'purchase', duration: 0, outgoing_engagement: 1, pdk_hashed_order_id: hmac('112-4455667-8899001'), asin: 'B07THHQMHM' } },
     ]);
     expect(cable.cells).toEqual({ Date: '2023-01-15', Title: 'USB-C Cable, 6 ft "braided"', Price: '$12.99', Quantity: '2' });
     // M/D/YYYY, a zero-padded shipment day, an ISO release date; an empty list price is left out

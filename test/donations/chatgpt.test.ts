@@ -99,13 +99,13 @@ describe('ChatGPT importer: a real-format export', () => {
     expect(lisbon).not.toHaveProperty('mapping');
   });
 
-  it('makes engagement points for the user (outgoing) and system (incoming) messages, never for replies', () => {
+  it('makes engagement points for the user (outgoing) and system (incoming) messages, never for replies, each with its message id', () => {
     const engagement = extraction.rows.flatMap((row) => row.points).filter((p) => p.generatorId === 'pdk-external-engagement-chatgpt');
     expect(engagement.map((p) => ({ created: p.created.getTime(), ...p.properties }))).toEqual([
-      { created: 1714560000000, type: 'message', duration: 0, incoming_engagement: 1 },
-      { created: 1714560005123, type: 'message', duration: 0, outgoing_engagement: 1 },
-      { created: 1714560100000, type: 'message', duration: 0, outgoing_engagement: 1 },
-      { created: 1735689610000, type: 'message', duration: 0, outgoing_engagement: 1 },
+      { created: 1714560000000, type: 'message', duration: 0, incoming_engagement: 1, message_id: '7a2b3c4d-sys1' },
+      { created: 1714560005123, type: 'message', duration: 0, outgoing_engagement: 1, message_id: 'b41f9e20-user1' },
+      { created: 1714560100000, type: 'message', duration: 0, outgoing_engagement: 1, message_id: 'e3f4a5b6-user2' },
+      { created: 1735689610000, type: 'message', duration: 0, outgoing_engagement: 1, message_id: '3d4e5f60-u' },
     ]);
   });
 

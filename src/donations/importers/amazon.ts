@@ -6,8 +6,9 @@
  * wins); nothing else, so names, addresses, e-mails, payment and purchase-order fields never leave
  * the file. Makes, per row: a `pdk-external-amazon-item` point (the item's properties, the day as
  * `ordered`, the order id as `pdk_hashed_order_id` = HMAC-SHA-256 under the server's key, not the
- * original's SHA-512 with a public salt) and a `pdk-external-engagement-amazon` point (a purchase),
- * both at 12:00 on the order day in TIME_ZONE. Skips, and says so in a note: rows without an
+ * original's SHA-512 with a public salt) and a `pdk-external-engagement-amazon` point (a purchase, with
+ * the hashed order id and the ASIN so that two purchases on one day stay two points), both at 12:00
+ * on the order day in TIME_ZONE. Skips, and says so in a note: rows without an
  * order date or order id, Amazon's "No data found for this time period" row, dates it cannot read.
  * Refuses: files over maxExpandedBytes, anything that is not CSV text, reports missing a required
  * column (naming them), reports without an order.
@@ -153,8 +154,9 @@ function itemRow(record: string[], header: Header, number: number, context: Impo
   if (releasedDay) item.released = isoDay(releasedDay);
   const points: DonationPoint[] = [
     { generatorId: 'pdk-external-amazon-item', created, properties: item },
-    // the original's create_engagement_event(outgoing_engagement=1.0, engagement_type='purchase'), duration 0
-    { generatorId: 'pdk-external-engagement-amazon', created, properties: { type: 'purchase', duration: 0, outgoing_engagement: 1.0 } },
+    // the original's create_engagement_event(outgoing_engagement=1.0, engagement_type='purchase'), duration 0, with
+    // the order and product: two purchases on one day are two points (stored once each however often donated)
+    { generatorId: 'pdk-external-engagement-amazon', created, properties: purchase(item) },
   ];
   return {
     key: String(number),
@@ -179,6 +181,13 @@ function itemProperties(record: string[], header: Header): Record<string, unknow
   const status = cell(record, header, [STATUS_COLUMN]);
   if (status !== '') item.status = status ?? '';
   return item;
+}
+
+/** The purchase of an item: what the original stored, and what tells it apart from another purchase that day. */
+function purchase(item: Record<string, unknown>): Record<string, unknown> {
+  const properties: Record<string, unknown> = { type: 'purchase', duration: 0, outgoing_engagement: 1.0, pdk_hashed_order_id: item.pdk_hashed_order_id };
+  if (item.asin !== undefined) properties.asin = item.asin;
+  return properties;
 }
 
 /**

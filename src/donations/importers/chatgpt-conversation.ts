@@ -40,10 +40,13 @@ export function messageText(content: unknown): string | undefined {
   return text;
 }
 
-/** User messages are the participant's outgoing engagement, system messages incoming; assistant replies never count (as the original). */
-function engagement(role: string, created: Date): DonationPoint[] {
+/**
+ * User messages are the participant's outgoing engagement, system messages incoming; assistant
+ * replies never count (as the original). The message's id keeps two messages of one second apart.
+ */
+function engagement(role: string, created: Date, messageId: string): DonationPoint[] {
   const direction = role === 'user' ? 'outgoing_engagement' : role === 'system' ? 'incoming_engagement' : undefined;
-  return direction ? [{ generatorId: ENGAGEMENT_TYPE, created, properties: { type: 'message', duration: 0, [direction]: 1 } }] : [];
+  return direction ? [{ generatorId: ENGAGEMENT_TYPE, created, properties: { type: 'message', duration: 0, [direction]: 1, message_id: messageId } }] : [];
 }
 
 /** The day in the study's zone, as the review shows it. */
@@ -92,7 +95,7 @@ export function conversationRow(conversation: Json, key: string, seal: SealText,
         pdk_encrypted_content: seal(text),
         ...textMeasures('content', text),
       },
-    }, ...engagement(role, created));
+    }, ...engagement(role, created, messageId));
     messages += 1;
     if (!first || created < first) first = created;
   }
