@@ -81,7 +81,7 @@ function fileRow(file: ParticipantFile, token: string, timeZone: string): SafeHt
     ? html`<a class="button" href="/data/external/upload/${token}/review/${file.id}">Review and send (${file.rowsExtracted ?? 0} rows)</a>`
     : file.state === 'imported' ? html`${file.rowsConfirmed ?? 0} rows sent`
       : file.participantMessage ?? '';
-  return html`<tr><td>${file.name}</td><td class="nowrap">${when(file.uploadedAt, timeZone)}</td><td>${STATE_TEXT[file.state] ?? file.state}</td><td>${detail}</td></tr>`;
+  return html`<tr><td>${file.name}<br><span class="muted small">${when(file.uploadedAt, timeZone)}</span></td><td><strong>${STATE_TEXT[file.state] ?? file.state}</strong><br>${detail}</td></tr>`;
 }
 
 export interface UploadPageModel {
@@ -111,7 +111,7 @@ ${model.sources.map((source) => {
 <button type="submit" class="big">Upload</button></form>
 ${model.files.length > 0 ? html`<h2>Your files</h2>
 ${reading ? html`<p class="muted">This page refreshes itself while your files are being read.</p>` : ''}
-<div class="scroll"><table class="data"><thead><tr><th>File</th><th>Uploaded</th><th>State</th><th></th></tr></thead>
+<div class="scroll"><table class="data"><thead><tr><th>File, uploaded</th><th>State</th></tr></thead>
 <tbody>${model.files.map((file) => fileRow(file, model.token, model.timeZone))}</tbody></table></div>` : ''}`;
   return participantPage('Upload your files', body, reading ? 5 : undefined);
 }
@@ -125,8 +125,15 @@ export interface ReviewPageModel {
   extraction: Extraction;
 }
 
+/** The column with the longest texts (a title): the one that wraps anywhere, so that the others keep their words whole on a phone. */
+function longestColumn(model: ReviewPageModel): string | undefined {
+  const length = (column: string) => model.extraction.rows.reduce((sum, row) => sum + (row.cells[column]?.length ?? 0), 0);
+  return [...model.columns].sort((a, b) => length(b) - length(a))[0];
+}
+
 export function reviewPage(model: ReviewPageModel): string {
   const { extraction } = model;
+  const long = longestColumn(model);
   return participantPage(`Review: ${model.fileName}`, html`<h1>Review what you send</h1>
 <p>${model.sourceName}, file <strong>${model.fileName}</strong>: ${extraction.rows.length} rows. Nothing is sent until you press the button
 below. Untick any row you do not want to share; only the ticked rows are sent to the research team.</p>
@@ -134,8 +141,8 @@ ${extraction.notes.length > 0 ? html`<ul class="notes">${extraction.notes.map((n
 <form method="post" action="/data/external/upload/${model.token}/review/${model.fileId}">
 <div class="scroll"><table class="data review"><thead><tr><th scope="col">Send</th>${model.columns.map((c) => html`<th scope="col">${c}</th>`)}</tr></thead>
 <tbody>${extraction.rows.map((row) => html`<tr><td><input type="checkbox" name="row" value="${row.key}" id="row-${row.key}" checked aria-label="Send row ${row.key}"></td>${model.columns.map((c, i) => i === 0
-    ? html`<td><label for="row-${row.key}">${row.cells[c] ?? ''}</label></td>`
-    : html`<td>${row.cells[c] ?? ''}</td>`)}</tr>`)}</tbody></table></div>
+    ? html`<td${c === long ? raw(' class="long"') : ''}><label for="row-${row.key}">${row.cells[c] ?? ''}</label></td>`
+    : html`<td${c === long ? raw(' class="long"') : ''}>${row.cells[c] ?? ''}</td>`)}</tr>`)}</tbody></table></div>
 <p><button type="submit" name="action" value="send" class="big">Send the ticked rows</button>
 <button type="submit" name="action" value="discard" class="secondary">Send nothing from this file</button></p>
 </form>
