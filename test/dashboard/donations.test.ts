@@ -210,6 +210,38 @@ describe('Donations page', () => {
     expect((await server.db.pool.query(`SELECT name, instructions FROM donation_sources WHERE identifier = 'amazon'`)).rows[0]).toEqual(before);
     expect((await server.db.pool.query(`SELECT count(*)::int AS n FROM donation_sources`)).rows[0].n).toBe(2);
   });
+  it('shows a Donations panel on the source page of a participant with a request, and none otherwise', async () => {
+    const page = await get(admin, '/data/source/40172630');
+    const panel = /<section class="panel" id="donations">.*?<\/section>/s.exec(page)?.[0] ?? '';
+    expect(panel).toContain('Amazon orders, ChatGPT conversations');
+    expect(panel).toContain('Retail.OrderHistory.1.csv');
+    expect(panel).toContain('120 rows extracted, 118 confirmed, 236 points');
+    expect(panel).toContain('<a href="/data/donations?participant=40172630">On the Donations page</a>');
+    expect(panel).not.toContain(HOSTILE);
+    expect(panel).toContain('chat&lt;script&gt;alert(1)&lt;/script&gt;.zip');
+    await server.db.pool.query(`INSERT INTO data_sources (source, first_seen) VALUES ('90000001', now())`);
+    expect(await get(admin, '/data/source/90000001')).not.toContain('id="donations"');
+  });
+
+  it('sends a re-run from the source panel back to the Donations page filtered to the participant', async () => {
+    const refused = await insertFile(server.db.pool, (await server.db.pool.query(`SELECT id::int FROM donation_requests WHERE identifier = '40172630'`)).rows[0].id,
+      { state: 'refused', name: 'again.csv', uploadedAt: hoursAgo(0.5), staffReason: 'DONATION_HASH_KEY is not set', chunks: 1 });
+    const panel = await get(admin, '/data/source/40172630');
+    const form = new RegExp(`<form method="post" action="/data/donations/files/${refused}/rerun".*?</form>`, 's').exec(panel)?.[0] ?? '';
+    const back = /name="return" value="([^"]+)"/.exec(form)?.[1];
+    expect(back).toBe('/data/donations?participant=40172630');
+    const response = await post(admin, `/data/donations/files/${refused}/rerun`, { _csrf: admin.csrf, return: back! });
+    expect(response.headers.get('location')).toMatch(/^\/data\/donations\?participant=40172630&done=donation-rerun/);
+    expect((await fileState(refused)).state).toBe('received');
+  });
+
+  it('puts a Donations line on System health: uploads, files waiting and the oldest, awaiting confirmation, refused this week', async () => {
+    const page = await get(staff, '/data/system-health');
+    const line = /<section class="panel" id="donations">.*?<\/section>/s.exec(page)?.[0] ?? '';
+    // the two re-run files wait; the older was uploaded 2 hours ago: no worker is importing
+    expect(line).toMatch(/<p class="notice error" role="alert">Uploads open \(amazon\)\. 2 files waiting to be imported, the oldest uploaded 2\.0 h ago; 1 file awaiting the participant's confirmation;\s+1 file refused in the last 7 days\. Is a worker with DONATION_SECRET_KEY running\?<\/p>/);
+    expect(line).toContain('<a href="/data/donations">Donations page</a>');
+  });
 });
 
 describe('Donations page without the donation settings', () => {
@@ -225,5 +257,7 @@ describe('Donations page without the donation settings', () => {
     expect(page).toContain('Uploads are closed');
     for (const name of ['PDK_EXTERNAL_CONTENT_SYMETRIC_KEY', 'DONATION_PUBLIC_KEY', 'DONATION_HASH_KEY']) expect(page).toContain(`<code>${name}</code>`);
     expect(page).toContain('No donation request yet');
+    const health = await (await fetch(`${server.baseUrl}/data/system-health`, { headers: { cookie: staff.cookie } })).text();
+    expect(health).toContain('<p class="notice" role="status">Uploads closed: PDK_EXTERNAL_CONTENT_SYMETRIC_KEY, DONATION_PUBLIC_KEY, DONATION_HASH_KEY not set. No file waiting to be imported; 0 files awaiting');
   });
 });
