@@ -6,6 +6,7 @@
 import type { FastifyRequest } from 'fastify';
 import { html, type SafeHtml } from '../../html.ts';
 import { csrfField } from '../auth/csrf.ts';
+import { formatCount } from '../format.ts';
 import type { DonationSource } from '../donation-sources.repository.ts';
 
 export const SOURCE_NAME_MAX = 100;
@@ -24,7 +25,7 @@ export function donationSourcesSection(request: FastifyRequest, sources: readonl
     : html`<div class="donation-source"><h3>${s.name} <code class="small">${s.identifier}</code></h3>
         ${s.instructions ? html`<pre class="instructions">${s.instructions}</pre>` : html`<p class="muted">No instructions of the study's own: participants see the built-in ones.</p>`}</div>`));
   return html`<section class="panel" id="sources"><h2>Donation sources</h2>
-    <p class="small muted">What participants see on the instructions and help pages: the source's name and the study's instructions (up to ${INSTRUCTIONS_MAX} characters of plain text).
+    <p class="small muted">What participants see on the instructions and help pages: the source's name and the study's instructions (up to ${formatCount(INSTRUCTIONS_MAX)} characters of plain text).
       Which sources are offered is <code>DONATION_SOURCES</code>.${isAdmin ? '' : ' Only an administrator can edit them.'}</p>
     ${rows}</section>`;
 }
