@@ -42,7 +42,7 @@ export async function verifyBackups(store: BackupStore, key: Uint8Array): Promis
         bundles += lines.length;
       } catch (error) {
         if (!(error instanceof BackupError) && !(error instanceof SyntaxError)) throw error;
-        report.problems.push(error instanceof SyntaxError ? `${store.name}: ${file.key} holds a line that is not JSON.` : error.message);
+        report.problems.push(error instanceof BackupError ? error.message : `${store.name}: ${file.key} holds a line that is not JSON.`);
       }
     }
     if (bundles !== run.bundles.count && !report.problems.some((p) => p.includes(run.name))) {

@@ -18,6 +18,7 @@ const NAV = [
   { href: '/data/user-agents', key: 'user-agents', label: 'User agents' },
   { href: '/data/products', key: 'products', label: 'Products' },
   { href: '/data/export', key: 'export', label: 'Export' },
+  { href: '/data/donations', key: 'donations', label: 'Donations' },
   { href: '/data/configurations', key: 'configurations', label: 'Configurations' },
   { href: '/data/api-tokens', key: 'api-tokens', label: 'API tokens' },
 ];

@@ -33,6 +33,8 @@ const DONE: Record<string, (subject: string) => string> = {
   'config-assigned': (s) => `Configuration assigned: ${s}.`,
   'config-unassigned': (s) => `${s} has no configuration assigned now; it gets what its identifier matches.`,
   'token-revoked': (s) => `API token ${s} revoked: calls with it are refused from now on.`,
+  'donation-rerun': (s) => `Import of ${s} queued again: the worker's next donations run imports it.`,
+  'donation-source-saved': (s) => `Donation source ${s} saved.`,
 };
 
 const FAILED: Record<string, (subject: string) => string> = {
@@ -47,6 +49,9 @@ const FAILED: Record<string, (subject: string) => string> = {
   'unknown-configuration': () => 'That configuration does not exist (any more).',
   'export-not-retryable': (s) => `Export job ${s} has not failed, or was written by dcs export (run the command again).`,
   'unknown-token': () => 'That API token does not exist or was already revoked.',
+  'donation-not-rerunnable': () => 'That file cannot be imported again: only a refused file whose bytes are still kept can.',
+  'donation-source-invalid': (s) => `Not saved: ${s}.`,
+  'unknown-donation-source': () => 'That donation source does not exist.',
 };
 
 interface Outcome { done?: string; failed?: string; subject?: string }

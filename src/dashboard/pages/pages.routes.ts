@@ -4,6 +4,7 @@ import { registerAsinRoutes } from '../../amazon/support.routes.ts';
 import type { DashboardDeps } from '../dashboard-deps.ts';
 import { registerConfigurationPage } from './configuration.page.ts';
 import { registerConfigurationsPage } from './configurations.page.ts';
+import { registerDonationsPage } from './donations.page.ts';
 import { registerApiTokensPage } from './api-tokens.page.ts';
 import { registerExportJobRoutes } from './export-jobs.routes.ts';
 import { registerExportPage } from './export.page.ts';
@@ -32,6 +33,7 @@ export function registerPages(scope: FastifyInstance, deps: DashboardDeps): void
   registerConfigurationPage(scope, deps);
   registerSourceConfigurationActions(scope, deps);
   registerApiTokensPage(scope, deps);
+  registerDonationsPage(scope, deps);
   // the product endpoints for logged-in staff (the dashboard's login guards them here)
   registerAsinRoutes(scope, deps.pool);
 }

@@ -1,6 +1,6 @@
 /**
  * /data/system-health: is the server keeping up? The queue's key figures, 24 hours of server-health
- * snapshots as charts, the backups, the errored bundles (with Reprocess for administrators) and the run history
+ * snapshots as charts, the backups, the donations line, the errored bundles (with Reprocess for administrators) and the run history
  * of every scheduled job. Plain HTML and inline SVG, no script.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -14,11 +14,13 @@ import { readStatus, type ServerStatus } from '../../monitoring/status.ts';
 import { csrfField } from '../auth/csrf.ts';
 import { barChart, type Bar } from '../charts.ts';
 import type { DashboardDeps } from '../dashboard-deps.ts';
+import { readDonationHealth } from '../donations.repository.ts';
 import { formatAge, formatBytes, formatCount, formatDateTime, formatDuration } from '../format.ts';
 import { html, type SafeHtml } from '../../html.ts';
 import { countRetryableErrored, listErroredBundles, listHealthSnapshots, type ErroredBundle, type SnapshotRow } from '../system-health.repository.ts';
 import { queryParam, sendPage } from './page.ts';
 import { registerSystemHealthActions } from './system-health.actions.ts';
+import { donationsHealthSection } from './system-health.donations.ts';
 
 const BUCKET_MS = 15 * 60_000;
 const DAY_MS = 24 * 3_600_000;
@@ -220,7 +222,7 @@ export function registerSystemHealthPage(scope: FastifyInstance, deps: Dashboard
   scope.get('/system-health', async (request, reply) => {
     const now = new Date();
     const since = new Date(Math.floor(now.getTime() / BUCKET_MS) * BUCKET_MS + BUCKET_MS - DAY_MS);
-    const [status, snapshots, errored, retryable, latest, totals, runs, backupHealth, backupRuns] = await Promise.all([
+    const [status, snapshots, errored, retryable, latest, totals, runs, backupHealth, backupRuns, donationHealth] = await Promise.all([
       readStatus(pool, config.spoolDir),
       listHealthSnapshots(pool, since),
       listErroredBundles(pool, ERRORED_SHOWN),
@@ -230,11 +232,13 @@ export function registerSystemHealthPage(scope: FastifyInstance, deps: Dashboard
       listJobRuns(pool, { limit: RUNS_SHOWN }),
       readBackupHealth(pool),
       listRuns(pool, BACKUP_RUNS_SHOWN),
+      readDonationHealth(pool),
     ]);
     const body = html`<h1>System health</h1>
       ${reprocessedNotice(request)}
       ${figures(status, config.erroredUploadsMaxBytes)}
       ${backupsSection(describeBackups(backupHealth, config, now), backupRuns, config, now)}
+      ${donationsHealthSection(donationHealth, config, now)}
       ${charts(snapshots, now, config.timeZone)}
       ${erroredSection(request, errored, status.bundlesErrored, retryable, config.timeZone)}
       <section class="panel"><h2>Scheduled jobs</h2>${jobsTable(JOBS, latest, totals, config, now)}
