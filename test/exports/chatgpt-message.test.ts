@@ -51,7 +51,8 @@ describe('pdk-external-chatgpt-message export (server TIME_ZONE Europe/Lisbon)',
     const rows: string[][] = parse(text, { delimiter: '\t', quote: '"', record_delimiter: '\r\n' });
     expect(rows[0]).toEqual(HEADER);
 
-    const sealed = new Map(points.filter((p) => p.message_id).map((p) => [p.message_id as string, [p.pdk_encrypted_conversation_title, p.pdk_encrypted_content]]));
+    // messages only: engagement points carry their message's id too
+    const sealed = new Map(points.filter((p) => p.pdk_encrypted_content).map((p) => [p.message_id as string, [p.pdk_encrypted_conversation_title, p.pdk_encrypted_content]]));
     const lisbon = ['6630a1b2-0c4d-8e9f-a0b1-c2d3e4f5a6b7', '1714559990.5', '1714561200.25', '["https://www.carris.pt/en/"]'];
     // the export's 1735689600.0 went through JSON.parse: an integral number, written as an int
     const homework = ['677481a0-1111-8000-9000-aaaaaaaaaaaa', '1735689600', '1735689700', '[]'];
