@@ -69,7 +69,7 @@ export async function importClaimedFile(db: Pool, config: Config, file: ClaimedF
     const stored = await withTransaction(db, async (client) => {
       const reviewKey = await lockReviewKey(client, file.requestId);
       if (!reviewKey) throw new Error(`request ${file.requestId} has no review key`);
-      return storeExtraction(client, file, sealExtraction(extraction, reviewKey), extraction.rows.length);
+      return storeExtraction(client, file, await sealExtraction(extraction, reviewKey), extraction.rows.length);
     });
     if (!stored) return lost(log, ids);
     log.info({ ...ids, bytes: file.size, rows: extraction.rows.length, points: extraction.rows.reduce((n, row) => n + row.points.length, 0) }, 'donated file extracted, awaiting the participant\'s confirmation');

@@ -27,7 +27,8 @@ export interface ParticipantFile {
 
 /**
  * Gives the request a new upload link: the old link stops working, and files still waiting for
- * review go back to the worker, to be extracted again for the new link's review key.
+ * review go back to the worker, to be extracted again for the new link's review key (as a fresh
+ * import: renewing a link several times must not use up a file's attempts).
  */
 export async function issueUploadLink(db: PoolClient, identifier: string, link: UploadLink): Promise<boolean> {
   const { rows } = await db.query(
@@ -37,7 +38,7 @@ export async function issueUploadLink(db: PoolClient, identifier: string, link: 
   );
   if (rows.length === 0) return false;
   await db.query(
-    `UPDATE donation_files SET state = 'received', extraction = NULL, rows_extracted = NULL, state_changed_at = now()
+    `UPDATE donation_files SET state = 'received', extraction = NULL, rows_extracted = NULL, attempts = 0, state_changed_at = now()
      WHERE request_id = $1 AND state = 'awaiting-confirmation'`,
     [rows[0].id],
   );

@@ -8,7 +8,8 @@
  * key useless; files still waiting for review are then extracted again to the new key.
  */
 import crypto from 'node:crypto';
-import { gunzipSync, gzipSync } from 'node:zlib';
+import { once } from 'node:events';
+import { createGzip, gunzipSync } from 'node:zlib';
 import nacl from 'tweetnacl';
 import { openSealedBox, sealedBoxTo } from '../crypto/sealed-box.ts';
 import { openSecret, sealSecret } from '../crypto/secretbox.ts';
@@ -49,9 +50,24 @@ export function reviewSecretKey(token: string, wrapped: Uint8Array): Buffer | un
   return openSecret(wrapped, wrappingKey(token));
 }
 
-/** An extraction as stored until the participant confirms it: gzip JSON sealed to the review key. */
-export function sealExtraction(extraction: Extraction, reviewPublicKey: Uint8Array): Buffer {
-  return Buffer.from(sealedBoxTo(reviewPublicKey)(gzipSync(JSON.stringify(extraction))));
+/**
+ * An extraction as stored until the participant confirms it: gzip JSON sealed to the review key.
+ * The JSON is gzipped row by row: a 100 MB Amazon report's extraction is 235 million characters
+ * of JSON, which as one string doubled the import's peak memory.
+ */
+export async function sealExtraction(extraction: Extraction, reviewPublicKey: Uint8Array): Promise<Buffer> {
+  const gzip = createGzip();
+  const compressed: Buffer[] = [];
+  gzip.on('data', (chunk: Buffer) => compressed.push(chunk));
+  const ended = once(gzip, 'end');
+  const write = async (text: string) => {
+    if (!gzip.write(text)) await once(gzip, 'drain');
+  };
+  await write(`{"notes":${JSON.stringify(extraction.notes)},"rows":[`);
+  for (let i = 0; i < extraction.rows.length; i += 1) await write(`${i > 0 ? ',' : ''}${JSON.stringify(extraction.rows[i])}`);
+  gzip.end(']}');
+  await ended;
+  return Buffer.from(sealedBoxTo(reviewPublicKey)(Buffer.concat(compressed)));
 }
 
 /** The extraction the worker sealed; undefined when the key does not open it. Points' `created` come back as Dates. */
