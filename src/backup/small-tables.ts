@@ -2,7 +2,7 @@
  * The small tables a rebuild from the bundles cannot recreate (issue 19 §1): what the study team
  * said (source names, groups, alert suppression), who may log in (password hashes), API tokens
  * (hashes), REX configurations and their history, Amazon products' Keepa metadata (tokens cost
- * money), and the report-job history. Each is copied whole every run, except Amazon products:
+ * money), the report-job history and the donations' records (not the donated files). Each is copied whole every run, except Amazon products:
  * those changed since the previous run (their metadata can be large).
  *
  * Rows refer to each other by name, not id (a source's group by the group's name, a token's user
@@ -125,6 +125,49 @@ export const SMALL_TABLES: readonly SmallTable[] = [
                     CASE WHEN state = 'running' THEN 'It was running when the backup was made; retry it.' ELSE error END, file_bytes, stored_at
              FROM r WHERE NOT EXISTS (SELECT 1 FROM report_jobs j WHERE j.requested_at = r.requested_at AND j.requested_by = r.requested_by
                                       AND j.name_prefix = r.name_prefix AND j.sequence IS NOT DISTINCT FROM r.sequence)`,
+  },
+  // Donations: the staff's source texts, the participants' requests (without their upload links:
+  // a restored participant comes through the start page again) and the files that reached an end
+  // (imported, refused, expired) with their counts and reasons, so that `uploads/<id>.json` and the
+  // Donations page come back. Donated bytes and unconfirmed reviews are never backed up (docs/donations.md).
+  {
+    table: 'donation_sources',
+    columns: 'identifier text, name text, instructions text, priority integer',
+    select: 'SELECT identifier, name, instructions, priority FROM donation_sources ORDER BY identifier',
+    // the migration seeds the sources: the study's own names and instructions replace the defaults
+    insert: `INSERT INTO donation_sources (identifier, name, instructions, priority) SELECT identifier, name, instructions, priority FROM r
+             ON CONFLICT (identifier) DO UPDATE SET name = excluded.name, instructions = excluded.instructions, priority = excluded.priority`,
+  },
+  {
+    table: 'donation_requests',
+    columns: 'identifier text, email text, extras jsonb, requested_at timestamptz',
+    select: 'SELECT identifier, email, extras, requested_at FROM donation_requests ORDER BY identifier',
+    insert: `INSERT INTO donation_requests (identifier, email, extras, requested_at) SELECT identifier, email, extras, requested_at FROM r
+             ON CONFLICT (identifier) DO NOTHING`,
+  },
+  {
+    table: 'donation_request_sources',
+    columns: 'identifier text, source text',
+    select: `SELECT q.identifier, s.source FROM donation_request_sources s JOIN donation_requests q ON q.id = s.request_id ORDER BY q.identifier, s.source`,
+    insert: `INSERT INTO donation_request_sources (request_id, source)
+             SELECT q.id, r.source FROM r JOIN donation_requests q ON q.identifier = r.identifier JOIN donation_sources d ON d.identifier = r.source
+             ON CONFLICT DO NOTHING`,
+  },
+  {
+    table: 'donation_files',
+    columns: `identifier text, source text, name text, size bigint, sha256 text, uploaded_at timestamptz, state text, state_changed_at timestamptz,
+              participant_message text, staff_reason text, rows_extracted integer, rows_confirmed integer, points integer`,
+    select: `SELECT q.identifier, f.source, f.name, f.size, encode(f.sha256, 'hex') AS sha256, f.uploaded_at, f.state, f.state_changed_at,
+                    f.participant_message, f.staff_reason, f.rows_extracted, f.rows_confirmed, f.points
+             FROM donation_files f JOIN donation_requests q ON q.id = f.request_id
+             WHERE f.state IN ('imported', 'refused', 'expired') ORDER BY f.id`,
+    insert: `INSERT INTO donation_files (request_id, source, name, size, sha256, uploaded_at, state, state_changed_at, participant_message, staff_reason,
+                    rows_extracted, rows_confirmed, points)
+             SELECT q.id, r.source, r.name, r.size, decode(r.sha256, 'hex'), r.uploaded_at, r.state, r.state_changed_at, r.participant_message,
+                    r.staff_reason, r.rows_extracted, r.rows_confirmed, r.points
+             FROM r JOIN donation_requests q ON q.identifier = r.identifier
+             WHERE NOT EXISTS (SELECT 1 FROM donation_files f WHERE f.request_id = q.id AND f.source = r.source AND f.uploaded_at = r.uploaded_at
+                                 AND f.name = r.name)`,
   },
   {
     table: 'amazon_products',

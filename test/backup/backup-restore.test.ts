@@ -89,6 +89,10 @@ describe('backup to a folder and restore', () => {
     // Names, groups, accounts, tokens, configurations, products; statistics and alerts once the jobs ran.
     await runJob({ pool: server.db.pool, config: server.config, log: createLogger('silent') }, statusChecksJob, 'cli');
     expect(await teamRows(target.pool)).toEqual(await teamRows(server.db.pool));
+    expect(((await teamRows(target.pool)) as { donations: unknown[] }).donations).toHaveLength(2);
+    // the file awaiting review is not restored (its bytes and review are never backed up), nor any upload link
+    expect((await target.pool.query(`SELECT count(*)::int AS n FROM donation_files WHERE state = 'awaiting-confirmation'`)).rows[0].n).toBe(0);
+    expect((await target.pool.query('SELECT count(*)::int AS n FROM donation_requests WHERE upload_token_sha256 IS NOT NULL')).rows[0].n).toBe(0);
 
     // Again: refused without --merge; with it, nothing doubles.
     const refused = await runDcs(['restore', '--from', backupDir], { databaseUrl: target.url, env: { BACKUP_KEY } });
@@ -99,6 +103,7 @@ describe('backup to a folder and restore', () => {
     expect(merged.stdout).toMatch(/0 bundles loaded \(8 already here\)/);
     expect((await target.pool.query('SELECT count(*)::int AS n FROM bundles')).rows[0].n).toBe(8);
     expect(await pointRows(target.pool)).toEqual(await pointRows(server.db.pool));
+    expect(await teamRows(target.pool)).toEqual(await teamRows(server.db.pool));
   });
 
   it('restores up to a time: the bundles received by then, late ones included, and the team data of the last run by then', async () => {

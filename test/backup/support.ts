@@ -38,6 +38,15 @@ export async function addTeamData(pool: pg.Pool): Promise<void> {
   await pool.query(`INSERT INTO app_config_assignments (identifier, configuration_id, assigned_by) SELECT 'p-2', id, 'ana' FROM app_configurations`);
   await pool.query(`INSERT INTO amazon_products (asin, first_seen, last_seen, keepa_state, enriched_at, metadata, title)
                     VALUES ('B000000001', now(), now(), 'enriched', now(), '{"keepa": true}', 'A product')`);
+  // a donation: the team's own source text, a request with an imported and a refused file, and a file
+  // still awaiting review (its review is sealed to a link a restore cannot bring back: not backed up)
+  await pool.query(`UPDATE donation_sources SET name = 'Your Amazon orders', instructions = 'Open amazon.com…' WHERE identifier = 'amazon'`);
+  const { rows: [request] } = await pool.query(`INSERT INTO donation_requests (identifier, email, extras) VALUES ('p-1', 'p-1', '{"amazon_start": "01/01/2022"}') RETURNING id`);
+  await pool.query(`INSERT INTO donation_request_sources (request_id, source) VALUES ($1, 'amazon'), ($1, 'chatgpt')`, [request.id]);
+  await pool.query(`INSERT INTO donation_files (request_id, source, name, size, sha256, state, rows_extracted, rows_confirmed, points, participant_message, staff_reason)
+                    VALUES ($1, 'amazon', 'Items.csv', 2048, '\\xabcd', 'imported', 3, 2, 4, NULL, NULL),
+                           ($1, 'chatgpt', 'x.zip', 10, NULL, 'refused', NULL, NULL, NULL, 'This is not a ZIP file.', 'not a ZIP'),
+                           ($1, 'amazon', 'later.csv', 99, NULL, 'awaiting-confirmation', 1, NULL, NULL, NULL, NULL)`, [request.id]);
 }
 
 /** Every point as the issue compares them: source, type, created, content digest, properties, and its recorded time. */
@@ -60,5 +69,10 @@ export async function teamRows(pool: pg.Pool): Promise<unknown> {
                              JOIN app_configuration_versions v ON v.configuration_id = c.id LEFT JOIN app_config_assignments a ON a.configuration_id = c.id`),
     products: await q(`SELECT asin, keepa_state, metadata, title FROM amazon_products ORDER BY asin`),
     alerts: await q(`SELECT source, check_id, name, level, active FROM alerts ORDER BY source, check_id, name`),
+    donationSources: await q('SELECT identifier, name, instructions FROM donation_sources ORDER BY identifier'),
+    donations: await q(`SELECT r.identifier, r.extras, (SELECT array_agg(source ORDER BY source) FROM donation_request_sources WHERE request_id = r.id) AS sources,
+                               f.source, f.name, f.size::int, encode(f.sha256, 'hex') AS sha256, f.uploaded_at::text, f.state, f.points, f.participant_message
+                        FROM donation_requests r JOIN donation_files f ON f.request_id = r.id
+                        WHERE f.state IN ('imported', 'refused', 'expired') ORDER BY f.name`),
   };
 }
