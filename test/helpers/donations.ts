@@ -1,5 +1,5 @@
 /**
- * Donations in tests (issue 20): points as the donation flow will store them (the importer's
+ * Donations in tests (issue 20): points as the donation flow stores them (the importer's
  * properties with the passive-data-metadata the original's create_data_point wrote,
  * ecosystem-api.md §3, to be uploaded as a bundle for the participant's source); requests with an
  * upload link; files sealed in chunks as the upload handler stores them.
@@ -7,20 +7,14 @@
 import { createHash } from 'node:crypto';
 import type { Pool } from 'pg';
 import { sealedBoxTo } from '../../src/crypto/sealed-box.ts';
+import { storedPoint } from '../../src/donations/donation-bundle.ts';
 import type { DonationPoint } from '../../src/donations/importer-contract.ts';
 import { newUploadLink, type UploadLink } from '../../src/donations/upload-link.ts';
 import type { Point } from './samples.ts';
 
+/** A donated point as the flow stores it (donation-bundle.ts), as a sample point. */
 export function storedLikeTheFlow(point: DonationPoint, source: string): Point {
-  return {
-    ...point.properties,
-    'passive-data-metadata': {
-      timestamp: Math.floor(point.created.getTime() / 1000),
-      'generator-id': point.generatorId,
-      generator: `${point.generatorId}: Passive Data Kit External Importer`,
-      source,
-    },
-  };
+  return storedPoint(point, source) as Point;
 }
 
 /** An item of a donated Amazon order history with every property the importer writes (for tests that need one of each type). */
