@@ -63,9 +63,16 @@ export async function sealExtraction(extraction: Extraction, reviewPublicKey: Ui
   const write = async (text: string) => {
     if (!gzip.write(text)) await once(gzip, 'drain');
   };
-  await write(`{"notes":${JSON.stringify(extraction.notes)},"rows":[`);
-  for (let i = 0; i < extraction.rows.length; i += 1) await write(`${i > 0 ? ',' : ''}${JSON.stringify(extraction.rows[i])}`);
-  gzip.end(']}');
+  // rows go to gzip in pieces of about 256 KB: a write per row cost a third more CPU
+  let piece = `{"notes":${JSON.stringify(extraction.notes)},"rows":[`;
+  for (let i = 0; i < extraction.rows.length; i += 1) {
+    piece += `${i > 0 ? ',' : ''}${JSON.stringify(extraction.rows[i])}`;
+    if (piece.length >= 256 * 1024) {
+      await write(piece);
+      piece = '';
+    }
+  }
+  gzip.end(`${piece}]}`);
   await ended;
   return Buffer.from(sealedBoxTo(reviewPublicKey)(Buffer.concat(compressed)));
 }
