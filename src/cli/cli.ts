@@ -21,6 +21,7 @@ import { keepaCommand } from './keepa.command.ts';
 import { jobsCommand, runJobCommand } from './jobs.command.ts';
 import { generateSecretKey } from '../crypto/secretbox.ts';
 import { tokensCommand } from './tokens.command.ts';
+import { exclusionsCommand } from './exclusions.command.ts';
 import { usersCommand } from './users.command.ts';
 
 const USAGE = `Usage: dcs <command> [options]
@@ -48,6 +49,9 @@ ${DONATIONS_USAGE}
                             dashboard accounts (password from stdin, or a prompt)
   tokens create NAME [--expires DAYS] [--scope read|read-write] | list | revoke NAME
                             API tokens for other servers (the enrollment server); docs/api.md
+  exclusions list | add --reason TEXT [--source ID] [--group NAME] [--user-agent REGEX] [--type T]
+             [--from TIME] [--to TIME] | remove ID | enable ID
+                            rules leaving points out of exports, statistics and the API; docs/data-quality.md
   export --types T1,T2|all [--sources S1,S2 | --groups G1] [--from DAY] [--to DAY]
          [--date-type created|recorded] [--format tsv|raw|parquet] --out FILE.zip
                             write an export archive (progress on stderr; exit 1 on failure)
@@ -129,7 +133,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
-  if (![...SERVER_COMMANDS, 'migrate', 'process-bundles', 'reprocess', 'status', 'jobs', 'run-job', 'users', 'tokens', 'export', 'keepa', 'config', 'backup', 'restore', 'import-pdk'].includes(command)) {
+  if (![...SERVER_COMMANDS, 'migrate', 'process-bundles', 'reprocess', 'status', 'jobs', 'run-job', 'users', 'tokens', 'exclusions', 'export', 'keepa', 'config', 'backup', 'restore', 'import-pdk'].includes(command)) {
     // Before the configuration and the database: a typo must not start an embedded PostgreSQL.
     console.error(`Unknown command "${command}".\n\n${USAGE}`);
     return 1;
@@ -176,7 +180,7 @@ export async function main(argv: string[]): Promise<number> {
   let values: ReturnType<typeof parseOptions>['values'] = {} as ReturnType<typeof parseOptions>['values'];
   let positionals: string[] = [];
   try {
-    if (!['export', 'tokens', 'config', 'backup', 'restore', 'import-pdk'].includes(command)) ({ values, positionals } = parseOptions(rest));
+    if (!['export', 'tokens', 'exclusions', 'config', 'backup', 'restore', 'import-pdk'].includes(command)) ({ values, positionals } = parseOptions(rest));
     if (positionals.length > 0 && !['run-job', 'users', 'keepa'].includes(command)) throw new Error(`Unexpected argument "${positionals[0]}"`);
   } catch (error) {
     console.error(`${(error as Error).message}\n\n${USAGE}`);
@@ -232,6 +236,8 @@ export async function main(argv: string[]): Promise<number> {
         return await usersCommand(db.pool, positionals, values.admin);
       case 'tokens':
         return await tokensCommand(db.pool, rest);
+      case 'exclusions':
+        return await exclusionsCommand(db.pool, rest);
       case 'export':
         return await exportCommand(deps, rest);
       case 'config':

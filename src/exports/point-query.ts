@@ -10,6 +10,8 @@
  * values of the keys its columns take as bytes (Column.readsText) stay bytes (Utf8Text).
  */
 import type { Pool } from '../db/database.ts';
+import type { ResolvedRule } from '../data-quality/exclusion-rules.repository.ts';
+import { notExcluded } from '../data-quality/exclusion-sql.ts';
 import { streamBinaryRowBatches, timestampMicros, type RowBatch } from '../db/copy-binary.ts';
 import type { StoredPoint } from './export-point.ts';
 import { Utf8Text } from './utf8-text.ts';
@@ -29,6 +31,8 @@ export interface PointWindow {
   textKeys?: readonly string[];
   /** newest first by the date column (the TSV exporters), or oldest first by `created` (raw JSON, as the original) */
   order: 'newest-first' | 'created-ascending';
+  /** the exclusion rules in force: the points they match are left out */
+  exclusions?: readonly ResolvedRule[];
 }
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
@@ -47,13 +51,21 @@ function textArray(quote: (text: string) => string, values: readonly string[]): 
  */
 const typedValue = (i: number) => `CASE jsonb_typeof(value${i}) WHEN 'string' THEN 's' || (value${i} #>> '{}') ELSE value${i}::text END`;
 
-export function pointsSql(window: PointWindow, quote: (text: string) => string): string {
+/** The points of the window: its types, sources and days (exclusion rules apart). */
+export function windowConditions(window: Pick<PointWindow, 'generators' | 'sources' | 'dateType' | 'from' | 'to' | 'timeZone'>, quote: (text: string) => string): string[] {
   const column = window.dateType === 'recorded' ? 'recorded' : 'created';
   const conditions = [`generator_id = ANY(${textArray(quote, window.generators)})`, `source = ANY(${textArray(quote, window.sources)})`];
   // Whole days in the server's zone, both ends inclusive (pdk-server.md §7.3's recommendation).
   for (const day of [window.from, window.to]) if (day !== undefined && !DAY.test(day)) throw new Error(`not a day: ${day}`);
   if (window.from) conditions.push(`${column} >= (${quote(window.from)}::date::timestamp AT TIME ZONE ${quote(window.timeZone)})`);
   if (window.to) conditions.push(`${column} < ((${quote(window.to)}::date + 1)::timestamp AT TIME ZONE ${quote(window.timeZone)})`);
+  return conditions;
+}
+
+export function pointsSql(window: PointWindow, quote: (text: string) => string): string {
+  const column = window.dateType === 'recorded' ? 'recorded' : 'created';
+  const conditions = windowConditions(window, quote);
+  if (window.exclusions && window.exclusions.length > 0) conditions.push(notExcluded(window.exclusions, quote));
   const keys = window.keys ?? [];
   const properties = window.keys
     ? [`properties -> '${METADATA}' ->> 'timezone'`, `properties -> '${METADATA}' ->> 'generated-key'`, ...keys.map((_, i) => typedValue(i))].join(', ')

@@ -20,6 +20,8 @@ interface ReadmeInput {
   renamed: readonly Renamed[];
   timeZone: string;
   serverVersion: string;
+  /** the exclusion rules' section (excluded-points.ts) */
+  exclusions?: readonly string[];
 }
 
 const FORMATS = {
@@ -37,7 +39,7 @@ function fileOf(exporter: AnyExporter, name: string, format: ExportRequest['form
 /** An identifier as written in README.txt: quoted, escaped, so it cannot break a line. */
 const quoted = (id: string) => JSON.stringify(id);
 
-export function readmeText({ request, configurations = [], counts, renamed, timeZone, serverVersion }: ReadmeInput): string {
+export function readmeText({ request, configurations = [], counts, renamed, timeZone, serverVersion, exclusions = [] }: ReadmeInput): string {
   const lines: string[] = [];
   const total = [...counts.values()].reduce((sum, { perSource }) => sum + [...perSource.values()].reduce((a, b) => a + b, 0), 0);
   lines.push('Webmunk data export', '===================', '');
@@ -71,6 +73,7 @@ export function readmeText({ request, configurations = [], counts, renamed, time
     lines.push('unzipped on macOS or Windows). Inside the files, the real identifiers are written.', '');
     for (const { kind, id, name } of renamed) lines.push(`  ${kind} ${quoted(id)} -> ${name}`);
   }
+  if (exclusions.length > 0) lines.push('', ...exclusions);
   lines.push('', 'Files and columns', '-----------------', '');
   for (const { exporter, name } of counts.values()) {
     lines.push(`${fileOf(exporter, name, request.format)}: ${exporter.label}; ${exporter.rowsAre}.`);

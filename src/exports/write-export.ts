@@ -16,6 +16,8 @@ import { ArchiveNames, slugify } from './file-names.ts';
 import { ParquetFileWriter } from './parquet-writer.ts';
 import { streamPoints, type PointWindow } from './point-query.ts';
 import { readmeText, type ExportCounts } from './readme.ts';
+import { exclusionsSection, writeExcludedPoints } from './excluded-points.ts';
+import { resolvedRules } from '../data-quality/exclusion-rules.repository.ts';
 import { tsvLine, writeTsvRow } from './tsv.ts';
 import { dayInZone } from './zoned-time.ts';
 
@@ -50,6 +52,9 @@ export async function writeExport(deps: ExportDeps, request: ExportRequest, file
   const state: ExportProgress = { points: 0, typesDone: 0, typesTotal: request.types.length, sourcesDone: 0, sourcesTotal: request.sources.length };
   const parquetFiles: string[] = [];
   const names = new ArchiveNames(request.types, KNOWN_TYPES);
+  // the rules in force when the export starts apply to all of it
+  const exclusions = await resolvedRules(deps.pool);
+  const generators: string[] = [];
   try {
     for (const [index, type] of request.types.entries()) {
       state.sourcesDone = 0;
@@ -72,7 +77,9 @@ export async function writeExport(deps: ExportDeps, request: ExportRequest, file
         from: request.from, to: request.to, timeZone: deps.timeZone,
         keys: request.format === 'raw' ? undefined : keysRead(exporter), textKeys: request.format === 'tsv' ? textKeysRead(exporter) : [],
         order: request.format === 'raw' || exporter.order === 'created-ascending' ? 'created-ascending' : 'newest-first',
+        exclusions,
       };
+      generators.push(...exporter.generators);
       const points = sourceTracking(streamPoints(deps.pool, window), perSource, state, onProgress);
       if (request.format === 'tsv') await writeTsv(archive, names, exporter, points, deps);
       else if (request.format === 'parquet') {
@@ -83,8 +90,14 @@ export async function writeExport(deps: ExportDeps, request: ExportRequest, file
       state.sourcesDone = request.sources.length;
       onProgress({ ...state });
     }
+    const removed = await writeExcludedPoints(deps.pool, archive, {
+      generators, sources: request.sources, dateType: request.dateType, from: request.from, to: request.to, timeZone: deps.timeZone,
+    }, exclusions);
     const configurations = await summariseServed(deps.pool, request.sources);
-    archive.addText('README.txt', readmeText({ request, configurations, counts, renamed: names.renamed, timeZone: deps.timeZone, serverVersion: deps.serverVersion }));
+    archive.addText('README.txt', readmeText({
+      request, configurations, counts, renamed: names.renamed, timeZone: deps.timeZone, serverVersion: deps.serverVersion,
+      exclusions: exclusionsSection(exclusions, removed),
+    }));
     await archive.close();
   } catch (error) {
     await archive.abort();

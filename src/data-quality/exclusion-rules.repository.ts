@@ -1,0 +1,155 @@
+/** Exclusion rules (migration 0026): created, edited, disabled and enabled with their history; resolved for reading. */
+import type { Pool, PoolClient } from '../db/database.ts';
+
+type Db = Pool | PoolClient;
+
+export interface RuleFields {
+  source?: string | null;
+  groupName?: string | null;
+  userAgentPattern?: string | null;
+  generatorId?: string | null;
+  createdFrom?: Date | null;
+  createdTo?: Date | null;
+  reason: string;
+}
+
+export interface ExclusionRule extends Required<RuleFields> {
+  id: number;
+  enabled: boolean;
+  createdBy: string;
+  createdAt: Date;
+  updatedBy: string;
+  updatedAt: Date;
+}
+
+/** An enabled rule, its group and user-agent pattern resolved to the sources they name now. */
+export interface ResolvedRule {
+  id: number;
+  reason: string;
+  /** what the rule matches, in words (for README.txt and the CLI) */
+  description: string;
+  /** the sources the rule is limited to (its source, group and user agents together); null: any source */
+  sources: string[] | null;
+  generatorId: string | null;
+  createdFrom: Date | null;
+  createdTo: Date | null;
+}
+
+const COLUMNS = `id::int, source, group_name AS "groupName", user_agent_pattern AS "userAgentPattern", generator_id AS "generatorId",
+  created_from AS "createdFrom", created_to AS "createdTo", reason, enabled, created_by AS "createdBy", created_at AS "createdAt",
+  updated_by AS "updatedBy", updated_at AS "updatedAt"`;
+
+async function recordHistory(db: Db, id: number, by: string, action: string): Promise<void> {
+  await db.query(
+    `INSERT INTO exclusion_rule_history (rule_id, changed_by, action, rule)
+     SELECT id, $2, $3, to_jsonb(r) - 'id' FROM exclusion_rules r WHERE id = $1`,
+    [id, by, action],
+  );
+}
+
+export async function listRules(db: Db): Promise<ExclusionRule[]> {
+  const { rows } = await db.query(`SELECT ${COLUMNS} FROM exclusion_rules ORDER BY enabled DESC, id`);
+  return rows;
+}
+
+export async function ruleById(db: Db, id: number): Promise<ExclusionRule | undefined> {
+  const { rows } = await db.query(`SELECT ${COLUMNS} FROM exclusion_rules WHERE id = $1`, [id]);
+  return rows[0];
+}
+
+export async function addRule(db: Db, fields: RuleFields, by: string): Promise<number> {
+  const { rows } = await db.query(
+    `INSERT INTO exclusion_rules (source, group_name, user_agent_pattern, generator_id, created_from, created_to, reason, created_by, updated_by)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8) RETURNING id::int`,
+    [fields.source ?? null, fields.groupName ?? null, fields.userAgentPattern ?? null, fields.generatorId ?? null,
+      fields.createdFrom ?? null, fields.createdTo ?? null, fields.reason, by],
+  );
+  await recordHistory(db, rows[0].id, by, 'created');
+  return rows[0].id;
+}
+
+export async function editRule(db: Db, id: number, fields: RuleFields, by: string): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE exclusion_rules SET source = $2, group_name = $3, user_agent_pattern = $4, generator_id = $5, created_from = $6, created_to = $7,
+            reason = $8, updated_by = $9, updated_at = now() WHERE id = $1`,
+    [id, fields.source ?? null, fields.groupName ?? null, fields.userAgentPattern ?? null, fields.generatorId ?? null,
+      fields.createdFrom ?? null, fields.createdTo ?? null, fields.reason, by],
+  );
+  if (rowCount) await recordHistory(db, id, by, 'edited');
+  return Boolean(rowCount);
+}
+
+/** Disables or enables a rule; false when there is no such rule or it already was. */
+export async function setRuleEnabled(db: Db, id: number, enabled: boolean, by: string): Promise<boolean> {
+  const { rowCount } = await db.query(
+    'UPDATE exclusion_rules SET enabled = $2, updated_by = $3, updated_at = now() WHERE id = $1 AND enabled <> $2',
+    [id, enabled, by],
+  );
+  if (rowCount) await recordHistory(db, id, by, enabled ? 'enabled' : 'disabled');
+  return Boolean(rowCount);
+}
+
+export async function ruleHistory(db: Db, id: number): Promise<{ changedAt: Date; changedBy: string; action: string; rule: Record<string, unknown> }[]> {
+  const { rows } = await db.query(
+    `SELECT changed_at AS "changedAt", changed_by AS "changedBy", action, rule FROM exclusion_rule_history WHERE rule_id = $1 ORDER BY changed_at, action`,
+    [id],
+  );
+  return rows;
+}
+
+/**
+ * The enabled rules as they apply now: a group is the sources in it, a user-agent pattern the
+ * sources seen with a matching user agent (user_agent_sources, kept by the statistics job). A rule
+ * whose group or pattern names no source matches nothing.
+ */
+export async function resolvedRules(db: Db): Promise<ResolvedRule[]> {
+  const { rows } = await db.query(
+    `SELECT r.id::int, r.reason, r.generator_id AS "generatorId", r.created_from AS "createdFrom", r.created_to AS "createdTo",
+            r.source, r.group_name AS "groupName", r.user_agent_pattern AS "userAgentPattern",
+            r.source IS NULL AND r.group_name IS NULL AND r.user_agent_pattern IS NULL AS "anySource",
+            ARRAY(
+              SELECT s.source FROM data_sources s
+              WHERE (r.source IS NULL OR s.source = r.source)
+                AND (r.group_name IS NULL OR s.group_id = (SELECT id FROM source_groups WHERE name = r.group_name))
+                AND (r.user_agent_pattern IS NULL OR EXISTS (
+                      SELECT 1 FROM user_agent_sources u WHERE u.source = s.source AND u.user_agent ~* r.user_agent_pattern))
+              UNION SELECT r.source WHERE r.source IS NOT NULL AND r.group_name IS NULL AND r.user_agent_pattern IS NULL
+            ) AS sources
+     FROM exclusion_rules r WHERE r.enabled ORDER BY r.id`,
+  );
+  return rows.map(({ anySource, sources, source, groupName, userAgentPattern, ...rule }) => ({
+    ...rule,
+    sources: anySource ? null : sources,
+    description: describeRule({ source, groupName, userAgentPattern, generatorId: rule.generatorId, createdFrom: rule.createdFrom, createdTo: rule.createdTo }),
+  }));
+}
+
+/** A rule's conditions in words: `source "dev-01", type webmunk-history-visit, created 2026-01-01T00:00:00.000Z to …`. */
+export function describeRule(rule: Omit<RuleFields, 'reason'>): string {
+  const parts: string[] = [];
+  if (rule.source) parts.push(`source ${JSON.stringify(rule.source)}`);
+  if (rule.groupName) parts.push(`group ${JSON.stringify(rule.groupName)}`);
+  if (rule.userAgentPattern) parts.push(`user agent matching /${rule.userAgentPattern}/i`);
+  if (rule.generatorId) parts.push(`type ${rule.generatorId}`);
+  if (rule.createdFrom || rule.createdTo) parts.push(`created ${rule.createdFrom?.toISOString() ?? 'any time'} to ${rule.createdTo?.toISOString() ?? 'now'}`);
+  return parts.join(', ');
+}
+
+/** Why these fields do not make a rule (undefined: they do). The user-agent pattern is checked by PostgreSQL, whose dialect applies it. */
+export async function ruleProblem(db: Db, fields: RuleFields): Promise<string | undefined> {
+  const conditions = [fields.source, fields.groupName, fields.userAgentPattern, fields.generatorId, fields.createdFrom, fields.createdTo];
+  if (conditions.every((value) => value === undefined || value === null || value === '')) {
+    return 'A rule needs at least one condition: a source, a group, a user-agent pattern, a data type or a time window.';
+  }
+  if (!fields.reason.trim() || fields.reason.length > 1000) return 'A rule needs a reason (1 to 1,000 characters): the exports print it.';
+  for (const date of [fields.createdFrom, fields.createdTo]) if (date && Number.isNaN(date.getTime())) return 'A time is an ISO date or date and time, e.g. 2026-11-30 or 2026-11-30T12:00:00Z.';
+  if (fields.createdFrom && fields.createdTo && fields.createdFrom >= fields.createdTo) return 'The time window ends before it starts.';
+  if (fields.userAgentPattern) {
+    try {
+      await db.query(`SELECT '' ~* $1`, [fields.userAgentPattern]);
+    } catch (error) {
+      return `The user-agent pattern is not a regular expression PostgreSQL reads: ${(error as Error).message}`;
+    }
+  }
+  return undefined;
+}
