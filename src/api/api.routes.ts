@@ -12,6 +12,7 @@ import { DcsError } from '../errors.ts';
 import type { ApiDeps, PostRoute } from './api-deps.ts';
 import { jsonField, MAX_NAME, pageOf, readFields, snapshotOf, type ApiFields } from './api-request.ts';
 import { authenticate } from './authenticate.ts';
+import { exclusionsInForce, includeExcluded } from './exclusions-in-force.ts';
 import { orderClause, SqlParams, whereClause } from './lookups.ts';
 import { latestPointId, POINT_ORDER, queryPoints, type PointMatch } from './points.repository.ts';
 import { countSources, pageSources, setSourcesGroup, setSourcesName, SOURCE_FIELDS, SOURCE_ORDER } from './sources.repository.ts';
@@ -68,6 +69,7 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
   const { pool, log } = deps;
   const query = { readOnlySnapshot: true, statementTimeoutMs: API_STATEMENT_TIMEOUT_MS };
   const gate = createConcurrencyGate(API_CONCURRENT_QUERIES, API_WAITING_QUERIES);
+  const rulesInForce = exclusionsInForce(pool);
   const gated = async <T>(reply: FastifyReply, work: () => Promise<T>): Promise<T> => {
     const result = await gate.run(work);
     if (result === 'busy') reply.header('retry-after', '5');
@@ -94,10 +96,11 @@ export function registerApiRoutes(app: FastifyInstance, deps: ApiDeps): void {
     const parsed = parseQuery(fields);
     const order = orderClause(POINT_ORDER, parsed.orderBy);
     const snapshot = snapshotOf(fields);
+    const exclusions = includeExcluded(fields) ? [] : await rulesInForce();
     const started = performance.now();
     const result = await gated(reply, () => withTransaction(pool, async (client) => ({
       latest: snapshot ?? await latestPointId(client),
-      ...await queryPoints(client, { filters: parsed.filters, excludes: parsed.excludes, order, snapshot }, pageSize, pageIndex * pageSize),
+      ...await queryPoints(client, { filters: parsed.filters, excludes: parsed.excludes, order, snapshot, exclusions }, pageSize, pageIndex * pageSize),
     }), query)).catch(timeoutAware);
     log.info({ api: 'data-points', token: holder.name, tokenKind: holder.kind, ...logged(parsed), count: result.count, ms: Math.round(performance.now() - started) }, 'API call');
     return sendJson(reply, { latest: result.latest, count: result.count, page_index: pageIndex, page_size: pageSize, matches: result.matches.map(pointMatch) }, 2);

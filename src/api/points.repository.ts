@@ -8,6 +8,8 @@
  * 50 M points: BENCHMARKS.md "PDK query API at study scale").
  */
 import type { PoolClient } from '../db/database.ts';
+import type { ResolvedRule } from '../data-quality/exclusion-rules.repository.ts';
+import { notExcluded } from '../data-quality/exclusion-sql.ts';
 import { SqlParams, whereClause, type FieldSpec } from './lookups.ts';
 
 const TIME_LOOKUPS = ['exact', 'gt', 'gte', 'lt', 'lte'] as const;
@@ -70,6 +72,8 @@ export interface PointQuery {
   order: string[];
   /** `latest_pk`: only points with an id up to this */
   snapshot?: number;
+  /** the exclusion rules in force: the points they match are not answered (the caller's include_excluded leaves this empty) */
+  exclusions?: readonly ResolvedRule[];
 }
 
 /** Filter keys that bound `recorded` from above, as the client's automatic `recorded__lte: now`. */
@@ -101,6 +105,7 @@ export async function queryPoints(db: PoolClient, query: PointQuery, limit: numb
   const source = onlySource(query.filters);
   const bounds = objectsOf(query.filters).flatMap((o) => Object.keys(o).filter((k) => RECORDED_UPPER.has(k)).map((k) => ({ [k]: o[k] })));
   let sourceCount: number | undefined;
+  const exclusions = (query.exclusions ?? []).filter((rule) => source === undefined || !rule.sources || rule.sources.includes(source));
   if (source !== undefined && bounds.length > 0) {
     const probe = new SqlParams();
     const covered = whereClause(NEWEST_RECORDED, bounds, [], probe);
@@ -110,10 +115,11 @@ export async function queryPoints(db: PoolClient, query: PointQuery, limit: numb
       params = new SqlParams();
       where = whereClause(POINT_FIELDS, filters, query.excludes, params);
       const onlyTheSource = filters.every((o) => Object.keys(o).every((k) => k === 'source')) && objectsOf(query.excludes).every((o) => Object.keys(o).length === 0);
-      if (onlyTheSource && query.snapshot === undefined) sourceCount = Number(rows[0].point_count);
+      if (onlyTheSource && query.snapshot === undefined && exclusions.length === 0) sourceCount = Number(rows[0].point_count);
     }
   }
   if (query.snapshot !== undefined) where += ` AND id <= ${params.add(query.snapshot)}::bigint`;
+  if (exclusions.length > 0) where += ` AND ${notExcluded(exclusions, (text) => db.escapeLiteral(text))}`;
   return {
     count: sourceCount ?? await countPoints(db, where, params),
     matches: await pagePoints(db, where, params, query.order, limit, offset),

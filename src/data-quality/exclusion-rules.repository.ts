@@ -47,6 +47,12 @@ async function recordHistory(db: Db, id: number, by: string, action: string): Pr
   );
 }
 
+/** Changes whenever a rule is made, edited, removed or enabled (readers that cache resolved rules compare it). */
+export async function rulesVersion(db: Db): Promise<string> {
+  const { rows } = await db.query(`SELECT count(*) || '/' || coalesce(max(updated_at)::text, '') AS version FROM exclusion_rules`);
+  return rows[0].version;
+}
+
 export async function listRules(db: Db): Promise<ExclusionRule[]> {
   const { rows } = await db.query(`SELECT ${COLUMNS} FROM exclusion_rules ORDER BY enabled DESC, id`);
   return rows;

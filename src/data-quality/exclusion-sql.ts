@@ -22,7 +22,13 @@ export function notExcluded(rules: readonly ResolvedRule[], quote: Quote): strin
   return rules.length === 0 ? 'true' : `NOT (${rules.map((rule) => ruleMatches(rule, quote)).join(' OR ')})`;
 }
 
-/** The sources every one of whose points a rule excludes (no type or time limit): they raise no alerts. */
-export function wholeSourcesExcluded(rules: readonly ResolvedRule[]): Set<string> {
-  return new Set(rules.filter((rule) => rule.sources && !rule.generatorId && !rule.createdFrom && !rule.createdTo).flatMap((rule) => rule.sources!));
-}
+/**
+ * True for a data source (`s`, joined to its group `g`) all of whose points an enabled rule
+ * excludes (a rule without type or time limits): such a source raises no alert.
+ */
+export const SOURCE_WHOLLY_EXCLUDED = `EXISTS (
+  SELECT 1 FROM exclusion_rules r
+  WHERE r.enabled AND r.generator_id IS NULL AND r.created_from IS NULL AND r.created_to IS NULL
+    AND (r.source IS NULL OR r.source = s.source)
+    AND (r.group_name IS NULL OR r.group_name = g.name)
+    AND (r.user_agent_pattern IS NULL OR EXISTS (SELECT 1 FROM user_agent_sources u WHERE u.source = s.source AND u.user_agent ~* r.user_agent_pattern)))`;
