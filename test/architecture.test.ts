@@ -48,7 +48,7 @@ const ALLOWED: Record<string, readonly string[]> = {
     'exports/export-catalog.repository.ts', 'exports/report-jobs.repository.ts', 'exports/request-export.ts', 'exports/asin-details.ts', 'exports/columns/index.ts',
     'amazon/support.routes.ts', 'amazon/keepa-product.ts', 'api/tokens.repository.ts', 'api/api-tokens.ts',
     'app-config/*.repository.ts', 'app-config/configuration.ts', 'app-config/save-configuration.ts', 'app-config/transfer.ts',
-    'backup/backup-runs.repository.ts', 'backup/backup-status.ts', 'donations/importer-list.ts',
+    'backup/backup-runs.repository.ts', 'backup/backup-status.ts', 'data-quality/exclusion-rules.repository.ts', 'donations/importer-list.ts',
   ],
   'cli/': ['everything'],
   'app.ts': ['everything'],

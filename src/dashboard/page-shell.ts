@@ -16,6 +16,7 @@ const NAV = [
   { href: '/data/', key: 'home', label: 'Sources' },
   { href: '/data/system-health', key: 'system-health', label: 'System health' },
   { href: '/data/user-agents', key: 'user-agents', label: 'User agents' },
+  { href: '/data/data-quality', key: 'data-quality', label: 'Data quality' },
   { href: '/data/products', key: 'products', label: 'Products' },
   { href: '/data/export', key: 'export', label: 'Export' },
   { href: '/data/donations', key: 'donations', label: 'Donations' },

@@ -33,6 +33,9 @@ const DONE: Record<string, (subject: string) => string> = {
   'config-assigned': (s) => `Configuration assigned: ${s}.`,
   'config-unassigned': (s) => `${s} has no configuration assigned now; it gets what its identifier matches.`,
   'token-revoked': (s) => `API token ${s} revoked: calls with it are refused from now on.`,
+  'rule-made': (s) => `Exclusion rule ${s} is in force: exports, alerts and the query API leave its points out from now on.`,
+  'rule-removed': (s) => `Exclusion rule ${s} no longer applies: its points are exported again.`,
+  'rule-enabled': (s) => `Exclusion rule ${s} is in force again.`,
   'donation-rerun': (s) => `Import of ${s} queued again: the worker's next donations run imports it.`,
   'donation-source-saved': (s) => `Donation source ${s} saved.`,
 };
@@ -49,6 +52,7 @@ const FAILED: Record<string, (subject: string) => string> = {
   'unknown-configuration': () => 'That configuration does not exist (any more).',
   'export-not-retryable': (s) => `Export job ${s} has not failed, or was written by dcs export (run the command again).`,
   'unknown-token': () => 'That API token does not exist or was already revoked.',
+  'unknown-rule': () => 'That exclusion rule does not exist or already was in that state.',
   'donation-not-rerunnable': () => 'That file cannot be imported again: only a refused file whose bytes are still kept can.',
   'donation-source-invalid': (s) => `Not saved: ${s}.`,
   'unknown-donation-source': () => 'That donation source does not exist.',

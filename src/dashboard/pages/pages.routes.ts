@@ -6,6 +6,7 @@ import { registerConfigurationPage } from './configuration.page.ts';
 import { registerConfigurationsPage } from './configurations.page.ts';
 import { registerDonationsPage } from './donations.page.ts';
 import { registerApiTokensPage } from './api-tokens.page.ts';
+import { registerDataQualityPage } from './data-quality.page.ts';
 import { registerExportJobRoutes } from './export-jobs.routes.ts';
 import { registerExportPage } from './export.page.ts';
 import { registerHomePage } from './home.page.ts';
@@ -33,6 +34,7 @@ export function registerPages(scope: FastifyInstance, deps: DashboardDeps): void
   registerConfigurationPage(scope, deps);
   registerSourceConfigurationActions(scope, deps);
   registerApiTokensPage(scope, deps);
+  registerDataQualityPage(scope, deps);
   registerDonationsPage(scope, deps);
   // the product endpoints for logged-in staff (the dashboard's login guards them here)
   registerAsinRoutes(scope, deps.pool);
