@@ -1,7 +1,8 @@
 /**
  * `dcs export`: an export archive written by this process, for scripts and for exports too big
  * to wait for in a browser. The job is recorded like any other (it shows on the Export page),
- * with a progress bar on a terminal. `dcs export nightly --date D` re-runs a nightly export.
+ * with a progress bar on a terminal. `dcs export rerun JOB` runs a job again as a new job;
+ * `dcs export nightly --from D --to D` re-runs nightly exports.
  */
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -12,12 +13,16 @@ import type { Logger } from '../log.ts';
 import { addDays, NightlyRerunError, queueNightlyDay } from '../exports/nightly.ts';
 import { claimNextReportJob, getReportJob, type ReportJob } from '../exports/report-jobs.repository.ts';
 import { ExportRequestError, isDay, requestExport } from '../exports/request-export.ts';
+import { RerunError, rerunExport } from '../exports/rerun-export.ts';
 import { runReportJob } from '../exports/run-report-job.ts';
 import type { ExportProgress } from '../exports/write-export.ts';
 
 export const EXPORT_USAGE = `Usage:
   dcs export --types T1,T2|all [--sources S1,S2 | --groups G1,G2] [--from YYYY-MM-DD] [--to YYYY-MM-DD]
              [--date-type created|recorded] [--format tsv|raw|parquet] --out FILE.zip
+  dcs export rerun JOB [--out FILE.zip]   run export job JOB again as a new job, here and now (same
+                                           types, sources, days and format; --out for a job of
+                                           dcs export, else its file is written again)
   dcs export nightly --date YYYY-MM-DD     re-run the nightly export that ran on that date
                                            (it exports the day before, as the original; the
                                            night's archives are replaced under their names)`;
@@ -82,9 +87,10 @@ async function runWithProgress(deps: Deps, job: ReportJob): Promise<boolean> {
 export async function exportCommand(deps: Deps, args: string[]): Promise<number> {
   try {
     if (args[0] === 'nightly') return await nightlyRerun(deps, args.slice(1));
+    if (args[0] === 'rerun') return await rerunJob(deps, args.slice(1));
     return await exportOnce(deps, args);
   } catch (error) {
-    if (error instanceof ExportRequestError || error instanceof NightlyRerunError) {
+    if (error instanceof ExportRequestError || error instanceof NightlyRerunError || error instanceof RerunError) {
       console.error(error.message);
       return 1;
     }
@@ -117,6 +123,14 @@ async function exportOnce(deps: Deps, args: string[]): Promise<number> {
     from: values.from, to: values.to, dateType: values['date-type']!, format: values.format!,
     destinations: [`file:${path.resolve(values.out)}`],
   }, 'running');
+  return (await runWithProgress(deps, job)) ? 0 : 1;
+}
+
+async function rerunJob(deps: Deps, args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({ args, options: { out: { type: 'string' } }, strict: true, allowPositionals: true });
+  if (positionals.length !== 1 || !/^[1-9]\d{0,15}$/.test(positionals[0])) throw new UsageError('give the number of one export job (the Job column of the Export page)');
+  const job = await rerunExport(deps.pool, Number(positionals[0]), { requestedBy: 'cli', state: 'running', outFile: values.out && path.resolve(values.out) });
+  console.error(`export job ${job.id} re-runs job ${job.rerunOf}`);
   return (await runWithProgress(deps, job)) ? 0 : 1;
 }
 
