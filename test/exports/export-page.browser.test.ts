@@ -146,5 +146,6 @@ describe('the Export page in a browser', () => {
     await page.reload();
     await expect(row.locator('button:text("Re-run")').count()).resolves.toBe(0);
     await expect(rerunRow.locator('button:text("Re-run")').count()).resolves.toBe(1);
+    if (process.env.DCS_RERUN_SCREENSHOT) await page.screenshot({ path: process.env.DCS_RERUN_SCREENSHOT, fullPage: true });
   });
 });
