@@ -45,7 +45,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   'dashboard/': [
     'db/', 'config.ts', 'concurrency-gate.ts', 'errors.ts', 'log.ts', 'html.ts', 'job-contract.ts', 'jobs/job-list.ts', 'jobs/job-runs.repository.ts',
     'monitoring/automated-browser.ts', 'monitoring/alerts.repository.ts', 'monitoring/status.ts', 'processing/reprocess.ts', 'ingest/form.ts',
-    'exports/export-catalog.repository.ts', 'exports/report-jobs.repository.ts', 'exports/request-export.ts', 'exports/asin-details.ts', 'exports/columns/index.ts',
+    'exports/export-catalog.repository.ts', 'exports/report-jobs.repository.ts', 'exports/request-export.ts', 'exports/rerun-export.ts', 'exports/asin-details.ts', 'exports/columns/index.ts',
     'amazon/support.routes.ts', 'amazon/keepa-product.ts', 'api/tokens.repository.ts', 'api/api-tokens.ts',
     'app-config/*.repository.ts', 'app-config/configuration.ts', 'app-config/save-configuration.ts', 'app-config/transfer.ts',
     'backup/backup-runs.repository.ts', 'backup/backup-status.ts', 'data-quality/exclusion-rules.repository.ts', 'donations/importer-list.ts',

@@ -19,7 +19,7 @@ import fs from 'node:fs/promises';
 import zlib from 'node:zlib';
 import { ArchiveFile } from './archive-file.ts';
 import { DeflatePool } from './deflate-pool.ts';
-import { centralDirectory, dataDescriptor, dosDateTime, localHeader, type ZipEntryRecord } from './zip-records.ts';
+import { centralDirectory, dataDescriptor, localHeader, zipTime, type ZipEntryRecord, type ZipTime } from './zip-records.ts';
 
 /**
  * DEFLATE level 1: measured on 412,000 element-show points, level 6 (zlib's default) took 10.2 s
@@ -199,8 +199,6 @@ export class EntryWriter {
 }
 
 export class ArchiveWriter {
-  private readonly modified: { date: number; time: number };
-  private readonly mtime = new Date();
   private readonly file: ArchiveFile;
   private readonly deflater = new DeflatePool(DEFLATERS, DEFLATE_OPTIONS);
   /** entries not yet wholly in the file's buffer, in order, from `firstPart` on */
@@ -215,8 +213,12 @@ export class ArchiveWriter {
   private failure: Error | undefined;
   private stopped = false;
 
-  constructor(filePath: string) {
-    this.modified = dosDateTime(this.mtime);
+  /**
+   * `modified`: every entry's modification time. An export passes a time of its request (the end
+   * of its data window) so that the same export written again is the same bytes; the default,
+   * now, is for archives nobody compares.
+   */
+  constructor(filePath: string, private readonly modified: ZipTime = zipTime(new Date())) {
     // a write error (disk full) surfaces in drained() and close(), never as an unhandled rejection
     this.file = new ArchiveFile(filePath, () => this.pump(), (error) => this.fail(error));
   }
@@ -265,7 +267,7 @@ export class ArchiveWriter {
       throw this.failure;
     }
     this.stop();
-    await this.file.finish(centralDirectory(this.records, this.file.position, this.mtime));
+    await this.file.finish(centralDirectory(this.records, this.file.position, this.modified));
   }
 
   /** @internal a chunk buffer for an EntryWriter: a spare one when there is one */
@@ -316,7 +318,7 @@ export class ArchiveWriter {
       const part = this.parts[this.firstPart];
       if (!part.started) {
         part.record.offset = file.position;
-        if (!file.append(localHeader(part.record.name, this.modified))) break;
+        if (!file.append(localHeader(part.record.name, this.modified.dos))) break;
         part.started = true;
       }
       while (part.taken < part.pieces.length) {

@@ -8,6 +8,14 @@
  * per 256 KB chunk of export TSV, and 10% more CPU in all). The handles are read in paused mode
  * (one `read()` after each chunk) rather than through 'data' events, whose first chunk may come
  * after the write's callback.
+ *
+ * A reused handle must not change a chunk's output: exports are compared by checksum (issue 21).
+ * A full flush clears DEFLATE's hash table but not its 64 KB window, and Node's zlib (Chromium's)
+ * hashes a few bytes past the input's end, so a chunk shorter than the window came out otherwise
+ * on a handle whose window held an earlier chunk's bytes there (measured: a 4 KB README.txt after
+ * a 254 KB chunk, other bytes of the same size). Before such a chunk the handle compresses a
+ * window of zeros and drops the output, so the bytes past the chunk are zeros, as on a new handle;
+ * a chunk of a window or more overwrites the whole window itself.
  */
 import zlib from 'node:zlib';
 
@@ -16,12 +24,17 @@ export type Deflated = (error: Error | undefined, output: Buffer) => void;
 
 /** A chunk's output is at most its size plus a few bytes (chunks are at most 256 KB). */
 const OUTPUT_BYTES = 1024 * 1024;
+/** DEFLATE's window (2 × 32 KB, windowBits 15): what one chunk may leave behind for the next. */
+const WINDOW_BYTES = 64 * 1024;
+const ZEROS = Buffer.alloc(WINDOW_BYTES);
 
 export class DeflatePool {
   private readonly handles: zlib.DeflateRaw[] = [];
   private readonly idle: zlib.DeflateRaw[] = [];
   /** each busy handle's chunk callback */
   private readonly busy = new Map<zlib.DeflateRaw, Deflated>();
+  /** per handle: how far into its window earlier chunks left bytes that are not zeros */
+  private readonly dirtyEnd = new Map<zlib.DeflateRaw, number>();
   private readonly waiting: { input: Buffer; done: Deflated }[] = [];
   private closed = false;
 
@@ -49,11 +62,27 @@ export class DeflatePool {
       const handle = this.idle.pop()!;
       const { input, done } = this.waiting.shift()!;
       this.busy.set(handle, done);
-      handle.write(input, (error) => {
-        const output = (handle.read() as Buffer | null) ?? Buffer.alloc(0);
-        this.settle(handle, error ?? (handle.destroyed ? new Error('DEFLATE stopped') : undefined), output);
-      });
+      if (input.length < (this.dirtyEnd.get(handle) ?? 0)) this.clean(handle, () => this.compress(handle, input));
+      else this.compress(handle, input);
     }
+  }
+
+  private compress(handle: zlib.DeflateRaw, input: Buffer): void {
+    this.dirtyEnd.set(handle, Math.max(this.dirtyEnd.get(handle) ?? 0, Math.min(input.length, WINDOW_BYTES)));
+    handle.write(input, (error) => {
+      const output = (handle.read() as Buffer | null) ?? Buffer.alloc(0);
+      this.settle(handle, error ?? (handle.destroyed ? new Error('DEFLATE stopped') : undefined), output);
+    });
+  }
+
+  /** Fills the handle's window with zeros (their output dropped), then goes on. */
+  private clean(handle: zlib.DeflateRaw, then: () => void): void {
+    handle.write(ZEROS, (error) => {
+      handle.read();
+      if (error || handle.destroyed) return this.settle(handle, error ?? new Error('DEFLATE stopped'), Buffer.alloc(0));
+      this.dirtyEnd.set(handle, 0);
+      then();
+    });
   }
 
   /** Calls the handle's chunk callback once, and puts the handle back to work if it is sound. */

@@ -43,7 +43,8 @@ export function readmeText({ request, configurations = [], counts, renamed, time
   const lines: string[] = [];
   const total = [...counts.values()].reduce((sum, { perSource }) => sum + [...perSource.values()].reduce((a, b) => a + b, 0), 0);
   lines.push('Webmunk data export', '===================', '');
-  lines.push(`Written by webmunk-dcs ${serverVersion} at ${new Date().toISOString()}.`);
+  lines.push(`Written by webmunk-dcs ${serverVersion}. When is left out on purpose (the archive file's date and the export job say it; the`);
+  lines.push('files inside are dated the end of the data window): the same export run again on the same data is the same bytes, checksum and all.');
   lines.push(`Format: ${FORMATS[request.format]}.`);
   if (request.format === 'tsv') {
     // The cells are byte for byte the original's, so nothing is escaped for spreadsheets.

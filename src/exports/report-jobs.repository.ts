@@ -22,6 +22,8 @@ export interface NewReportJob extends ExportRequest {
   nameFolder?: string;
   namePrefix: string;
   destinations: readonly string[];
+  /** the job this one runs again (dcs export rerun, the Re-run button) */
+  rerunOf?: number;
 }
 
 export interface ReportJob {
@@ -51,12 +53,13 @@ export interface ReportJob {
   error: string | null;
   fileBytes: number | null;
   storedAt: string[];
+  rerunOf: number | null;
 }
 
 const COLUMNS = `id, requested_by, requested_at, batch, sequence, selection, sources, types,
   to_char(date_from, 'YYYY-MM-DD') AS date_from, to_char(date_to, 'YYYY-MM-DD') AS date_to, date_type, format,
   name_folder, name_prefix, file_name, destinations, state, attempts, points_written, types_done, sources_done,
-  started_at, finished_at, error, file_bytes, stored_at`;
+  started_at, finished_at, error, file_bytes, stored_at, rerun_of`;
 
 function toJob(row: QueryResultRow): ReportJob {
   return {
@@ -66,6 +69,7 @@ function toJob(row: QueryResultRow): ReportJob {
     destinations: row.destinations, state: row.state, attempts: row.attempts, pointsWritten: Number(row.points_written),
     typesDone: row.types_done, sourcesDone: row.sources_done, startedAt: row.started_at, finishedAt: row.finished_at,
     error: row.error, fileBytes: row.file_bytes === null ? null : Number(row.file_bytes), storedAt: row.stored_at,
+    rerunOf: row.rerun_of === null ? null : Number(row.rerun_of),
   };
 }
 
@@ -73,13 +77,13 @@ function toJob(row: QueryResultRow): ReportJob {
 export async function insertReportJob(pool: Pool, job: NewReportJob, state: 'queued' | 'running' = 'queued'): Promise<ReportJob | undefined> {
   const { rows } = await pool.query(
     `INSERT INTO report_jobs (requested_by, batch, sequence, selection, sources, types, date_from, date_to, date_type, format,
-       name_folder, name_prefix, destinations, state, started_at, heartbeat_at, attempts)
+       name_folder, name_prefix, destinations, state, started_at, heartbeat_at, attempts, rerun_of)
      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14,
-       CASE WHEN $14 = 'running' THEN now() END, CASE WHEN $14 = 'running' THEN now() END, CASE WHEN $14 = 'running' THEN 1 ELSE 0 END)
+       CASE WHEN $14 = 'running' THEN now() END, CASE WHEN $14 = 'running' THEN now() END, CASE WHEN $14 = 'running' THEN 1 ELSE 0 END, $15)
      ON CONFLICT (batch, sequence) WHERE batch IS NOT NULL DO NOTHING
      RETURNING ${COLUMNS}`,
     [job.requestedBy, job.batch ?? null, job.sequence ?? null, JSON.stringify(job.selection), job.sources, job.types,
-      job.from ?? null, job.to ?? null, job.dateType, job.format, job.nameFolder ?? '', job.namePrefix, job.destinations, state],
+      job.from ?? null, job.to ?? null, job.dateType, job.format, job.nameFolder ?? '', job.namePrefix, job.destinations, state, job.rerunOf ?? null],
   );
   return rows[0] ? toJob(rows[0]) : undefined;
 }

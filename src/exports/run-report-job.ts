@@ -5,6 +5,7 @@
  * marks the job failed with the error; it can be retried from the Export page.
  */
 import fs from 'node:fs/promises';
+import path from 'node:path';
 import type { Config } from '../config.ts';
 import type { Pool } from '../db/database.ts';
 import { coerceError } from '../errors.ts';
@@ -24,6 +25,8 @@ export interface RunDeps {
   log: Logger;
   /** Called with each progress report (the CLI draws its bar from it). */
   onProgress?: (progress: ExportProgress, job: ReportJob) => void;
+  /** Called with each file or object the archive replaced (dcs export nightly --from/--to says which). */
+  onReplaced?: (place: string) => void;
   /** For tests: the S3 retry waits. */
   s3RetryDelaysMs?: readonly number[];
 }
@@ -65,12 +68,18 @@ export async function runReportJob(deps: RunDeps, job: ReportJob): Promise<'done
     const fileBytes = (await fs.stat(partial)).size;
     const points = [...counts.values()].reduce((sum, { perSource }) => sum + [...perSource.values()].reduce((a, b) => a + b, 0), 0);
     const file = job.destinations.find((d) => d.startsWith('file:'));
-    const local = file ? await storeAsFile(partial, file.slice('file:'.length)) : await storeInFolder(partial, config.exportDir, fileName);
+    const target = file ? path.resolve(file.slice('file:'.length)) : path.resolve(config.exportDir, fileName);
+    const replacing = await fs.stat(target).then(() => true, () => false);
+    const local = file ? await storeAsFile(partial, target) : await storeInFolder(partial, config.exportDir, fileName);
     storedAt.push(local);
+    if (replacing) replaced(deps, job, local);
     if (job.destinations.includes('s3')) {
       if (!config.exportS3Bucket) throw new Error('the job is to be uploaded to S3, but EXPORT_S3_BUCKET is not set');
       const settings: S3Settings = { bucket: config.exportS3Bucket, prefix: config.exportS3Prefix, forcePathStyle: config.exportS3ForcePathStyle, retryDelaysMs: deps.s3RetryDelaysMs };
-      storedAt.push(await uploadFileToS3(local, fileName, settings, log));
+      const object = await uploadFileToS3(local, fileName, settings, log);
+      storedAt.push(object);
+      // the job's last run stored it there (a nightly job re-run keeps its key)
+      if (job.storedAt.includes(object)) replaced(deps, job, object);
     }
     await finishReportJob(pool, job.id, { points, fileBytes, storedAt });
     log.info({ job: job.id, points, fileBytes, storedAt }, `export ${fileName} done`);
@@ -86,6 +95,11 @@ export async function runReportJob(deps: RunDeps, job: ReportJob): Promise<'done
   } finally {
     clearInterval(heartbeat);
   }
+}
+
+function replaced(deps: RunDeps, job: ReportJob, place: string): void {
+  deps.log.info({ job: job.id, replaced: place }, `export job ${job.id} replaced ${place}`);
+  deps.onReplaced?.(place);
 }
 
 /** The optional e-mail notice (EXPORT_NOTIFY_EMAIL); a mail failure never fails the export. */

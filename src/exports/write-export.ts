@@ -7,6 +7,7 @@ import fs from 'node:fs/promises';
 import { summariseServed } from '../app-config/served.repository.ts';
 import type { Pool } from '../db/database.ts';
 import { ArchiveWriter, type EntryWriter } from './archive.ts';
+import { archiveTime } from './archive-time.ts';
 import { ASIN_DETAILS_TYPE, asinDetailsExporter, writeAsinDetails } from './asin-details.ts';
 import { exporterFor, WEBMUNK_EXPORTERS } from './columns/index.ts';
 import type { ExportRequest } from './export-request.ts';
@@ -47,7 +48,7 @@ type Progress = (progress: ExportProgress) => void;
 const KNOWN_TYPES: ReadonlySet<string> = new Set([...WEBMUNK_EXPORTERS.map((exporter) => exporter.id), ASIN_DETAILS_TYPE]);
 
 export async function writeExport(deps: ExportDeps, request: ExportRequest, filePath: string, onProgress: Progress = () => undefined): Promise<ExportCounts> {
-  const archive = new ArchiveWriter(filePath);
+  const archive = new ArchiveWriter(filePath, archiveTime(request, deps.timeZone));
   const counts: ExportCounts = new Map();
   const state: ExportProgress = { points: 0, typesDone: 0, typesTotal: request.types.length, sourcesDone: 0, sourcesTotal: request.sources.length };
   const parquetFiles: string[] = [];

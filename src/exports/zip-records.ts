@@ -40,11 +40,32 @@ const MAX_16 = 0xfffe;
 
 /** MS-DOS date and time (local time, 2-second steps), as every ZIP reader shows them. */
 export function dosDateTime(date: Date): { date: number; time: number } {
-  const year = Math.min(Math.max(date.getFullYear(), 1980), 2107);
-  return {
-    date: ((year - 1980) << 9) | ((date.getMonth() + 1) << 5) | date.getDate(),
-    time: (date.getHours() << 11) | (date.getMinutes() << 5) | (date.getSeconds() >> 1),
-  };
+  return dosFields(date.getFullYear(), date.getMonth() + 1, date.getDate(), date.getHours(), date.getMinutes(), date.getSeconds());
+}
+
+function dosFields(year: number, month: number, day: number, hours: number, minutes: number, seconds: number): { date: number; time: number } {
+  const clamped = Math.min(Math.max(year, 1980), 2107);
+  return { date: ((clamped - 1980) << 9) | (month << 5) | day, time: (hours << 11) | (minutes << 5) | (seconds >> 1) };
+}
+
+/** An entry's modification time as a ZIP holds it twice: the MS-DOS wall clock, and Unix seconds (UTC). */
+export interface ZipTime {
+  dos: { date: number; time: number };
+  unixSeconds: number;
+}
+
+/** `date` on this machine's clock (TZ): for archives whose bytes need not be the same elsewhere. */
+export function zipTime(date: Date): ZipTime {
+  return { dos: dosDateTime(date), unixSeconds: Math.floor(date.getTime() / 1000) };
+}
+
+/**
+ * A wall-clock time ("YYYY-MM-DDTHH:MM:SS", whole seconds) and the instant it is, given apart so
+ * that the archive's bytes depend on neither this machine's TZ nor the hour it was written.
+ */
+export function zipTimeAt(wallClock: string, unixSeconds: number): ZipTime {
+  const [year, month, day, hours, minutes, seconds] = wallClock.split(/[-T:]/).map(Number);
+  return { dos: dosFields(year, month, day, hours, minutes, seconds), unixSeconds };
 }
 
 /** Whether the entry has the ZIP64 extra field (and so 64-bit sizes in its data descriptor). */
@@ -121,9 +142,8 @@ function centralHeader(entry: ZipEntryRecord, modified: { date: number; time: nu
 }
 
 /** The central directory and the end records, for a directory starting at `offset`. */
-export function centralDirectory(entries: readonly ZipEntryRecord[], offset: number, mtime: Date): Buffer {
-  const modified = dosDateTime(mtime);
-  const headers = entries.map((entry) => centralHeader(entry, modified, Math.floor(mtime.getTime() / 1000)));
+export function centralDirectory(entries: readonly ZipEntryRecord[], offset: number, modified: ZipTime): Buffer {
+  const headers = entries.map((entry) => centralHeader(entry, modified.dos, modified.unixSeconds));
   const size = headers.reduce((sum, header) => sum + header.length, 0);
   const zip64 = entries.length > MAX_16 || size > MAX_32 || offset > MAX_32;
   const records: Buffer[] = [...headers];

@@ -13,7 +13,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ArchiveWriter } from '../../src/exports/archive.ts';
 import { tsvLine, writeTsvRow } from '../../src/exports/tsv.ts';
 import { Utf8Text } from '../../src/exports/utf8-text.ts';
-import { centralDirectory, dataDescriptor, dosDateTime, localHeader, type ZipEntryRecord } from '../../src/exports/zip-records.ts';
+import { centralDirectory, dataDescriptor, dosDateTime, localHeader, zipTime, type ZipEntryRecord } from '../../src/exports/zip-records.ts';
 import yauzl from 'yauzl';
 import { readZip, tempDir } from './support.ts';
 
@@ -262,7 +262,7 @@ describe('zip-records: ZIP64 where sizes, offsets or the count need it', () => {
 
   /** The central header's 32-bit fields and its ZIP64 extra field's values, if any. */
   function central(entry: ZipEntryRecord) {
-    const directory = centralDirectory([entry], 0, mtime);
+    const directory = centralDirectory([entry], 0, zipTime(mtime));
     expect(directory.readUInt32LE(0)).toBe(CENTRAL);
     const extraLength = directory.readUInt16LE(30);
     const extra = directory.subarray(46 + name.length, 46 + name.length + extraLength);
@@ -304,12 +304,12 @@ describe('zip-records: ZIP64 where sizes, offsets or the count need it', () => {
     const entries = (count: number) => Array.from({ length: count }, () => record({}));
     const END = 0x06054b50;
     const endOf = (directory: Buffer) => directory.subarray(directory.length - 22);
-    const fewer = centralDirectory(entries(65_534), 1000, mtime);
+    const fewer = centralDirectory(entries(65_534), 1000, zipTime(mtime));
     expect(endOf(fewer).readUInt32LE(0)).toBe(END);
     expect(endOf(fewer).readUInt16LE(10)).toBe(65_534);
     expect(fewer.indexOf(Buffer.from([0x50, 0x4b, 0x06, 0x06]))).toBe(-1);
 
-    const more = centralDirectory(entries(65_535), 1000, mtime);
+    const more = centralDirectory(entries(65_535), 1000, zipTime(mtime));
     const end = endOf(more);
     expect(end.readUInt16LE(8)).toBe(0xffff);
     expect(end.readUInt16LE(10)).toBe(0xffff);
@@ -340,7 +340,7 @@ describe('zip-records: ZIP64 where sizes, offsets or the count need it', () => {
     try {
       // what lies before the entry is a hole: no disk space, and no reader looks there
       fs.writeSync(fd, body, 0, body.length, offset);
-      const directory = centralDirectory([entry], offset + body.length, mtime);
+      const directory = centralDirectory([entry], offset + body.length, zipTime(mtime));
       fs.writeSync(fd, directory, 0, directory.length, offset + body.length);
     } finally {
       fs.closeSync(fd);

@@ -1,11 +1,13 @@
 /**
  * The Export page in headless Chromium: data types with labels and point counts, a request by
  * group that the report-jobs job turns into an archive, the download (login only), a refused
- * request that keeps what was entered, and the retry of a failed job.
+ * request that keeps what was entered, the retry of a failed job, and the re-run of a done one.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { getReportJob, listReportJobs } from '../../src/exports/report-jobs.repository.ts';
 import { reportJobsJob } from '../../src/exports/report-jobs.job.ts';
 import { sourceStatisticsJob } from '../../src/monitoring/source-statistics.job.ts';
 import { launchBrowser, loggedInPage } from '../helpers/browser.ts';
@@ -110,5 +112,40 @@ describe('the Export page in a browser', () => {
     await runOk(server.db.pool, server.config, reportJobsJob);
     await page.reload();
     await expect(page.locator('table.export-jobs tbody tr', { has: page.locator(`td.num:text-is("${rows[0].id}")`) }).textContent()).resolves.toMatch(/done\s*1 point\b/);
+  });
+
+  it('re-runs a done job from its row as a new job linked to it, whose archive has the same bytes', async () => {
+    const sha256 = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+    const { rows } = await server.db.pool.query(
+      `INSERT INTO report_jobs (requested_by, selection, sources, types, date_type, format, name_prefix, destinations, date_from, date_to)
+       VALUES ('eva', '{"groups":["Wave 1"]}', '{P-other}', '{webmunk-extension-element-show,webmunk-extension-action}', 'created', 'tsv', 'export', '{folder}', '2023-09-01', '2023-09-30') RETURNING id`,
+    );
+    const originalId = Number(rows[0].id);
+    await runOk(server.db.pool, server.config, reportJobsJob);
+    const original = (await getReportJob(server.db.pool, originalId))!;
+    expect(original.state).toBe('done');
+
+    const user = await createStaff(server.db.pool, 'rea', 'fourth password', false);
+    const page = await loggedInPage(browser, server.baseUrl, user, '/data/export');
+    const row = page.locator('table.export-jobs tbody tr', { has: page.locator(`td.num:text-is("${originalId}")`) });
+    await Promise.all([page.waitForURL(/done=export-rerun/), row.locator('button:text("Re-run")').click()]);
+    const [rerun] = await listReportJobs(server.db.pool, 1);
+    expect(rerun).toMatchObject({ rerunOf: originalId, state: 'queued', requestedBy: 'rea', selection: { groups: ['Wave 1'] }, sources: ['P-other'], types: original.types, from: '2023-09-01', to: '2023-09-30', format: 'tsv', destinations: ['folder'] });
+    await expect(page.locator('.notice').textContent()).resolves.toContain(`Export job ${rerun.id} (a re-run of job ${originalId}) queued`);
+
+    await runOk(server.db.pool, server.config, reportJobsJob);
+    await page.reload();
+    const rerunRow = page.locator('table.export-jobs tbody tr', { has: page.locator(`td.num:text-is("${rerun.id}")`) });
+    await expect(rerunRow.textContent()).resolves.toMatch(new RegExp(`re-run of ${originalId}.*done\\s*2 points`, 's'));
+    const done = (await getReportJob(server.db.pool, rerun.id))!;
+    expect(done.storedAt[0]).not.toBe(original.storedAt[0]);
+    expect(sha256(done.storedAt[0])).toBe(sha256(original.storedAt[0]));
+
+    // a nightly job has no button: its night is re-run instead (dcs export nightly --from/--to)
+    await server.db.pool.query(`UPDATE report_jobs SET batch = 'nightly:2023-09-14', sequence = 1 WHERE id = $1`, [originalId]);
+    await page.reload();
+    await expect(row.locator('button:text("Re-run")').count()).resolves.toBe(0);
+    await expect(rerunRow.locator('button:text("Re-run")').count()).resolves.toBe(1);
+    if (process.env.DCS_RERUN_SCREENSHOT) await page.screenshot({ path: process.env.DCS_RERUN_SCREENSHOT, fullPage: true });
   });
 });

@@ -72,8 +72,8 @@ describe('nightly export to S3', () => {
   });
 });
 
-describe('dcs export nightly --date, run twice, to S3', () => {
-  it('replaces the night\'s objects under the same keys: as many objects as jobs, the second run\'s content', async () => {
+describe('dcs export nightly --date, then --from/--to, to S3', () => {
+  it('replaces the night\'s objects under the same keys, listing each: as many objects as jobs, the second run\'s content', async () => {
     const day = new Date().toISOString().slice(0, 10);
     const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
     await uploadPoints(server, ['s3-a', 's3-b', 's3-c'].map((source) => {
@@ -102,8 +102,12 @@ describe('dcs export nightly --date, run twice, to S3', () => {
     late['passive-data-metadata']!.source = 's3-b';
     late['passive-data-metadata']!.timestamp = 1580644800; // 2020-02-02T12:00:00Z
     await uploadPoints(server, [late]);
-    const second = await runDcs(['export', 'nightly', '--date', tomorrow], { databaseUrl: server.db.url, env });
+    const second = await runDcs(['export', 'nightly', '--from', day, '--to', day], { databaseUrl: server.db.url, env });
     expect(second.code).toBe(0);
+    for (const job of jobs) {
+      expect(second.stderr).toContain(`replaced s3://study-exports/pilot/${job.fileName}`);
+      expect(second.stderr).toContain(`replaced ${job.storedAt[0]}`);
+    }
     expect((await nightJobs()).map((job) => [job.id, job.fileName, job.state])).toEqual(jobs.map((job) => [job.id, job.fileName, 'done']));
     expect(await keys()).toEqual(expectedKeys);
     const withB = jobs.find((job) => job.sources.includes('s3-b'))!;

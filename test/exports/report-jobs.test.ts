@@ -3,6 +3,7 @@
  * queue (claim, heartbeat, crash pick-up, retry), the folder destination, and the nightly
  * export's naming, idempotency and catch-up.
  */
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -233,6 +234,58 @@ describe('dcs export nightly --date', () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`Job ${job.id} of the ${today} export is running now`);
     await pool.query(`UPDATE report_jobs SET state = 'done' WHERE id = $1`, [job.id]);
+  });
+});
+
+describe('dcs export nightly --from --to', () => {
+  it('re-runs each night of those days of data (by Date Recorded), replacing its files and listing each one replaced', async () => {
+    const pool = server.db.pool;
+    const env = { EXPORT_DIR: exportDir, PUBLIC_URL: 'https://data.example.org', SOURCES_PER_REPORT_JOB: '2', TIME_ZONE: 'America/New_York' };
+    // points received on two past days (noon in New York), and one the day after
+    await uploadPoints(server, ['range-a', 'range-b', 'range-c'].map((source) => showPoint(source, new Date('2021-06-01T12:00:00Z'))));
+    await pool.query(`UPDATE data_points SET recorded = CASE source WHEN 'range-b' THEN '2021-06-02T16:00:00Z'::timestamptz ELSE '2021-06-01T16:00:00Z'::timestamptz END WHERE source LIKE 'range-%'`);
+    const nightFiles = (day: string) => fs.readdirSync(path.join(exportDir, day)).map((name) => path.join(exportDir, day, name)).sort();
+    const sha = (file: string) => createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+    const showRows = (file: string) => readZip(file).then((entries) => tsvRows(entries.find((e) => e.name === 'webmunk-extension-element-show.txt')!.data).slice(1).map((row) => row[0]));
+
+    const first = await runDcs(['export', 'nightly', '--from', '2021-06-01', '--to', '2021-06-02'], { databaseUrl: server.db.url, env });
+    expect(first.code).toBe(0);
+    expect(first.stderr).toContain('exporting 2021-06-01 (received that day)');
+    expect(first.stderr).toContain('exporting 2021-06-02 (received that day)');
+    expect(first.stderr).not.toContain('replaced');
+    const night1 = nightFiles('2021-06-01');
+    const night2 = nightFiles('2021-06-02');
+    expect(night1.length).toBeGreaterThan(0);
+    expect((await Promise.all(night1.map(showRows))).flat().sort()).toEqual(['range-a', 'range-c']);
+    expect((await Promise.all(night2.map(showRows))).flat()).toEqual(['range-b']);
+    const before = new Map([...night1, ...night2].map((file) => [file, sha(file)]));
+
+    // range-c's point turns out to have arrived on the second day: both nights re-run
+    await pool.query(`UPDATE data_points SET recorded = '2021-06-02T16:00:00Z' WHERE source = 'range-c'`);
+    const second = await runDcs(['export', 'nightly', '--from', '2021-06-01', '--to', '2021-06-02'], { databaseUrl: server.db.url, env });
+    expect(second.code).toBe(0);
+    expect(nightFiles('2021-06-01')).toEqual(night1);
+    expect(nightFiles('2021-06-02')).toEqual(night2);
+    for (const file of [...night1, ...night2]) expect(second.stderr).toContain(`replaced ${file}`);
+    expect((await Promise.all(night1.map(showRows))).flat()).toEqual(['range-a']);
+    expect((await Promise.all(night2.map(showRows))).flat().sort()).toEqual(['range-b', 'range-c']);
+    expect([...before].filter(([file, hash]) => sha(file) !== hash).length).toBeGreaterThan(0);
+
+    // the same data again: every file the same bytes as the run before
+    const after = new Map([...night1, ...night2].map((file) => [file, sha(file)]));
+    expect((await runDcs(['export', 'nightly', '--from', '2021-06-01', '--to', '2021-06-02'], { databaseUrl: server.db.url, env })).code).toBe(0);
+    expect(new Map([...after.keys()].map((file) => [file, sha(file)]))).toEqual(after);
+
+    const refused: Array<[string[], RegExp]> = [
+      [['export', 'nightly', '--from', '2021-06-03', '--to', '2021-06-01'], /--from 2021-06-03 is after --to 2021-06-01/],
+      [['export', 'nightly', '--from', '2021-02-30'], /--from must be a day YYYY-MM-DD/],
+      [['export', 'nightly', '--date', '2021-06-02', '--from', '2021-06-01'], /give --date, or --from and --to, not both/],
+    ];
+    for (const [args, message] of refused) {
+      const result = await runDcs(args, { databaseUrl: server.db.url, env });
+      expect(result.stderr).toMatch(message);
+      expect(result.code).toBe(1);
+    }
   });
 });
 

@@ -1,11 +1,13 @@
 /**
  * A finished export's download (login required, streamed from EXPORT_DIR: no archive is ever at
- * a public URL, unlike the original's /media) and the retry of a failed job.
+ * a public URL, unlike the original's /media), the retry of a failed job, and the re-run of a
+ * finished or failed one as a new job (issue 21 §3).
  */
 import fs from 'node:fs';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { getReportJob, retryReportJob } from '../../exports/report-jobs.repository.ts';
+import { RerunError, rerunExport } from '../../exports/rerun-export.ts';
 import { DcsError } from '../../errors.ts';
 import type { DashboardDeps } from '../dashboard-deps.ts';
 import { withOutcome } from './notices.ts';
@@ -17,6 +19,17 @@ function jobId(params: unknown): number {
 }
 
 export function registerExportJobRoutes(scope: FastifyInstance, { pool, config }: DashboardDeps): void {
+  scope.post('/export/jobs/:id/rerun', async (request, reply) => {
+    const id = jobId(request.params);
+    try {
+      const job = await rerunExport(pool, id, { requestedBy: request.session!.user.username, state: 'queued' });
+      return reply.code(303).redirect(withOutcome(request, '/data/export', { done: 'export-rerun', subject: `${job.id} (a re-run of job ${id})` }));
+    } catch (error) {
+      if (!(error instanceof RerunError)) throw error;
+      return reply.code(303).redirect(withOutcome(request, '/data/export', { failed: 'export-not-rerunnable', subject: error.message }));
+    }
+  });
+
   scope.get('/export/jobs/:id/download', async (request, reply) => {
     const job = await getReportJob(pool, jobId(request.params));
     const file = job?.state === 'done' && job.destinations.includes('folder') ? job.storedAt[0] : undefined;
