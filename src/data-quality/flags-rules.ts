@@ -17,6 +17,18 @@ export const FLAG_LABELS: Record<FlagKind, string> = {
   'test-identifier': 'Test identifier',
 };
 
+/** What a flag's evidence count counts. */
+export const EVIDENCE_UNITS: Record<FlagKind, string> = {
+  'automated-browser': 'points from an automated user agent',
+  'clock-skew': 'points with a clock off',
+  'duplicate-storm': 'uploads of points all already stored',
+  'impossible-rate': 'minutes over the rate limit',
+  interleaved: 'switches within a short window',
+  'test-identifier': 'points from a test identifier',
+};
+
+export const isFlagKind = (value: string): value is FlagKind => (FLAG_KINDS as readonly string[]).includes(value);
+
 /** A point `created` more than this after it was `recorded` is from the future (clocks drift minutes, not an hour). */
 export const FUTURE_TOLERANCE_MINUTES = 60;
 
