@@ -9,8 +9,8 @@ import { withTransaction, type Pool } from '../db/database.ts';
 import type { JobDefinition } from '../job-contract.ts';
 import { automationReasons, FUTURE_TOLERANCE_MINUTES, globMatcher, pointsPerMinuteLimit, raiseThresholds, type Evidence } from './flags-rules.ts';
 import {
-  addEvidence, agentsInRange, allSources, busyMinutesInRange, committedMaxPointId, duplicateUploadsSince, interleavingInRange,
-  lockFlagsState, saveFlagsState, setTestIdentifiers, skewInRange, type AgentRow, type RateRow,
+  addEvidence, allSources, committedMaxPointId, duplicateUploadsSince, lockFlagsState, readPointRange, saveFlagsState, setTestIdentifiers,
+  type AgentRow, type RateRow,
 } from './flags.repository.ts';
 
 /** Point ids per transaction: bounds one run's memory and the work a crash repeats. */
@@ -36,8 +36,11 @@ function merged(evidence: Evidence[]): Evidence[] {
 }
 
 function automatedBrowsers(rows: AgentRow[], teamPattern: (value: string) => boolean): Evidence[] {
+  // thousands of sources share a handful of user agents: each is matched once
+  const known = new Map<string, string[]>();
   return rows.flatMap((row) => {
-    const reasons = automationReasons(row.user_agent, teamPattern);
+    let reasons = known.get(row.user_agent);
+    if (!reasons) known.set(row.user_agent, (reasons = automationReasons(row.user_agent, teamPattern)));
     if (reasons.length === 0) return [];
     return [{ source: row.source, kind: 'automated-browser' as const, count: row.n, firstSeen: row.first_seen, lastSeen: row.last_seen, examples: [{ userAgent: row.user_agent, points: row.n, signatures: reasons }] }];
   });
@@ -53,15 +56,14 @@ function impossibleRates(rows: RateRow[], config: Config): Evidence[] {
 }
 
 /** Reads one id range of new points; returns the evidence it shows. */
-async function scanPoints(db: Parameters<typeof agentsInRange>[0], config: Config, after: number, upTo: number): Promise<Evidence[]> {
-  const lowestLimit = Math.min(config.dataQualityPointsPerMinute.default, ...Object.values(config.dataQualityPointsPerMinute.byType));
-  const [agents, skew, minutes, interleaved] = [
-    await agentsInRange(db, after, upTo),
-    await skewInRange(db, after, upTo, config.dataQualitySkewHours, FUTURE_TOLERANCE_MINUTES),
-    await busyMinutesInRange(db, after, upTo, lowestLimit),
-    await interleavingInRange(db, after, upTo, config.dataQualityInterleaveMinutes),
-  ];
-  return merged([...automatedBrowsers(agents, globMatcher(config.dataQualityUaPatterns)), ...skew, ...impossibleRates(minutes, config), ...interleaved]);
+async function scanPoints(db: Parameters<typeof readPointRange>[0], config: Config, after: number, upTo: number): Promise<Evidence[]> {
+  const read = await readPointRange(db, after, upTo, {
+    skewHours: config.dataQualitySkewHours,
+    futureMinutes: FUTURE_TOLERANCE_MINUTES,
+    lowestRate: Math.min(config.dataQualityPointsPerMinute.default, ...Object.values(config.dataQualityPointsPerMinute.byType)),
+    interleaveMinutes: config.dataQualityInterleaveMinutes,
+  });
+  return merged([...automatedBrowsers(read.agents, globMatcher(config.dataQualityUaPatterns)), ...read.skew, ...impossibleRates(read.busyMinutes, config), ...read.interleaved]);
 }
 
 export async function updateFlags(pool: Pool, config: Config): Promise<Record<string, number>> {

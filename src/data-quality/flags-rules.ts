@@ -13,7 +13,7 @@ export const FLAG_LABELS: Record<FlagKind, string> = {
   'clock-skew': 'Clock skew',
   'duplicate-storm': 'Duplicate storm',
   'impossible-rate': 'Impossible rate',
-  interleaved: 'Interleaved user agents or time zones',
+  interleaved: 'Interleaved agents or zones',
   'test-identifier': 'Test identifier',
 };
 

@@ -4,7 +4,7 @@
  * The caller opens the transactions.
  */
 import type { PoolClient } from '../db/database.ts';
-import { AGENTS_SQL, DUPLICATES_SQL, INTERLEAVE_SQL, RATE_SQL, SKEW_SQL } from './flags-scan.sql.ts';
+import { DUPLICATES_SQL, POINT_RANGE_SQL } from './flags-scan.sql.ts';
 import { MAX_EXAMPLES, type Evidence, type FlagKind } from './flags-rules.ts';
 
 type Db = Pick<PoolClient, 'query'>;
@@ -48,10 +48,6 @@ export interface AgentRow {
   last_seen: Date;
 }
 
-export async function agentsInRange(db: Db, after: number, upTo: number): Promise<AgentRow[]> {
-  return (await db.query<AgentRow>(AGENTS_SQL, [after, upTo])).rows;
-}
-
 interface AggregateRow {
   source: string;
   n: number;
@@ -64,10 +60,6 @@ const evidenceOf = (kind: FlagKind) => (row: AggregateRow): Evidence => ({
   source: row.source, kind, count: row.n, firstSeen: new Date(row.first_seen), lastSeen: new Date(row.last_seen), examples: row.examples,
 });
 
-export async function skewInRange(db: Db, after: number, upTo: number, skewHours: number, futureMinutes: number): Promise<Evidence[]> {
-  return (await db.query<AggregateRow>(SKEW_SQL, [after, upTo, skewHours, futureMinutes])).rows.map(evidenceOf('clock-skew'));
-}
-
 export interface RateRow {
   source: string;
   generator_id: string;
@@ -75,12 +67,32 @@ export interface RateRow {
   n: number;
 }
 
-export async function busyMinutesInRange(db: Db, after: number, upTo: number, lowestLimit: number): Promise<RateRow[]> {
-  return (await db.query<RateRow>(RATE_SQL, [after, upTo, lowestLimit])).rows;
+export interface PointRangeLimits {
+  skewHours: number;
+  futureMinutes: number;
+  /** the lowest points-per-minute limit of any type: busier minutes are returned */
+  lowestRate: number;
+  interleaveMinutes: number;
 }
 
-export async function interleavingInRange(db: Db, after: number, upTo: number, windowMinutes: number): Promise<Evidence[]> {
-  return (await db.query<AggregateRow>(INTERLEAVE_SQL, [after, upTo, windowMinutes])).rows.map(evidenceOf('interleaved'));
+export interface PointRangeRead {
+  agents: AgentRow[];
+  skew: Evidence[];
+  busyMinutes: RateRow[];
+  interleaved: Evidence[];
+}
+
+/** What the points with ids in (after, upTo] show (POINT_RANGE_SQL): a few rows per source. */
+export async function readPointRange(db: Db, after: number, upTo: number, limits: PointRangeLimits): Promise<PointRangeRead> {
+  const { rows } = await db.query(POINT_RANGE_SQL, [after, upTo, limits.skewHours, limits.futureMinutes, limits.lowestRate, limits.interleaveMinutes]);
+  const { agents, skew, busy_minutes: busyMinutes, interleaved } = rows[0];
+  // jsonb carries times as text
+  return {
+    agents: (agents as AgentRow[]).map((a) => ({ ...a, first_seen: new Date(a.first_seen), last_seen: new Date(a.last_seen) })),
+    skew: (skew as AggregateRow[]).map(evidenceOf('clock-skew')),
+    busyMinutes: (busyMinutes as RateRow[]).map((m) => ({ ...m, minute: new Date(m.minute) })),
+    interleaved: (interleaved as AggregateRow[]).map(evidenceOf('interleaved')),
+  };
 }
 
 export interface DuplicatesRead {

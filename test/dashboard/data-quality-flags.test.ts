@@ -57,7 +57,7 @@ describe('data-quality flags in the dashboard', () => {
     expect([...panel.matchAll(/<tr data-flag="([^"]+)" class="active">/g)].map((m) => m[1])).toEqual(['automated-browser', 'clock-skew']);
     expect(panel).toContain('HeadlessChrome/144.0.0.0');
     expect(panel).toContain('points with a clock off');
-    expect(panel).toContain('&quot;type&quot;:&quot;webmunk-history-visit&quot;');
+    expect(panel).toContain('<span class="muted">type</span> <span class="mono">webmunk-history-visit</span>');
     const ordinary = await page('/data/source/p-ordinary');
     expect(ordinary).toContain('<h2>Data quality</h2>');
     expect(ordinary).toContain('No flags');

@@ -15,6 +15,15 @@ function state(flag: SourceFlag, timeZone: string): SafeHtml {
   return html`<span class="muted">below its threshold</span>`;
 }
 
+const ISO_TIME = /^\d{4}-\d\d-\d\dT\d\d:\d\d/;
+
+/** `type webmunk-history-visit · created 2023-12-07 19:17 · …`: times in the dashboard's zone. */
+function exampleText(example: Record<string, unknown>, timeZone: string): SafeHtml {
+  const value = (v: unknown) => typeof v === 'string' && ISO_TIME.test(v) ? formatDateTime(new Date(v), timeZone)
+    : Array.isArray(v) ? v.join(', ') : typeof v === 'number' ? formatCount(v) : String(v);
+  return html`${Object.entries(example).map(([key, v], i) => html`${i ? ' · ' : ''}<span class="muted">${key}</span> <span class="mono">${value(v)}</span>`)}`;
+}
+
 function flagRow(flag: SourceFlag, timeZone: string): SafeHtml {
   const kind = isFlagKind(flag.kind) ? flag.kind : null;
   return html`<tr data-flag="${flag.kind}" class="${flag.raisedAt && !flag.clearedAt ? 'active' : 'muted'}">
@@ -22,7 +31,7 @@ function flagRow(flag: SourceFlag, timeZone: string): SafeHtml {
     <td class="nowrap">${state(flag, timeZone)}</td>
     <td class="num">${formatCount(flag.evidenceCount)} <span class="muted small">${kind ? EVIDENCE_UNITS[kind] : ''}</span></td>
     <td class="nowrap">${formatDateTime(flag.firstSeen, timeZone)}</td><td class="nowrap">${formatDateTime(flag.lastSeen, timeZone)}</td>
-    <td>${flag.examples.map((example) => html`<code class="small example">${JSON.stringify(example)}</code><br>`)}</td></tr>`;
+    <td><ul class="examples small">${flag.examples.map((example) => html`<li>${exampleText(example, timeZone)}</li>`)}</ul></td></tr>`;
 }
 
 export async function sourceDataQualityPanel(pool: Pool, source: string, timeZone: string): Promise<SafeHtml> {
