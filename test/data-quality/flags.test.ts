@@ -1,10 +1,13 @@
 /**
  * The data-quality job on crafted traffic sent over HTTP and processed for real: each kind of bad
- * traffic raises exactly its flag, with evidence, an ordinary participant raises none, a second run
+ * traffic raises exactly its flag, with evidence, an ordinary participant and a donation of years-old
+ * points raise none, a second run
  * reads nothing again, and a later upload adds to the evidence.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dataQualityJob, updateFlags } from '../../src/data-quality/data-quality.job.ts';
+import { withTransaction } from '../../src/db/database.ts';
+import { insertDonationBundles } from '../../src/donations/donation-bundle.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import type { Point } from '../helpers/samples.ts';
 import { CHROME, daysAgo, HEADLESS, hoursAgo, pointAt, runOk } from '../monitoring/support.ts';
@@ -65,6 +68,10 @@ beforeAll(async () => {
   for (let part = 0; part < 10; part += 1) {
     await postGzip(server, Array.from({ length: 1000 }, (_, i) => pointAt('p-rate', new Date(burstStart + (part * 1000 + i) * 5))));
   }
+  // a participant's donated order history: years old by nature, no clock skew
+  await withTransaction(server.db.pool, (client) => insertDonationBundles(client, 1, 'p-donor', Array.from({ length: 4 }, (_, i) => ({
+    generatorId: 'pdk-external-amazon-item', created: daysAgo(3 * 365 + i, now), properties: { asin: `B00000000${i}`, title: `item ${i}` },
+  }))));
   // a client stuck re-sending one bundle: 500 times, the first one processed before the others
   const stuck = ordinaryDay('p-resend').slice(0, 5);
   await postGzip(server, stuck);
@@ -88,7 +95,8 @@ describe('data-quality flags', () => {
       'p-team': ['automated-browser'],
       'p-zones': ['interleaved'],
     });
-    expect((await flags()).filter((f) => f.source === 'p-ordinary')).toEqual([]);
+    expect((await flags()).filter((f) => f.source === 'p-ordinary' || f.source === 'p-donor')).toEqual([]);
+    expect(Number((await server.db.pool.query(`SELECT count(*) FROM data_points WHERE source = 'p-donor'`)).rows[0].count)).toBe(4);
   });
 
   it('keeps the evidence: counts, first and last time, examples', async () => {
