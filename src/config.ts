@@ -158,6 +158,28 @@ export interface Config {
   /** AUTOMATED_RECENT_DAYS: the automated-browser check looks at user agents seen in this many days. Default 7. */
   readonly automatedRecentDays: number;
   /**
+   * DATA_QUALITY_UA_PATTERNS: comma-separated user-agent patterns (`*` any text, case-insensitive,
+   * matched against the whole user agent) the team knows to be automation or its own tools; a
+   * point from one raises the automated-browser flag like isbot's list does. Unset: none.
+   */
+  readonly dataQualityUaPatterns: readonly string[];
+  /** DATA_QUALITY_TEST_IDS: comma-separated identifier patterns (`*` any text, case-insensitive) of test and team installs. Default `dev-*,test*`. */
+  readonly dataQualityTestIds: readonly string[];
+  /** DATA_QUALITY_SKEW_HOURS: a point whose `created` is further than this from `recorded`, either way, shows clock skew. Default 720 (30 days). */
+  readonly dataQualitySkewHours: number;
+  /**
+   * DATA_QUALITY_POINTS_PER_MINUTE: most points of one data type a source may create in one minute
+   * before it is an impossible rate: a number (every type), then optional `type=N` overrides,
+   * comma-separated, e.g. `1000,webmunk-history-visit=120`. Default 1000.
+   */
+  readonly dataQualityPointsPerMinute: { readonly default: number; readonly byType: Readonly<Record<string, number>> };
+  /** DATA_QUALITY_DUPLICATE_UPLOADS: uploads that brought only points already stored, from one source, that make a duplicate storm. Default 20. */
+  readonly dataQualityDuplicateUploads: number;
+  /** DATA_QUALITY_INTERLEAVE_MINUTES: two points of one source closer than this, with different user agents or time zones, count as a switch. Default 10. */
+  readonly dataQualityInterleaveMinutes: number;
+  /** DATA_QUALITY_INTERLEAVE_SWITCHES: switches that make the interleaved flag (one is an upgrade or a trip). Default 3. */
+  readonly dataQualityInterleaveSwitches: number;
+  /**
    * ENABLED_CHECKS: comma-separated status checks to run (upload-overdue, automated-browser,
    * client-backlog). Default all. A check left out closes its active alerts.
    */
@@ -291,6 +313,20 @@ export class ConfigError extends Error {
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
+/** DATA_QUALITY_POINTS_PER_MINUTE: `N` and `type=N` entries, comma-separated. */
+function pointsPerMinute(raw: string | undefined, problems: string[]): Config['dataQualityPointsPerMinute'] {
+  const limits = { default: 1000, byType: {} as Record<string, number> };
+  for (const entry of (raw ?? '').split(',').map((t) => t.trim()).filter(Boolean)) {
+    const [type, value] = entry.includes('=') ? entry.split('=', 2).map((t) => t.trim()) : [undefined, entry];
+    const limit = Number(value);
+    if (!Number.isInteger(limit) || limit < 1 || type === '') {
+      problems.push(`DATA_QUALITY_POINTS_PER_MINUTE must be a number and type=number entries, comma-separated (got "${entry}")`);
+    } else if (type === undefined) limits.default = limit;
+    else limits.byType[type] = limit;
+  }
+  return limits;
+}
+
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const problems: string[] = [];
   const text = (name: string): string | undefined => {
@@ -423,6 +459,13 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     uploadCriticalHours: int('UPLOAD_CRITICAL_HOURS', 24, 1, 24 * 365),
     clientBacklogPoints: int('CLIENT_BACKLOG_POINTS', 5000, 1),
     automatedRecentDays: int('AUTOMATED_RECENT_DAYS', 7, 1, 3650),
+    dataQualityUaPatterns: list(text('DATA_QUALITY_UA_PATTERNS')),
+    dataQualityTestIds: list(text('DATA_QUALITY_TEST_IDS') ?? 'dev-*,test*'),
+    dataQualitySkewHours: int('DATA_QUALITY_SKEW_HOURS', 720, 1, 24 * 3650),
+    dataQualityPointsPerMinute: pointsPerMinute(text('DATA_QUALITY_POINTS_PER_MINUTE'), problems),
+    dataQualityDuplicateUploads: int('DATA_QUALITY_DUPLICATE_UPLOADS', 20, 1),
+    dataQualityInterleaveMinutes: int('DATA_QUALITY_INTERLEAVE_MINUTES', 10, 1, 24 * 60),
+    dataQualityInterleaveSwitches: int('DATA_QUALITY_INTERLEAVE_SWITCHES', 3, 1),
     enabledChecks,
     alertDigestRecipients: list(text('ALERT_DIGEST_RECIPIENTS') ?? text('PDK_ALERT_DIGEST_RECIPIENTS')),
     alertDigestTime,

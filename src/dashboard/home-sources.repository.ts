@@ -10,7 +10,8 @@
  * (migration 0012). Only the page's rows are read whole. Sorting every source on every request,
  * as before, cost 5-15 ms of PostgreSQL a page at 10,000 sources (BENCHMARKS.md, issue 17). The
  * statistics columns are kept by the source-statistics job, latest_point_created and
- * latest_user_agent by processing; nothing here reads data_points.
+ * latest_user_agent by processing, data_quality_flags by the data-quality job; nothing here reads
+ * data_points.
  */
 import type { Pool, PoolClient } from '../db/database.ts';
 import { alertRank } from './sources.repository.ts';
@@ -38,6 +39,8 @@ export interface SourceFilter {
   /** 'all', 'none' (ungrouped) or a group id */
   group: 'all' | 'none' | number;
   includeRemoved: boolean;
+  /** only sources with this data-quality flag raised ('any': with any flag); undefined: all */
+  flag?: string;
 }
 
 export interface SourceListOptions extends SourceFilter {
@@ -67,6 +70,8 @@ export interface SourceRow {
   activeAlerts: number;
   /** the highest level among the active alerts */
   alertLevel: string | null;
+  /** the kinds of its raised data-quality flags */
+  flags: string[];
 }
 
 /** `%` and `_` match themselves in a search. */
@@ -81,6 +86,11 @@ function filterConditions(filter: SourceFilter, params: unknown[]): string[] {
   if (filter.search) {
     params.push(likePattern(filter.search));
     where.push(`(s.source ILIKE $${params.length} OR s.name ILIKE $${params.length})`);
+  }
+  if (filter.flag) {
+    // a probe of data_quality_flags' primary key (source, kind) per source
+    const kind = filter.flag === 'any' ? '' : ` AND f.kind = $${params.push(filter.flag)}`;
+    where.push(`EXISTS (SELECT 1 FROM data_quality_flags f WHERE f.source = s.source AND f.raised_at IS NOT NULL AND f.cleared_at IS NULL${kind})`);
   }
   return where;
 }
@@ -173,7 +183,8 @@ export async function listSourcesPage(db: Db, options: SourceListOptions): Promi
      SELECT s.source, s.name, s.group_id, g.name AS group_name, s.latest_point_created, s.last_upload_at,
             s.window_points, s.point_count, s.frequency_hz, s.latest_user_agent, s.daily_points, s.stats_day::text,
             s.suppress_alerts, coalesce(g.suppress_alerts, false) AS group_suppress_alerts, s.removed_at,
-            a.active_alerts, CASE a.rank WHEN 3 THEN 'critical' WHEN 2 THEN 'warning' WHEN 1 THEN 'info' END AS alert_level
+            a.active_alerts, CASE a.rank WHEN 3 THEN 'critical' WHEN 2 THEN 'warning' WHEN 1 THEN 'info' END AS alert_level,
+            ARRAY(SELECT f.kind FROM data_quality_flags f WHERE f.source = s.source AND f.raised_at IS NOT NULL AND f.cleared_at IS NULL ORDER BY f.kind) AS flags
      FROM page JOIN data_sources s ON s.source = page.source LEFT JOIN source_groups g ON g.id = s.group_id
      -- An aggregate, not ORDER BY rank LIMIT 1: that ordering made the planner walk
      -- alerts_active_order through every active alert once per row (0.5 s a page).
@@ -202,6 +213,7 @@ export async function listSourcesPage(db: Db, options: SourceListOptions): Promi
       removedAt: r.removed_at,
       activeAlerts: r.active_alerts,
       alertLevel: r.alert_level,
+      flags: r.flags,
     })),
   };
 }

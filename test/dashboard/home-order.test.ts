@@ -120,7 +120,7 @@ describe('home page order', () => {
       }
     }
     // page 2 starts within "beta" (60 Alpha and 40 beta on page 1) and ends among the ungrouped
-    const groupRows = (page: string) => [...page.matchAll(/<tr class="group-row"><th colspan="10">([^<]+)</g)].map((m) => m[1]);
+    const groupRows = (page: string) => [...page.matchAll(/<tr class="group-row"><th colspan="11">([^<]+)</g)].map((m) => m[1]);
     expect(groupRows(await get('/data/?sort=latest&dir=desc'))).toEqual(['Alpha', 'beta']);
     expect(groupRows(await get('/data/?sort=latest&dir=desc&page=2'))).toEqual(['beta', 'gamma', 'Ungrouped sources']);
   });

@@ -84,7 +84,7 @@ describe('home page', () => {
     expect(response.headers.get('location')).toMatch(/^\/data\/\?done=added&subject=P-new&sig=[\w-]{22}$/);
     let page = await get(response.headers.get('location')!);
     expect(page).toContain('Source P-new added.');
-    expect(page).toMatch(/<tr class="group-row"><th colspan="10">Wave 2<\/th><\/tr>\s*<tr class="source" data-source="P-new">/);
+    expect(page).toMatch(/<tr class="group-row"><th colspan="11">Wave 2<\/th><\/tr>\s*<tr class="source" data-source="P-new">/);
 
     response = await post('/data/sources/add', { source: 'P-new2', name: 'Newcomer' });
     expect(response.headers.get('location')).toMatch(/^\/data\/\?failed=name-taken&subject=Newcomer&sig=[\w-]{22}$/);

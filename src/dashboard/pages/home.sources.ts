@@ -6,6 +6,7 @@ import { dateFormatter, formatAge, formatCount, formatDateTime, formatFrequency,
 import type { SourceGroup } from '../groups.repository.ts';
 import { html, raw, type SafeHtml } from '../../html.ts';
 import type { SourceRow, SourceSort } from '../home-sources.repository.ts';
+import { FLAG_LABELS, isFlagKind } from '../../data-quality/flags-rules.ts';
 import { levelBadge } from './home.alerts.ts';
 
 export const STRIP_DAYS = 14;
@@ -55,6 +56,7 @@ const COLUMNS: Array<[SourceSort | null, string, string]> = [
   [null, 'Last 14 days', ''],
   ['agent', 'User agent', ''],
   [null, 'Alerts', ''],
+  [null, 'Flags', ''],
   [null, '', ''],
 ];
 
@@ -105,6 +107,7 @@ function sourceRow(request: FastifyRequest, row: SourceRow, options: SourceTable
     <td>${activityStrip(stripDays(row, strip.today, strip.labels))}</td>
     <td class="nowrap" title="${row.userAgent ?? ''}">${row.userAgent ? summarizeUserAgent(row.userAgent) : html`<span class="muted">–</span>`}</td>
     <td class="nowrap">${alerts}</td>
+    <td class="flags">${row.flags.length === 0 ? html`<span class="muted">–</span>` : row.flags.map((kind) => html`<a class="badge flag" href="/data/source/${encodeURIComponent(row.source)}#data-quality" title="${isFlagKind(kind) ? FLAG_LABELS[kind] : kind}">${kind}</a> `)}</td>
     <td>${actions(request, row, options)}</td></tr>`;
 }
 

@@ -15,6 +15,7 @@ import { levelBadge } from './home.alerts.ts';
 import { pageParam, queryParam, sendPage } from './page.ts';
 import { pagination } from './pagination.ts';
 import { sourceConfigurationPanel } from './source.configuration.ts';
+import { sourceDataQualityPanel } from './source.data-quality.ts';
 import { sourceDonationsPanel } from './source.donations.ts';
 
 const BUCKET_MS = 10 * 60_000;
@@ -57,13 +58,14 @@ export function registerSourcePage(scope: FastifyInstance, { pool, config }: Das
     }
     const to = new Date(Math.ceil(Date.now() / BUCKET_MS) * BUCKET_MS);
     const from = new Date(to.getTime() - CHART_HOURS * 3_600_000);
-    const [types, created, recorded, alerts, configuration, donations] = await Promise.all([
+    const [types, created, recorded, alerts, configuration, donations, dataQuality] = await Promise.all([
       listTypeStatistics(pool, id),
       listRecentBuckets(pool, id, 'c', from),
       listRecentBuckets(pool, id, 'r', from),
       listSourceAlerts(pool, id, { limit: 50 }),
       sourceConfigurationPanel(request, pool, id, config.timeZone),
       sourceDonationsPanel(request, pool, id, config.timeZone),
+      sourceDataQualityPanel(pool, id, config.timeZone),
     ]);
     const chosen = types.find((t) => t.generatorId === queryParam(request, 'type')) ?? types[0];
     const pages = chosen ? Math.max(1, Math.ceil(chosen.points / POINTS_PER_PAGE)) : 1;
@@ -92,6 +94,7 @@ export function registerSourcePage(scope: FastifyInstance, { pool, config }: Das
     </dl>
     <p class="small muted">First seen ${formatDateTime(source.firstSeen, tz)}; latest recorded ${formatDateTime(source.latestPointRecorded, tz)}; statistics of ${formatDateTime(source.statsUpdatedAt, tz)} (${tz}).<br>
       User agent: <span class="mono">${source.latestUserAgent ?? '–'}</span></p>
+    ${dataQuality}
     ${configuration}
     ${donations}
 
