@@ -58,6 +58,10 @@ describe('data-quality flags in the dashboard', () => {
     expect(panel).toContain('HeadlessChrome/144.0.0.0');
     expect(panel).toContain('points with a clock off');
     expect(panel).toContain('<span class="muted">type</span> <span class="mono">webmunk-history-visit</span>');
+    // each raised flag links to the Data quality page's rule form, filled in for this source
+    const excludes = [...panel.matchAll(/href="(\/data\/data-quality\?[^"]+)"/g)].map((m) => new URL(m[1].replaceAll('&amp;', '&'), 'http://x').searchParams);
+    expect(excludes.map((q) => q.get('source'))).toEqual(['p-bot', 'p-bot']);
+    expect(excludes[0].get('reason')).toMatch(/flagged by the data-quality job/);
     const ordinary = await page('/data/source/p-ordinary');
     expect(ordinary).toContain('<h2>Data quality</h2>');
     expect(ordinary).toContain('No flags');

@@ -24,14 +24,21 @@ function exampleText(example: Record<string, unknown>, timeZone: string): SafeHt
   return html`${Object.entries(example).map(([key, v], i) => html`${i ? ' · ' : ''}<span class="muted">${key}</span> <span class="mono">${value(v)}</span>`)}`;
 }
 
-function flagRow(flag: SourceFlag, timeZone: string): SafeHtml {
+/** The Data quality page's rule form, filled in to take the source out (one click from the flag, one to confirm). */
+function excludeLink(source: string, label: string): SafeHtml {
+  const query = new URLSearchParams({ source, reason: `${label} (flagged by the data-quality job)` });
+  return html`<a href="/data/data-quality?${query.toString()}" class="small">Exclude…</a>`;
+}
+
+function flagRow(flag: SourceFlag, source: string, timeZone: string): SafeHtml {
   const kind = isFlagKind(flag.kind) ? flag.kind : null;
   return html`<tr data-flag="${flag.kind}" class="${flag.raisedAt && !flag.clearedAt ? 'active' : 'muted'}">
     <td><a href="/data/?flag=${encodeURIComponent(flag.kind)}">${kind ? FLAG_LABELS[kind] : flag.kind}</a></td>
     <td class="nowrap">${state(flag, timeZone)}</td>
     <td class="num">${formatCount(flag.evidenceCount)} <span class="muted small">${kind ? EVIDENCE_UNITS[kind] : ''}</span></td>
     <td class="nowrap">${formatDateTime(flag.firstSeen, timeZone)}</td><td class="nowrap">${formatDateTime(flag.lastSeen, timeZone)}</td>
-    <td><ul class="examples small">${flag.examples.map((example) => html`<li>${exampleText(example, timeZone)}</li>`)}</ul></td></tr>`;
+    <td><ul class="examples small">${flag.examples.map((example) => html`<li>${exampleText(example, timeZone)}</li>`)}</ul></td>
+    <td>${flag.raisedAt && !flag.clearedAt ? excludeLink(source, kind ? FLAG_LABELS[kind] : flag.kind) : ''}</td></tr>`;
 }
 
 export async function sourceDataQualityPanel(pool: Pool, source: string, timeZone: string): Promise<SafeHtml> {
@@ -39,7 +46,7 @@ export async function sourceDataQualityPanel(pool: Pool, source: string, timeZon
   return html`<section class="panel" id="data-quality"><h2>Data quality</h2>
     ${flags.length === 0
       ? html`<p class="ok">No flags: nothing in this source's points or uploads looked automated, skewed, repeated or shared (the data-quality job reads new data every 5 minutes).</p>`
-      : html`<div class="table-scroll"><table class="data flags"><thead><tr><th>Flag</th><th>State</th><th class="num">Evidence</th><th>First</th><th>Last</th><th>Examples</th></tr></thead>
-        <tbody>${flags.map((flag) => flagRow(flag, timeZone))}</tbody></table></div>`}
+      : html`<div class="table-scroll"><table class="data flags"><thead><tr><th>Flag</th><th>State</th><th class="num">Evidence</th><th>First</th><th>Last</th><th>Examples</th><th></th></tr></thead>
+        <tbody>${flags.map((flag) => flagRow(flag, source, timeZone))}</tbody></table></div>`}
     <p class="small muted">Times in ${timeZone}: of the points (uploads, for a duplicate storm). What each flag means: docs/data-quality.md.</p></section>`;
 }
