@@ -15,9 +15,11 @@
 import type { Pool } from '../db/database.ts';
 import { withTransaction } from '../db/database.ts';
 import {
-  addToErasedList, backupsWritten, deleteBundles, deletePointsOf, deleteSourceRows, detachMixedBundles, holdProcessing, lockBundlesOf,
-  recordAudit, removeFromErasedList, waitForUploadsInFlight, type BackupBefore,
+  addToErasedList, auditOf, backupsWritten, listErased, deleteBundles, deletePointsOf, deleteSourceRows, detachMixedBundles, holdProcessing, lockBundlesOf,
+  recordAudit, removeFromErasedList, waitForUploadsInFlight, type AuditRow, type BackupBefore, type ErasedSource,
 } from './erasure.repository.ts';
+
+export type { AuditRow, ErasedSource };
 
 export interface ErasureReport {
   identifier: string;
@@ -57,4 +59,15 @@ export async function readmitSource(pool: Pool, identifier: string, by: string):
     await recordAudit(client, { identifier, action: 'readmit', doneBy: by });
     return true;
   });
+}
+
+/** Whether `identifier` is erased now, and its audit entries (the source page of an erased identifier). */
+export async function erasureStatus(pool: Pool, identifier: string): Promise<{ erased: ErasedSource | undefined; audit: AuditRow[] }> {
+  const client = await pool.connect();
+  try {
+    const erased = (await listErased(client)).find((row) => row.identifier === identifier);
+    return { erased, audit: await auditOf(client, identifier) };
+  } finally {
+    client.release();
+  }
 }

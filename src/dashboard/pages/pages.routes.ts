@@ -14,6 +14,7 @@ import { registerProductsPage } from './products.page.ts';
 import { registerSourceActions } from './source-actions.routes.ts';
 import { registerSourceListRoutes } from './source-list.routes.ts';
 import { registerSourceConfigurationActions } from './source.configuration.ts';
+import { registerSourceErasureActions } from './source.erasure.ts';
 import { registerSourcePage } from './source.page.ts';
 import { registerSystemHealthPage } from './system-health.page.ts';
 import { registerUserAgentsPage } from './user-agents.page.ts';
@@ -32,6 +33,7 @@ export function registerPages(scope: FastifyInstance, deps: DashboardDeps): void
   registerConfigurationsPage(scope, deps);
   registerConfigurationPage(scope, deps);
   registerSourceConfigurationActions(scope, deps);
+  registerSourceErasureActions(scope, deps);
   registerApiTokensPage(scope, deps);
   registerDonationsPage(scope, deps);
   // the product endpoints for logged-in staff (the dashboard's login guards them here)
