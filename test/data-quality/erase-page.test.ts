@@ -52,7 +52,7 @@ describe('erasure on the source page', () => {
     const after = await get(erased.headers.get('location')!, admin);
     expect(after.status).toBe(410);
     const text = await after.text();
-    expect(text).toContain('Erased P 9/ä (1 points, 1 uploads)');
+    expect(text).toContain('Erased P 9/ä (1 point, 1 upload)');
     expect(text).toMatch(/<td>erased<\/td><td>ana<\/td>\s*<td class="small">[^<]*\bbundles 1, data_points 1\b/);
     expect(text).toContain('Re-admit');
     const readmitted = await post('/data/sources/readmit', admin, { _csrf: admin.csrf, source });

@@ -14,6 +14,7 @@ import { requireAdmin } from './configurations.page.ts';
 import { outcomeNotice, withOutcome } from './notices.ts';
 import { sendPage } from './page.ts';
 
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 const sourcePath = (source: string) => `/data/source/${encodeURIComponent(source)}`;
 
 /** The source page's panel: for an administrator, the form; for others, who can do it. */
@@ -52,7 +53,7 @@ export async function sendErasedSourcePage(request: FastifyRequest, reply: Fasti
     ? html`<p><strong>Erased</strong> ${formatDateTime(erased.erasedAt, config.timeZone)} by ${erased.erasedBy}: its uploads are answered and dropped, nothing of them is stored.</p>`
     : html`<p>Re-admitted: its uploads are stored again.</p>`;
   return sendPage(request, reply, { status: erased ? 410 : 404, title: `${source} (erased)`, current: 'home', body: html`<p class="small"><a href="/data/">‹ Sources</a></p>
-    <h1><span class="mono">${source}</span></h1>${outcomeNotice(request)}
+    <h1>${source}</h1>${outcomeNotice(request)}
     <section class="panel" id="erasure"><h2>Erasure</h2>${state}${readmit}${auditTable(audit, config.timeZone)}</section>` });
 }
 
@@ -68,7 +69,7 @@ export function registerSourceErasureActions(scope: FastifyInstance, { pool }: D
       return reply.code(303).redirect(withOutcome(request, `${sourcePath(source)}#erasure`, { failed: 'erase-not-confirmed', subject: source }));
     }
     const report = await eraseSource(pool, source, by);
-    return reply.code(303).redirect(withOutcome(request, sourcePath(source), { done: 'erased', subject: `${source} (${report.counts.data_points} points, ${report.counts.bundles} uploads)` }));
+    return reply.code(303).redirect(withOutcome(request, sourcePath(source), { done: 'erased', subject: `${source} (${plural(report.counts.data_points, 'point')}, ${plural(report.counts.bundles, 'upload')})` }));
   });
   scope.post('/sources/readmit', async (request, reply) => {
     const by = requireAdmin(request);
