@@ -32,9 +32,9 @@ export async function listErased(client: PoolClient): Promise<ErasedSource[]> {
   return rows;
 }
 
-export async function isErased(client: PoolClient, identifier: string): Promise<boolean> {
-  const { rows } = await client.query('SELECT 1 FROM erased_sources WHERE identifier = $1', [identifier]);
-  return rows.length === 1;
+export async function findErased(client: PoolClient, identifier: string): Promise<ErasedSource | undefined> {
+  const { rows } = await client.query('SELECT identifier, erased_at AS "erasedAt", erased_by AS "erasedBy" FROM erased_sources WHERE identifier = $1', [identifier]);
+  return rows[0];
 }
 
 /**

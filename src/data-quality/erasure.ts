@@ -15,7 +15,7 @@
 import type { Pool } from '../db/database.ts';
 import { withTransaction } from '../db/database.ts';
 import {
-  addToErasedList, auditOf, backupsWritten, listErased, deleteBundles, deletePointsOf, deleteSourceRows, detachMixedBundles, holdProcessing, lockBundlesOf,
+  addToErasedList, auditOf, backupsWritten, findErased, deleteBundles, deletePointsOf, deleteSourceRows, detachMixedBundles, holdProcessing, lockBundlesOf,
   recordAudit, removeFromErasedList, waitForUploadsInFlight, type AuditRow, type BackupBefore, type ErasedSource,
 } from './erasure.repository.ts';
 
@@ -65,8 +65,7 @@ export async function readmitSource(pool: Pool, identifier: string, by: string):
 export async function erasureStatus(pool: Pool, identifier: string): Promise<{ erased: ErasedSource | undefined; audit: AuditRow[] }> {
   const client = await pool.connect();
   try {
-    const erased = (await listErased(client)).find((row) => row.identifier === identifier);
-    return { erased, audit: await auditOf(client, identifier) };
+    return { erased: await findErased(client, identifier), audit: await auditOf(client, identifier) };
   } finally {
     client.release();
   }
