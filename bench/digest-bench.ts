@@ -52,7 +52,7 @@ function benchPlanning(): void {
     let plan = emptyPlan();
     texts.forEach((text, i) => {
       if (plan.decoded.length >= 8) plan = emptyPlan(); // ~2 MB batches, as claimed
-      planBundle(plan, { bundle: claimed(i), text }, values[i], new Map(), true);
+      planBundle(plan, { bundle: claimed(i), text }, values[i], new Map(), true, new Set());
     });
   });
   const digests = cpuPerPoint(points, () => texts.forEach((text, i) => {

@@ -229,6 +229,13 @@ export interface Config {
   readonly backupIntervalMinutes: number;
   /** BACKUP_MAX_AGE_MINUTES: System health and /metrics raise the backup alert when the newest successful backup is older. Default 2 × BACKUP_INTERVAL_MINUTES. */
   readonly backupMaxAgeMinutes: number;
+  /**
+   * BUNDLE_RETENTION_DAYS: the job `bundle-retention` drops processed uploads (raw bundles) received
+   * this many days ago or more; their points stay, but they can no longer be reprocessed. Never
+   * one not yet in a backup while backups are configured, nor one with uploaded files or with an
+   * error. Unset: bundles are kept forever (the default; docs/operations.md).
+   */
+  readonly bundleRetentionDays: number | undefined;
   /** BACKUP_FILE_MB: a backup file holds at most about this many MiB before compression; a run holds about 3 times its compressed size in memory while it seals it. Default 16. */
   readonly backupFileMegabytes: number;
   /** EXPORT_NOTIFY_EMAIL: comma-separated addresses told when an export job finishes or fails (needs SMTP_URL). Unset: no notice. */
@@ -486,6 +493,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     backupIntervalMinutes,
     backupMaxAgeMinutes: int('BACKUP_MAX_AGE_MINUTES', 2 * backupIntervalMinutes, 5),
     backupFileMegabytes: int('BACKUP_FILE_MB', 16, 1, 1024),
+    bundleRetentionDays: text('BUNDLE_RETENTION_DAYS') === undefined ? undefined : int('BUNDLE_RETENTION_DAYS', 0, 1, 100_000),
     exportNotifyEmail: list(text('EXPORT_NOTIFY_EMAIL')),
     nightlyExport: text('NIGHTLY_EXPORT') === undefined ? true : bool('NIGHTLY_EXPORT'),
     nightlyExportTime,

@@ -2,7 +2,8 @@
  * The small tables a rebuild from the bundles cannot recreate (issue 19 §1): what the study team
  * said (source names, groups, alert suppression), who may log in (password hashes), API tokens
  * (hashes), REX configurations and their history, Amazon products' Keepa metadata (tokens cost
- * money), the report-job history and the donations' records (not the donated files). Each is copied whole every run, except Amazon products:
+ * money), the report-job history, the donations' records (not the donated files) and the erasures
+ * (the erased list and its audit). Each is copied whole every run, except Amazon products:
  * those changed since the previous run (their metadata can be large).
  *
  * Rows refer to each other by name, not id (a source's group by the group's name, a token's user
@@ -168,6 +169,22 @@ export const SMALL_TABLES: readonly SmallTable[] = [
              FROM r JOIN donation_requests q ON q.identifier = r.identifier
              WHERE NOT EXISTS (SELECT 1 FROM donation_files f WHERE f.request_id = q.id AND f.source = r.source AND f.uploaded_at = r.uploaded_at
                                  AND f.name = r.name)`,
+  },
+  // Erasures (docs/data-quality.md): the erased list, so that a restore of older backups, which
+  // still hold an erased participant's bundles, drops their points again; and the audit.
+  {
+    table: 'erased_sources',
+    columns: 'identifier text, erased_at timestamptz, erased_by text',
+    select: 'SELECT identifier, erased_at, erased_by FROM erased_sources ORDER BY identifier',
+    insert: 'INSERT INTO erased_sources (identifier, erased_at, erased_by) SELECT identifier, erased_at, erased_by FROM r ON CONFLICT DO NOTHING',
+  },
+  {
+    table: 'source_erasures',
+    columns: 'identifier text, action text, done_by text, done_at timestamptz, counts jsonb, mixed_bundles bigint[], backups_before jsonb',
+    select: 'SELECT identifier, action, done_by, done_at, counts, mixed_bundles, backups_before FROM source_erasures ORDER BY id',
+    insert: `INSERT INTO source_erasures (identifier, action, done_by, done_at, counts, mixed_bundles, backups_before)
+             SELECT r.identifier, r.action, r.done_by, r.done_at, r.counts, r.mixed_bundles, r.backups_before FROM r
+             WHERE NOT EXISTS (SELECT 1 FROM source_erasures e WHERE e.identifier = r.identifier AND e.action = r.action AND e.done_at = r.done_at)`,
   },
   {
     table: 'amazon_products',

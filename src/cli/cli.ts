@@ -20,6 +20,7 @@ import { importPdkCommand } from './import-pdk.command.ts';
 import { keepaCommand } from './keepa.command.ts';
 import { jobsCommand, runJobCommand } from './jobs.command.ts';
 import { generateSecretKey } from '../crypto/secretbox.ts';
+import { SOURCES_USAGE, sourcesCommand } from './sources.command.ts';
 import { tokensCommand } from './tokens.command.ts';
 import { exclusionsCommand } from './exclusions.command.ts';
 import { usersCommand } from './users.command.ts';
@@ -57,6 +58,7 @@ ${DONATIONS_USAGE}
                             write an export archive (progress on stderr; exit 1 on failure)
   export nightly --date DAY re-run the nightly export that ran on DAY (it exports the day before;
                             the night's archives are replaced under their names)
+${SOURCES_USAGE}
   keepa status [--json]     Keepa tokens, the enrichment queue and the ASIN harvest's position
   config export FILE | import FILE | assign SOURCE NAME|--clear | list
                             REX configurations served at /data/app-config.json (docs/app-config.md)
@@ -133,7 +135,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
-  if (![...SERVER_COMMANDS, 'migrate', 'process-bundles', 'reprocess', 'status', 'jobs', 'run-job', 'users', 'tokens', 'exclusions', 'export', 'keepa', 'config', 'backup', 'restore', 'import-pdk'].includes(command)) {
+  if (![...SERVER_COMMANDS, 'migrate', 'process-bundles', 'reprocess', 'status', 'jobs', 'run-job', 'users', 'tokens', 'exclusions', 'export', 'keepa', 'config', 'backup', 'restore', 'import-pdk', 'sources'].includes(command)) {
     // Before the configuration and the database: a typo must not start an embedded PostgreSQL.
     console.error(`Unknown command "${command}".\n\n${USAGE}`);
     return 1;
@@ -176,11 +178,11 @@ export async function main(argv: string[]): Promise<number> {
     await new Promise(() => undefined); // run until a signal
   }
 
-  // `dcs export`, `dcs tokens`, `dcs config`, `dcs backup`, `dcs restore` and `dcs import-pdk` parse their own options.
+  // `dcs export`, `dcs tokens`, `dcs sources`, `dcs config`, `dcs backup`, `dcs restore` and `dcs import-pdk` parse their own options.
   let values: ReturnType<typeof parseOptions>['values'] = {} as ReturnType<typeof parseOptions>['values'];
   let positionals: string[] = [];
   try {
-    if (!['export', 'tokens', 'exclusions', 'config', 'backup', 'restore', 'import-pdk'].includes(command)) ({ values, positionals } = parseOptions(rest));
+    if (!['export', 'tokens', 'exclusions', 'config', 'backup', 'restore', 'import-pdk', 'sources'].includes(command)) ({ values, positionals } = parseOptions(rest));
     if (positionals.length > 0 && !['run-job', 'users', 'keepa'].includes(command)) throw new Error(`Unexpected argument "${positionals[0]}"`);
   } catch (error) {
     console.error(`${(error as Error).message}\n\n${USAGE}`);
@@ -238,6 +240,8 @@ export async function main(argv: string[]): Promise<number> {
         return await tokensCommand(db.pool, rest);
       case 'exclusions':
         return await exclusionsCommand(db.pool, rest);
+      case 'sources':
+        return await sourcesCommand(db.pool, rest);
       case 'export':
         return await exportCommand(deps, rest);
       case 'config':

@@ -37,16 +37,23 @@ export type Inserted =
   /** a bundle with this receipt is already stored */
   | 'stored-before'
   /** an errored upload beyond ERRORED_UPLOADS_MAX_BYTES: not kept, counted */
-  | 'over-quota';
+  | 'over-quota'
+  /** from an identifier on the erased list: nothing stored */
+  | 'erased';
 
 /** The bundle an undecodable upload is stored as: the whole request body, nothing decoded. */
 export function erroredBundle(upload: { endpoint: Endpoint; transport: Transport; contentType: string | undefined; identifier: string | undefined; rawBody: Buffer }): NewBundle {
   return { ...upload, compression: 'none', encrypted: false, nonce: undefined, body: upload.rawBody, files: [] };
 }
 
+// Nothing is stored for an identifier on the erased list (data-quality/erasure.ts). The check is
+// in the insert itself, so an erasure that waits for the inserts in flight after listing the
+// identifier leaves no bundle of it behind.
 const INSERT = `INSERT INTO bundles (receipt, received_at, endpoint, transport, content_type, compression, encrypted, nonce, body, identifier,
                                      compressed_at_rest, status, error, processed_at)
-                VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, CASE WHEN $12 = 'errored' THEN now() END)
+                SELECT $1::uuid, $2::timestamptz, $3::text, $4::text, $5::text, $6::text, $7::boolean, $8::bytea, $9::bytea, $10::text,
+                       $11::boolean, $12::text, $13::text, CASE WHEN $12::text = 'errored' THEN now() END
+                 WHERE $10::text IS NULL OR NOT EXISTS (SELECT 1 FROM erased_sources WHERE identifier = $10::text)
                 ON CONFLICT (receipt) WHERE receipt IS NOT NULL DO NOTHING
                 RETURNING id`;
 
@@ -87,6 +94,7 @@ export async function insertUpload(client: PoolClient, upload: ReceivedUpload, e
   const id: number | undefined = rows[0]?.id;
   if (id === undefined) {
     if (errored) await client.query('UPDATE errored_upload_totals SET stored_bytes = stored_bytes - $1', [bundle.body.length]);
+    if (bundle.identifier !== undefined && (await client.query('SELECT 1 FROM erased_sources WHERE identifier = $1', [bundle.identifier])).rows.length > 0) return 'erased';
     return 'stored-before';
   }
   for (const file of bundle.files) {

@@ -129,6 +129,7 @@ async function handleUpload(request: FastifyRequest, reply: FastifyReply, endpoi
       bundle: erroredBundle({ endpoint, transport: transportOf(upload), contentType: upload.contentType, identifier: upload.identifier, rawBody: upload.rawBody }),
     });
     if (kept === 'refused') return refuse(reply, upload);
+    if (kept === 'erased') return storedReply(reply, endpoint, method);
     if (kept === 'not-kept') request.log.warn({ receipt, reason: error.message }, 'an undecodable upload was not kept: ERRORED_UPLOADS_MAX_BYTES is reached');
     else request.log.warn({ receipt, reason: error.message }, 'stored an undecodable upload as an errored bundle');
     reply.header('x-dcs-error', error.message.slice(0, 200).replace(/[^\x20-\x7e]/g, '?'));
@@ -138,6 +139,14 @@ async function handleUpload(request: FastifyRequest, reply: FastifyReply, endpoi
   const kept = await deps.uploads.keep({ receipt, receivedAt, bundle: await (stored ?? compressForStorage(bundle)) });
   if (kept === 'refused') return refuse(reply, upload);
   if (kept === 'stored') deps.notifier.bundleStored();
+  return storedReply(reply, endpoint, method);
+}
+
+/**
+ * The reply to a stored upload, and to one from an erased identifier (nothing stored): the client
+ * then drops its points instead of sending them again.
+ */
+function storedReply(reply: FastifyReply, endpoint: Endpoint, method: string): FastifyReply {
   if (endpoint === 'point') return json(reply, 201, REPLIES.pointAdded);
   return json(reply, 201, method === 'CREATE' ? REPLIES.bundleAddedPretty : REPLIES.bundleAdded);
 }

@@ -9,8 +9,11 @@ import type { Logger } from '../log.ts';
 import { storeUpload, type ReceivedUpload } from './bundle.repository.ts';
 import type { Spool } from './spool.ts';
 
-/** `not-kept`: an undecodable upload beyond ERRORED_UPLOADS_MAX_BYTES (answered as usual, counted). */
-export type StoreOutcome = 'stored' | 'spooled' | 'refused' | 'not-kept';
+/**
+ * `not-kept`: an undecodable upload beyond ERRORED_UPLOADS_MAX_BYTES (answered as usual, counted);
+ * `erased`: from an identifier on the erased list, nothing stored (answered as stored).
+ */
+export type StoreOutcome = 'stored' | 'spooled' | 'refused' | 'not-kept' | 'erased';
 
 export interface UploadStore {
   keep(upload: ReceivedUpload): Promise<StoreOutcome>;
@@ -35,7 +38,8 @@ export function createUploadStore(pool: Pool, spool: Spool, limits: { connectTim
     async keep(upload) {
       let dbError: unknown;
       try {
-        return (await storeUpload(pool, upload, limits.connectTimeoutMs, limits.erroredMaxBytes)) === 'over-quota' ? 'not-kept' : 'stored';
+        const inserted = await storeUpload(pool, upload, limits.connectTimeoutMs, limits.erroredMaxBytes);
+        return inserted === 'over-quota' ? 'not-kept' : inserted === 'erased' ? 'erased' : 'stored';
       } catch (error) {
         // Whatever the reason (down, slow, full, a failing statement), the upload is not lost.
         dbError = error;

@@ -26,6 +26,7 @@ export interface LargeBundleContext {
   recordedPgMicros: number;
   rules: Map<string, SecondaryRuleRow>;
   digestsInNode: boolean;
+  erased: ReadonlySet<string>;
 }
 
 export type LargeBundleOutcome =
@@ -40,7 +41,7 @@ export async function storeLargeBundle(client: PoolClient, bundle: ClaimedBundle
   try {
     for await (const text of splitPayload(bundle, keys, payloadLimits(config), LARGE_BUNDLE_BYTES)) {
       const plan = emptyPlan();
-      planBundle(plan, { bundle, text }, JSON.parse(text) as unknown[], context.rules, context.digestsInNode, stats);
+      planBundle(plan, { bundle, text }, JSON.parse(text) as unknown[], context.rules, context.digestsInNode, context.erased, stats);
       const [piece] = await storeBatch(client, plan, context.rules, context.recordedPgMicros, { partial: true });
       added += piece.added;
     }

@@ -13,6 +13,9 @@ import { describePoint } from './point-fields.ts';
 import { scanBundle } from './point-text.ts';
 import { secondaryIdentifier, SQL_SECONDARY, type SecondaryRuleRow } from './secondary.ts';
 
+/** The rejection of a point whose source is on the erased list (data-quality/erasure.ts). */
+export const ERASED_SOURCE = 'erased source';
+
 export interface DecodedBundle {
   bundle: ClaimedBundle;
   /** The bundle's JSON text: an array of points. */
@@ -93,10 +96,11 @@ export function emptyPlan(): BatchPlan {
  * Adds a decoded bundle to `plan`; `values` is its text parsed, which the plan does not keep (a
  * batch's parsed points then die young, instead of filling the old generation until it commits).
  * `rules` are the data types with a secondary identifier; `digestsInNode` false sends every digest
- * to PostgreSQL (digest-check.ts found this database printing jsonb otherwise). `stats` receives
+ * to PostgreSQL (digest-check.ts found this database printing jsonb otherwise); points of an
+ * `erased` source are dropped, counted as rejections 'erased source'. `stats` receives
  * the bundle's counts (the pieces of a large bundle share one).
  */
-export function planBundle(plan: BatchPlan, decoded: DecodedBundle, values: unknown[], rules: Map<string, SecondaryRuleRow>, digestsInNode: boolean, stats = emptyBundlePlan()): void {
+export function planBundle(plan: BatchPlan, decoded: DecodedBundle, values: unknown[], rules: Map<string, SecondaryRuleRow>, digestsInNode: boolean, erased: ReadonlySet<string>, stats = emptyBundlePlan()): void {
   const { bundle, text } = decoded;
   const index = plan.decoded.length;
   const spans = scanBundle(text);
@@ -106,8 +110,9 @@ export function planBundle(plan: BatchPlan, decoded: DecodedBundle, values: unkn
   plan.bundles.push(stats);
   values.forEach((value, i) => {
     const fields = describePoint(value);
-    if (typeof fields === 'string') {
-      stats.rejections[fields] = (stats.rejections[fields] ?? 0) + 1;
+    if (typeof fields === 'string' || erased.has(fields.source)) {
+      const reason = typeof fields === 'string' ? fields : ERASED_SOURCE;
+      stats.rejections[reason] = (stats.rejections[reason] ?? 0) + 1;
       stats.rejected += 1;
       return;
     }

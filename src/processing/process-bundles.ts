@@ -51,6 +51,8 @@ interface BatchContext {
   recordedPgMicros: number;
   rules: Map<string, SecondaryRuleRow>;
   digestsInNode: boolean;
+  /** identifiers on the erased list: their points are dropped ('erased source') */
+  erased: ReadonlySet<string>;
 }
 
 /**
@@ -61,13 +63,18 @@ interface BatchContext {
  * content digests may be computed here.
  */
 async function begin(deps: ProcessingDeps, client: PoolClient): Promise<BatchContext> {
-  const results = await client.query(`BEGIN; SET LOCAL synchronous_commit = off;
+  // The lock comes before the erased list is read: an erasure (data-quality/erasure.ts) holds
+  // data_points against writers while it deletes, so a batch reads the list after it, or commits
+  // before the erasure deletes what the batch stored.
+  const results = await client.query(`BEGIN; SET LOCAL synchronous_commit = off; LOCK TABLE data_points IN ROW EXCLUSIVE MODE;
     SELECT (extract(epoch FROM now()) * 1000000 - ${POSTGRES_EPOCH_SECONDS}000000)::int8::text AS now,
-      (SELECT json_agg(json_build_array(identifier, secondary_kind, secondary_path)) FROM data_types WHERE secondary_kind IS NOT NULL) AS rules`) as unknown as { rows: { now: string; rules: [string, SecondaryRuleRow['secondary_kind'], string[]][] | null }[] }[];
-  const { now, rules } = results[2].rows[0];
+      (SELECT json_agg(json_build_array(identifier, secondary_kind, secondary_path)) FROM data_types WHERE secondary_kind IS NOT NULL) AS rules,
+      (SELECT array_agg(identifier) FROM erased_sources) AS erased`) as unknown as { rows: { now: string; rules: [string, SecondaryRuleRow['secondary_kind'], string[]][] | null; erased: string[] | null }[] }[];
+  const { now, rules, erased } = results[3].rows[0];
   return {
     recordedPgMicros: Number(now),
     rules: new Map((rules ?? []).map(([id, kind, path]) => [id, { secondary_kind: kind, secondary_path: path }])),
+    erased: new Set(erased ?? []),
     digestsInNode: await digestsMatch(deps.pool, client, deps.log),
   };
 }
@@ -108,7 +115,7 @@ function decodeAndPlan(bundles: ClaimedBundle[], config: Config, context: BatchC
       continue;
     }
     room -= text.length;
-    planBundle(plan, { bundle, text }, points, context.rules, context.digestsInNode);
+    planBundle(plan, { bundle, text }, points, context.rules, context.digestsInNode, context.erased);
   }
   return { plan, undecodable };
 }

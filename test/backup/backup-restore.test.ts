@@ -90,6 +90,7 @@ describe('backup to a folder and restore', () => {
     await runJob({ pool: server.db.pool, config: server.config, log: createLogger('silent') }, statusChecksJob, 'cli');
     expect(await teamRows(target.pool)).toEqual(await teamRows(server.db.pool));
     expect(((await teamRows(target.pool)) as { donations: unknown[] }).donations).toHaveLength(2);
+    expect(((await teamRows(target.pool)) as { erasures: unknown[] }).erasures).toHaveLength(1);
     // the file awaiting review is not restored (its bytes and review are never backed up), nor any upload link
     expect((await target.pool.query(`SELECT count(*)::int AS n FROM donation_files WHERE state = 'awaiting-confirmation'`)).rows[0].n).toBe(0);
     expect((await target.pool.query('SELECT count(*)::int AS n FROM donation_requests WHERE upload_token_sha256 IS NOT NULL')).rows[0].n).toBe(0);

@@ -47,6 +47,10 @@ export async function addTeamData(pool: pg.Pool): Promise<void> {
                     VALUES ($1, 'amazon', 'Items.csv', 2048, '\\xabcd', 'imported', 3, 2, 4, NULL, NULL),
                            ($1, 'chatgpt', 'x.zip', 10, NULL, 'refused', NULL, NULL, NULL, 'This is not a ZIP file.', 'not a ZIP'),
                            ($1, 'amazon', 'later.csv', 99, NULL, 'awaiting-confirmation', 1, NULL, NULL, NULL, NULL)`, [request.id]);
+  // an erased participant: the list keeps its later (and restored) uploads out
+  await pool.query(`INSERT INTO erased_sources (identifier, erased_by) VALUES ('p-gone', 'ana')`);
+  await pool.query(`INSERT INTO source_erasures (identifier, action, done_by, counts, mixed_bundles, backups_before)
+                    VALUES ('p-gone', 'erase', 'ana', '{"data_points": 12}', '{7}', '[{"name": "2026-12-01T000000Z", "destinations": ["folder"]}]')`);
 }
 
 /** Every point as the issue compares them: source, type, created, content digest, properties, and its recorded time. */
@@ -69,6 +73,8 @@ export async function teamRows(pool: pg.Pool): Promise<unknown> {
                              JOIN app_configuration_versions v ON v.configuration_id = c.id LEFT JOIN app_config_assignments a ON a.configuration_id = c.id`),
     products: await q(`SELECT asin, keepa_state, metadata, title FROM amazon_products ORDER BY asin`),
     alerts: await q(`SELECT source, check_id, name, level, active FROM alerts ORDER BY source, check_id, name`),
+    erased: await q('SELECT identifier, erased_at::text, erased_by FROM erased_sources ORDER BY identifier'),
+    erasures: await q('SELECT identifier, action, done_by, done_at::text, counts, mixed_bundles, backups_before FROM source_erasures ORDER BY id'),
     donationSources: await q('SELECT identifier, name, instructions FROM donation_sources ORDER BY identifier'),
     donations: await q(`SELECT r.identifier, r.extras, (SELECT array_agg(source ORDER BY source) FROM donation_request_sources WHERE request_id = r.id) AS sources,
                                f.source, f.name, f.size::int, encode(f.sha256, 'hex') AS sha256, f.uploaded_at::text, f.state, f.points, f.participant_message

@@ -39,6 +39,8 @@ const DONE: Record<string, (subject: string) => string> = {
   'rule-enabled': (s) => `Exclusion rule ${s} is in force again.`,
   'donation-rerun': (s) => `Import of ${s} queued again: the worker's next donations run imports it.`,
   'donation-source-saved': (s) => `Donation source ${s} saved.`,
+  erased: (s) => `Erased ${s}; its later uploads are kept out. The audit entry is below.`,
+  readmitted: (s) => `${s} re-admitted: its uploads are stored again.`,
 };
 
 const FAILED: Record<string, (subject: string) => string> = {
@@ -58,6 +60,8 @@ const FAILED: Record<string, (subject: string) => string> = {
   'donation-not-rerunnable': () => 'That file cannot be imported again: only a refused file whose bytes are still kept can.',
   'donation-source-invalid': (s) => `Not saved: ${s}.`,
   'unknown-donation-source': () => 'That donation source does not exist.',
+  'erase-not-confirmed': (s) => `Nothing erased: type ${s} exactly to confirm.`,
+  'not-erased': (s) => `${s} is not on the erased list.`,
 };
 
 interface Outcome { done?: string; failed?: string; subject?: string }

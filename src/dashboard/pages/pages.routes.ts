@@ -15,6 +15,7 @@ import { registerProductsPage } from './products.page.ts';
 import { registerSourceActions } from './source-actions.routes.ts';
 import { registerSourceListRoutes } from './source-list.routes.ts';
 import { registerSourceConfigurationActions } from './source.configuration.ts';
+import { registerSourceErasureActions } from './source.erasure.ts';
 import { registerSourcePage } from './source.page.ts';
 import { registerSystemHealthPage } from './system-health.page.ts';
 import { registerUserAgentsPage } from './user-agents.page.ts';
@@ -33,6 +34,7 @@ export function registerPages(scope: FastifyInstance, deps: DashboardDeps): void
   registerConfigurationsPage(scope, deps);
   registerConfigurationPage(scope, deps);
   registerSourceConfigurationActions(scope, deps);
+  registerSourceErasureActions(scope, deps);
   registerApiTokensPage(scope, deps);
   registerDataQualityPage(scope, deps);
   registerDonationsPage(scope, deps);

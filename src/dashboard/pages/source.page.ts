@@ -17,6 +17,7 @@ import { pagination } from './pagination.ts';
 import { sourceConfigurationPanel } from './source.configuration.ts';
 import { sourceDataQualityPanel } from './source.data-quality.ts';
 import { sourceDonationsPanel } from './source.donations.ts';
+import { sendErasedSourcePage, sourceErasurePanel } from './source.erasure.ts';
 
 const BUCKET_MS = 10 * 60_000;
 const CHART_HOURS = 48;
@@ -48,11 +49,14 @@ function alertsTable(alerts: Alert[], timeZone: string): SafeHtml {
     <td class="nowrap">${formatDateTime(a.created, timeZone)}</td><td class="nowrap">${formatDateTime(a.updated, timeZone)}</td></tr>`)}</tbody></table>`;
 }
 
-export function registerSourcePage(scope: FastifyInstance, { pool, config }: DashboardDeps): void {
+export function registerSourcePage(scope: FastifyInstance, deps: DashboardDeps): void {
+  const { pool, config } = deps;
   scope.get('/source/:source', async (request, reply) => {
     const id = (request.params as { source: string }).source;
     const source = await findSource(pool, id);
     if (!source) {
+      const erased = await sendErasedSourcePage(request, reply, deps, id);
+      if (erased) return erased;
       return sendPage(request, reply, { status: 404, title: 'Unknown source', current: 'home', body: html`<h1>Unknown source</h1>
         <p>There is no source <code>${id}</code>. Sources appear when they first upload, or when added on the <a href="/data/">home page</a>.</p>` });
     }
@@ -119,7 +123,8 @@ export function registerSourcePage(scope: FastifyInstance, { pool, config }: Das
       ${points.map((p) => html`<div class="point"><p class="small"><strong>created</strong> ${formatDateTime(p.created, tz)} · <strong>recorded</strong> ${formatDateTime(p.recorded, tz)}</p>
         <pre class="json">${JSON.stringify(p.properties, null, 2)}</pre></div>`)}
       ${pagination(page, pages, (n) => typeLink(chosen.generatorId, n))}` : html`<p class="muted">No points yet.</p>`}
-    </section>`;
+    </section>
+    ${sourceErasurePanel(request, source.source)}`;
     return sendPage(request, reply, { title: source.name ?? source.source, current: 'home', body });
   });
 }

@@ -1,0 +1,184 @@
+/**
+ * The queries of an erasure (erasure.ts): the erased list, the deletions table by table, the
+ * audit entry. Each takes a client inside the caller's transaction.
+ */
+import type { PoolClient } from '../db/database.ts';
+
+export interface ErasedSource {
+  identifier: string;
+  erasedAt: Date;
+  erasedBy: string;
+}
+
+export interface BackupBefore {
+  name: string;
+  finished_at: string;
+  destinations: string[];
+}
+
+/** Puts `identifier` on the erased list (kept as it was when it is on it already). */
+export async function addToErasedList(client: PoolClient, identifier: string, by: string): Promise<void> {
+  await client.query('INSERT INTO erased_sources (identifier, erased_by) VALUES ($1, $2) ON CONFLICT (identifier) DO NOTHING', [identifier, by]);
+}
+
+/** Takes `identifier` off the erased list; false when it was not on it. */
+export async function removeFromErasedList(client: PoolClient, identifier: string): Promise<boolean> {
+  const { rowCount } = await client.query('DELETE FROM erased_sources WHERE identifier = $1', [identifier]);
+  return rowCount === 1;
+}
+
+export async function listErased(client: PoolClient): Promise<ErasedSource[]> {
+  const { rows } = await client.query('SELECT identifier, erased_at AS "erasedAt", erased_by AS "erasedBy" FROM erased_sources ORDER BY erased_at, identifier');
+  return rows;
+}
+
+export async function findErased(client: PoolClient, identifier: string): Promise<ErasedSource | undefined> {
+  const { rows } = await client.query('SELECT identifier, erased_at AS "erasedAt", erased_by AS "erasedBy" FROM erased_sources WHERE identifier = $1', [identifier]);
+  return rows[0];
+}
+
+/**
+ * Waits for the uploads being inserted now to commit: an insert that began before `identifier`
+ * went on the list did not see it (ingest's insert checks the list in the same statement).
+ */
+export async function waitForUploadsInFlight(client: PoolClient): Promise<void> {
+  await client.query('LOCK TABLE bundles IN SHARE MODE');
+}
+
+/**
+ * Waits for the processing batches running now, and keeps new ones out until the caller's
+ * transaction ends: a batch takes ROW EXCLUSIVE on data_points before it reads the erased list
+ * (processing/process-bundles.ts), so it either commits before the erasure deletes its points or
+ * reads the list after the erasure.
+ */
+export async function holdProcessing(client: PoolClient): Promise<void> {
+  await client.query('LOCK TABLE data_points IN SHARE ROW EXCLUSIVE MODE');
+}
+
+/**
+ * The bundles that name `identifier` (its X-PDK-IDENTIFIER header, or the sources of its points),
+ * locked: `own` hold nothing but its points (or none yet: pending, errored); `mixed` hold other
+ * participants' points too (old clients batching several identifiers).
+ */
+export async function lockBundlesOf(client: PoolClient, identifier: string): Promise<{ own: number[]; mixed: number[] }> {
+  const { rows } = await client.query<{ id: string; own: boolean }>(
+    `SELECT id, coalesce(sources, '{}') <@ ARRAY[$1::text] AS own FROM bundles
+      WHERE identifier = $1 OR sources @> ARRAY[$1::text] ORDER BY id FOR UPDATE`,
+    [identifier],
+  );
+  return { own: rows.filter((r) => r.own).map((r) => Number(r.id)), mixed: rows.filter((r) => !r.own).map((r) => Number(r.id)) };
+}
+
+/** Deletes the source's points and what is keyed by them; returns rows per table. */
+export async function deletePointsOf(client: PoolClient, identifier: string): Promise<Record<string, number>> {
+  const harvested = await client.query(
+    `DELETE FROM amazon_harvested_points h USING data_points p
+      WHERE p.source = $1 AND h.created = p.created AND h.content_digest = p.content_digest`,
+    [identifier],
+  );
+  const points = await client.query('DELETE FROM data_points WHERE source = $1', [identifier]);
+  return { amazon_harvested_points: harvested.rowCount ?? 0, data_points: points.rowCount ?? 0 };
+}
+
+/** Deletes whole bundles (their files and backup-queue rows with them); returns rows per table. */
+export async function deleteBundles(client: PoolClient, ids: number[]): Promise<Record<string, number>> {
+  const files = await client.query('DELETE FROM bundle_files WHERE bundle_id = ANY($1::bigint[])', [ids]);
+  const queued = await client.query('DELETE FROM backup_queue WHERE bundle_id = ANY($1::bigint[])', [ids]);
+  const bundles = await client.query('DELETE FROM bundles WHERE id = ANY($1::bigint[])', [ids]);
+  return { bundle_files: files.rowCount ?? 0, backup_queue: queued.rowCount ?? 0, bundles: bundles.rowCount ?? 0 };
+}
+
+/**
+ * Keeps a mixed bundle (other participants' raw data) but takes the identifier off its metadata;
+ * processing drops its points of an erased source if it is ever processed again.
+ */
+export async function detachMixedBundles(client: PoolClient, identifier: string, ids: number[]): Promise<number> {
+  const { rowCount } = await client.query(
+    `UPDATE bundles SET sources = array_remove(sources, $1::text), identifier = nullif(identifier, $1::text) WHERE id = ANY($2::bigint[])`,
+    [identifier, ids],
+  );
+  return rowCount ?? 0;
+}
+
+/**
+ * Every other table with a row of the source, and its column. The erasure test checks this list
+ * against the catalog: a new table with a source or identifier column must be added here (or to
+ * the test's list of tables that hold something else under that name).
+ */
+export const SOURCE_TABLES: readonly { table: string; column: string }[] = [
+  // donation_files, donation_file_chunks and donation_request_sources go with their request (ON DELETE CASCADE)
+  { table: 'donation_requests', column: 'identifier' },
+  { table: 'source_daily_points', column: 'source' },
+  { table: 'source_point_deltas', column: 'source' },
+  { table: 'source_recent_points', column: 'source' },
+  { table: 'user_agent_sources', column: 'source' },
+  { table: 'alerts', column: 'source' },
+  { table: 'amazon_product_sightings', column: 'source' },
+  { table: 'app_config_assignments', column: 'identifier' },
+  { table: 'app_config_draws', column: 'identifier' },
+  { table: 'app_config_served', column: 'identifier' },
+  { table: 'data_sources', column: 'source' },
+];
+
+/** Deletes the source's rows from SOURCE_TABLES; returns rows per table (donated files counted apart). */
+export async function deleteSourceRows(client: PoolClient, identifier: string): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  const files = await client.query(
+    'SELECT count(*)::int AS n FROM donation_files f JOIN donation_requests r ON r.id = f.request_id WHERE r.identifier = $1',
+    [identifier],
+  );
+  counts.donation_files = files.rows[0].n;
+  for (const { table, column } of SOURCE_TABLES) {
+    // Names from the constant above, never from input.
+    const { rowCount } = await client.query(`DELETE FROM ${table} WHERE ${column} = $1`, [identifier]);
+    counts[table] = rowCount ?? 0;
+  }
+  return counts;
+}
+
+/** The backup runs written so far: they still hold what was erased, and the team must handle them. */
+export async function backupsWritten(client: PoolClient): Promise<BackupBefore[]> {
+  const { rows } = await client.query(
+    `SELECT name, to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') AS finished_at, destinations
+       FROM backup_runs WHERE state = 'succeeded' ORDER BY id`,
+  );
+  return rows;
+}
+
+export interface AuditEntry {
+  identifier: string;
+  action: 'erase' | 'readmit';
+  doneBy: string;
+  counts?: Record<string, number>;
+  mixedBundles?: number[];
+  backupsBefore?: BackupBefore[];
+}
+
+export async function recordAudit(client: PoolClient, entry: AuditEntry): Promise<{ id: number; doneAt: Date }> {
+  const { rows } = await client.query(
+    `INSERT INTO source_erasures (identifier, action, done_by, counts, mixed_bundles, backups_before)
+     VALUES ($1, $2, $3, $4, $5, $6) RETURNING id, done_at AS "doneAt"`,
+    [entry.identifier, entry.action, entry.doneBy, JSON.stringify(entry.counts ?? {}), entry.mixedBundles ?? [], JSON.stringify(entry.backupsBefore ?? [])],
+  );
+  return { id: Number(rows[0].id), doneAt: rows[0].doneAt };
+}
+
+export interface AuditRow {
+  id: number;
+  identifier: string;
+  action: 'erase' | 'readmit';
+  doneBy: string;
+  doneAt: Date;
+  counts: Record<string, number>;
+  mixedBundles: number[];
+  backupsBefore: BackupBefore[];
+}
+
+export async function auditOf(client: PoolClient, identifier: string): Promise<AuditRow[]> {
+  const { rows } = await client.query(
+    `SELECT id::int, identifier, action, done_by AS "doneBy", done_at AS "doneAt", counts, mixed_bundles::int8[]::text[] AS "mixedBundles", backups_before AS "backupsBefore"
+       FROM source_erasures WHERE identifier = $1 ORDER BY id`,
+    [identifier],
+  );
+  return rows.map((r) => ({ ...r, mixedBundles: (r.mixedBundles as string[]).map(Number) }));
+}
