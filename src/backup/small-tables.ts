@@ -186,6 +186,29 @@ export const SMALL_TABLES: readonly SmallTable[] = [
              SELECT r.identifier, r.action, r.done_by, r.done_at, r.counts, r.mixed_bundles, r.backups_before FROM r
              WHERE NOT EXISTS (SELECT 1 FROM source_erasures e WHERE e.identifier = r.identifier AND e.action = r.action AND e.done_at = r.done_at)`,
   },
+  // Exclusion rules and their history (a rule is known by when and by whom it was made)
+  {
+    table: 'exclusion_rules',
+    columns: `source text, group_name text, user_agent_pattern text, generator_id text, created_from timestamptz, created_to timestamptz,
+              reason text, enabled boolean, created_by text, created_at timestamptz, updated_by text, updated_at timestamptz`,
+    select: `SELECT source, group_name, user_agent_pattern, generator_id, created_from, created_to, reason, enabled, created_by, created_at,
+                    updated_by, updated_at FROM exclusion_rules ORDER BY id`,
+    insert: `INSERT INTO exclusion_rules (source, group_name, user_agent_pattern, generator_id, created_from, created_to, reason, enabled,
+                    created_by, created_at, updated_by, updated_at)
+             SELECT source, group_name, user_agent_pattern, generator_id, created_from, created_to, reason, enabled, created_by, created_at,
+                    updated_by, updated_at FROM r
+             WHERE NOT EXISTS (SELECT 1 FROM exclusion_rules e WHERE e.created_at = r.created_at AND e.created_by = r.created_by)`,
+  },
+  {
+    table: 'exclusion_rule_history',
+    columns: 'rule_created_at timestamptz, rule_created_by text, changed_at timestamptz, changed_by text, action text, rule jsonb',
+    select: `SELECT e.created_at AS rule_created_at, e.created_by AS rule_created_by, h.changed_at, h.changed_by, h.action, h.rule
+             FROM exclusion_rule_history h JOIN exclusion_rules e ON e.id = h.rule_id ORDER BY h.changed_at, e.id`,
+    insert: `INSERT INTO exclusion_rule_history (rule_id, changed_at, changed_by, action, rule)
+             SELECT e.id, r.changed_at, r.changed_by, r.action, r.rule FROM r
+             JOIN exclusion_rules e ON e.created_at = r.rule_created_at AND e.created_by = r.rule_created_by
+             WHERE NOT EXISTS (SELECT 1 FROM exclusion_rule_history h WHERE h.rule_id = e.id AND h.changed_at = r.changed_at AND h.action = r.action)`,
+  },
   {
     table: 'amazon_products',
     columns: `asin text, first_seen timestamptz, last_seen timestamptz, points bigint, sources integer, ordered boolean, keepa_state text,

@@ -40,6 +40,8 @@ export async function addTeamData(pool: pg.Pool): Promise<void> {
                     VALUES ('B000000001', now(), now(), 'enriched', now(), '{"keepa": true}', 'A product')`);
   // a donation: the team's own source text, a request with an imported and a refused file, and a file
   // still awaiting review (its review is sealed to a link a restore cannot bring back: not backed up)
+  await pool.query(`INSERT INTO exclusion_rules (source, reason, created_by, updated_by) VALUES ('dev-99', 'the team''s test install', 'ana', 'ana')`);
+  await pool.query(`INSERT INTO exclusion_rule_history (rule_id, changed_by, action, rule) SELECT id, 'ana', 'created', to_jsonb(r) - 'id' FROM exclusion_rules r`);
   await pool.query(`UPDATE donation_sources SET name = 'Your Amazon orders', instructions = 'Open amazon.com…' WHERE identifier = 'amazon'`);
   const { rows: [request] } = await pool.query(`INSERT INTO donation_requests (identifier, email, extras) VALUES ('p-1', 'p-1', '{"amazon_start": "01/01/2022"}') RETURNING id`);
   await pool.query(`INSERT INTO donation_request_sources (request_id, source) VALUES ($1, 'amazon'), ($1, 'chatgpt')`, [request.id]);
@@ -76,6 +78,8 @@ export async function teamRows(pool: pg.Pool): Promise<unknown> {
     erased: await q('SELECT identifier, erased_at::text, erased_by FROM erased_sources ORDER BY identifier'),
     erasures: await q('SELECT identifier, action, done_by, done_at::text, counts, mixed_bundles, backups_before FROM source_erasures ORDER BY id'),
     donationSources: await q('SELECT identifier, name, instructions FROM donation_sources ORDER BY identifier'),
+    exclusions: await q(`SELECT e.source, e.reason, e.enabled, e.created_by, e.created_at::text, h.action, h.rule->>'reason' AS recorded_reason
+                         FROM exclusion_rules e LEFT JOIN exclusion_rule_history h ON h.rule_id = e.id ORDER BY e.created_at, h.changed_at`),
     donations: await q(`SELECT r.identifier, r.extras, (SELECT array_agg(source ORDER BY source) FROM donation_request_sources WHERE request_id = r.id) AS sources,
                                f.source, f.name, f.size::int, encode(f.sha256, 'hex') AS sha256, f.uploaded_at::text, f.state, f.points, f.participant_message
                         FROM donation_requests r JOIN donation_files f ON f.request_id = r.id
