@@ -1,4 +1,4 @@
-/** Exclusion rules (migration 0026): created, edited, disabled and enabled with their history; resolved for reading. */
+/** Exclusion rules (migration 0026): made, disabled and enabled with their history; resolved for reading. */
 import type { Pool, PoolClient } from '../db/database.ts';
 
 type Db = Pool | PoolClient;
@@ -58,11 +58,6 @@ export async function listRules(db: Db): Promise<ExclusionRule[]> {
   return rows;
 }
 
-export async function ruleById(db: Db, id: number): Promise<ExclusionRule | undefined> {
-  const { rows } = await db.query(`SELECT ${COLUMNS} FROM exclusion_rules WHERE id = $1`, [id]);
-  return rows[0];
-}
-
 export async function addRule(db: Db, fields: RuleFields, by: string): Promise<number> {
   const { rows } = await db.query(
     `INSERT INTO exclusion_rules (source, group_name, user_agent_pattern, generator_id, created_from, created_to, reason, created_by, updated_by)
@@ -72,17 +67,6 @@ export async function addRule(db: Db, fields: RuleFields, by: string): Promise<n
   );
   await recordHistory(db, rows[0].id, by, 'created');
   return rows[0].id;
-}
-
-export async function editRule(db: Db, id: number, fields: RuleFields, by: string): Promise<boolean> {
-  const { rowCount } = await db.query(
-    `UPDATE exclusion_rules SET source = $2, group_name = $3, user_agent_pattern = $4, generator_id = $5, created_from = $6, created_to = $7,
-            reason = $8, updated_by = $9, updated_at = now() WHERE id = $1`,
-    [id, fields.source ?? null, fields.groupName ?? null, fields.userAgentPattern ?? null, fields.generatorId ?? null,
-      fields.createdFrom ?? null, fields.createdTo ?? null, fields.reason, by],
-  );
-  if (rowCount) await recordHistory(db, id, by, 'edited');
-  return Boolean(rowCount);
 }
 
 /** Disables or enables a rule; false when there is no such rule or it already was. */
