@@ -113,6 +113,8 @@ export const SOURCE_TABLES: readonly { table: string; column: string }[] = [
   { table: 'source_recent_points', column: 'source' },
   { table: 'user_agent_sources', column: 'source' },
   { table: 'alerts', column: 'source' },
+  // the data-quality job's evidence quotes the source's points (user agents, times)
+  { table: 'data_quality_flags', column: 'source' },
   { table: 'amazon_product_sightings', column: 'source' },
   { table: 'app_config_assignments', column: 'identifier' },
   { table: 'app_config_draws', column: 'identifier' },

@@ -28,6 +28,7 @@ const KEPT_ON_PURPOSE: Record<string, string> = {
   'erased_sources.identifier': 'the erased list itself',
   'source_erasures.identifier': 'the audit entry (counts, never data)',
   'report_jobs.sources': 'the selection of a past export request (its archive is outside the database)',
+  'exclusion_rules.source': 'a rule the team made about the identifier (its decision and reason, no data of the participant; once erased, the rule matches nothing)',
 };
 /** Tables erasure handles apart from SOURCE_TABLES (erasure.repository.ts). */
 const HANDLED_APART = ['data_points.source', 'bundles.identifier', 'bundles.sources'];
@@ -101,6 +102,7 @@ describe('erasing a withdrawn participant', () => {
     expect((await upload(server, pointsOf(GONE, 1, 1_780_000_350), GONE)).status).toBe(201);
     await server.process();
     await server.db.pool.query(`INSERT INTO alerts (source, check_id, name, level, details) VALUES ($1, 'upload-overdue', 'No upload', 'warning', '{}')`, [GONE]);
+    await server.db.pool.query(`INSERT INTO data_quality_flags (source, kind, evidence_count, first_seen, last_seen, examples) VALUES ($1, 'clock-skew', 1, now(), now(), '[{"user_agent": "x"}]')`, [GONE]);
     // a pending upload of the source, not processed yet
     expect((await upload(server, pointsOf(GONE, 1, 1_780_000_400), GONE)).status).toBe(201);
   });
