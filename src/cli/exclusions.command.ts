@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util';
 import type { Pool } from '../db/database.ts';
 import {
-  addRule, describeRule, listRules, ruleProblem, setRuleEnabled, type RuleFields,
+  addRule, describeRule, listRules, ruleProblem, ruleTime, setRuleEnabled, type RuleFields,
 } from '../data-quality/exclusion-rules.repository.ts';
 
 export const EXCLUSIONS_USAGE = `Usage:
@@ -18,8 +18,6 @@ const OPTIONS = {
   reason: { type: 'string' }, source: { type: 'string' }, group: { type: 'string' }, 'user-agent': { type: 'string' },
   type: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' }, by: { type: 'string', default: 'dcs exclusions' },
 } as const;
-
-const time = (text: string | undefined) => (text === undefined ? null : new Date(/^\d{4}-\d\d-\d\d$/.test(text) ? `${text}T00:00:00Z` : text));
 
 export async function exclusionsCommand(pool: Pool, args: string[]): Promise<number> {
   let parsed;
@@ -54,7 +52,7 @@ export async function exclusionsCommand(pool: Pool, args: string[]): Promise<num
   }
   const fields: RuleFields = {
     reason: v.reason ?? '', source: v.source, groupName: v.group, userAgentPattern: v['user-agent'], generatorId: v.type,
-    createdFrom: time(v.from), createdTo: time(v.to),
+    createdFrom: ruleTime(v.from), createdTo: ruleTime(v.to),
   };
   const problem = await ruleProblem(pool, fields);
   if (problem) {

@@ -114,6 +114,11 @@ export async function resolvedRules(db: Db): Promise<ResolvedRule[]> {
   }));
 }
 
+/** A rule's time as typed (CLI, form): a date alone is midnight UTC; empty is no limit. An unreadable one is an Invalid Date, which ruleProblem refuses. */
+export function ruleTime(text: string | undefined): Date | null {
+  return text === undefined || text === '' ? null : new Date(/^\d{4}-\d\d-\d\d$/.test(text) ? `${text}T00:00:00Z` : text);
+}
+
 /** A rule's conditions in words: `source "dev-01", type webmunk-history-visit, created 2026-01-01T00:00:00.000Z to …`. */
 export function describeRule(rule: Omit<RuleFields, 'reason'>): string {
   const parts: string[] = [];

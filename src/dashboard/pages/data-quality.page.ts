@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
-  addRule, describeRule, listRules, ruleHistory, ruleProblem, setRuleEnabled, type ExclusionRule, type RuleFields,
+  addRule, describeRule, listRules, ruleHistory, ruleProblem, ruleTime, setRuleEnabled, type ExclusionRule, type RuleFields,
 } from '../../data-quality/exclusion-rules.repository.ts';
 import { DcsError } from '../../errors.ts';
 import { html, type SafeHtml } from '../../html.ts';
@@ -23,13 +23,11 @@ function field(form: FormFields | Record<string, unknown>, name: string): string
   return (Array.isArray(value) ? String(value[0] ?? '') : typeof value === 'string' ? value : '').trim();
 }
 
-const time = (text: string) => (text === '' ? null : new Date(/^\d{4}-\d\d-\d\d$/.test(text) ? `${text}T00:00:00Z` : text));
-
 function ruleFields(form: FormFields): RuleFields {
   const text = (name: string) => field(form, name) || null;
   return {
     source: text('source'), groupName: text('group'), userAgentPattern: text('user_agent'), generatorId: text('type'),
-    createdFrom: time(field(form, 'from')), createdTo: time(field(form, 'to')), reason: field(form, 'reason'),
+    createdFrom: ruleTime(field(form, 'from')), createdTo: ruleTime(field(form, 'to')), reason: field(form, 'reason'),
   };
 }
 
