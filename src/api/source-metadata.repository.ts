@@ -6,6 +6,7 @@
  * of its newest point.
  */
 import type { Pool } from '../db/database.ts';
+import { dayCounted, excludedDays } from '../data-quality/exclusion-sql.ts';
 
 export interface GeneratorStatistics {
   generatorId: string;
@@ -33,13 +34,15 @@ export interface SourceStatistics {
  * One statement, so the source's totals and its per-type rows come from one snapshot (the job
  * rewrites both). A daily row's day is that of its 10-minute bucket, at most one day before its
  * points' `created`, hence the `- 1` in the lookup's day bound. The window is the recompute's
- * (statistics.sql.ts): the METADATA_WINDOW_DAYS days ending stats_day, days with points only.
+ * (statistics.sql.ts): the METADATA_WINDOW_DAYS days ending stats_day, days with points only,
+ * without the days exclusion rules leave out (as the window's total, which the job computes so).
  *
  * $1 text  the source
  * $2 int   METADATA_WINDOW_DAYS
  * $3 text  TIME_ZONE
  */
 const SOURCE_STATISTICS_SQL = `
+WITH excluded AS MATERIALIZED (${excludedDays('$3', '(SELECT $1::text AS source) AS this')})
 SELECT s.latest_point_created, s.latest_point_recorded, s.latest_user_agent, s.window_points, s.frequency_hz,
        latest.id AS latest_point_id,
        g.generator_id, g.label, g.points, g.first_created, g.last_created, g.last_recorded
@@ -55,7 +58,7 @@ LEFT JOIN LATERAL (
   SELECT d.generator_id, coalesce(t.label, d.generator_id) AS label, sum(d.points)::bigint AS points,
          min(d.first_created) AS first_created, max(d.last_created) AS last_created, max(d.last_recorded) AS last_recorded
   FROM source_daily_points d LEFT JOIN data_types t ON t.identifier = d.generator_id
-  WHERE d.source = s.source AND d.day > s.stats_day - $2::int AND d.points > 0
+  WHERE d.source = s.source AND d.day > s.stats_day - $2::int AND d.points > 0 AND ${dayCounted('d', 'excluded')}
   GROUP BY d.generator_id, t.label
 ) g ON true
 WHERE s.source = $1 AND s.removed_at IS NULL

@@ -4,6 +4,7 @@
  * index range of data_points (source, generator_id, created) per page).
  */
 import type { Pool } from '../db/database.ts';
+import { dayCounted, excludedDays } from '../data-quality/exclusion-sql.ts';
 
 export interface SourceDetail {
   source: string;
@@ -47,15 +48,16 @@ export interface TypeStatistics {
   lastRecorded: Date;
 }
 
-/** Per data type, over all days; newest data type first. */
-export async function listTypeStatistics(db: Pool, source: string): Promise<TypeStatistics[]> {
+/** Per data type, over all days, without the days exclusion rules leave out; newest data type first. */
+export async function listTypeStatistics(db: Pool, source: string, timeZone: string): Promise<TypeStatistics[]> {
   const { rows } = await db.query(
-    `SELECT d.generator_id, coalesce(t.label, d.generator_id) AS label, sum(d.points)::bigint AS points,
+    `WITH excluded AS MATERIALIZED (${excludedDays('$2', '(SELECT $1::text AS source) AS this')})
+     SELECT d.generator_id, coalesce(t.label, d.generator_id) AS label, sum(d.points)::bigint AS points,
             min(d.first_created) AS first_created, max(d.last_created) AS last_created, max(d.last_recorded) AS last_recorded
      FROM source_daily_points d LEFT JOIN data_types t ON t.identifier = d.generator_id
-     WHERE d.source = $1 AND d.points > 0
+     WHERE d.source = $1 AND d.points > 0 AND ${dayCounted('d', 'excluded')}
      GROUP BY d.generator_id, t.label ORDER BY max(d.last_created) DESC, d.generator_id`,
-    [source],
+    [source, timeZone],
   );
   return rows.map((r) => ({
     generatorId: r.generator_id, label: r.label, points: Number(r.points),

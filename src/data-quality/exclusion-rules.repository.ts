@@ -1,5 +1,6 @@
 /** Exclusion rules (migration 0026): made, disabled and enabled with their history; resolved for reading. */
 import type { Pool, PoolClient } from '../db/database.ts';
+import { RULES_VERSION } from './exclusion-sql.ts';
 
 type Db = Pool | PoolClient;
 
@@ -49,7 +50,7 @@ async function recordHistory(db: Db, id: number, by: string, action: string): Pr
 
 /** Changes whenever a rule is made, edited, removed or enabled (readers that cache resolved rules compare it). */
 export async function rulesVersion(db: Db): Promise<string> {
-  const { rows } = await db.query(`SELECT count(*) || '/' || coalesce(max(updated_at)::text, '') AS version FROM exclusion_rules`);
+  const { rows } = await db.query(`SELECT ${RULES_VERSION} AS version`);
   return rows[0].version;
 }
 

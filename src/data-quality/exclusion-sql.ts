@@ -1,7 +1,8 @@
 /**
- * Exclusion rules as SQL over `data_points` columns (source, generator_id, created), for readers
- * that must leave excluded points out. Values are quoted by the caller's driver (a COPY takes no
- * parameters), so a rule's fields can never change the statement's shape.
+ * Exclusion rules as SQL: over `data_points` columns (source, generator_id, created), for readers
+ * that must leave excluded points out, and over the per-day statistics (excludedDays, dayCounted).
+ * Values are quoted by the caller's driver (a COPY takes no parameters), so a rule's fields can
+ * never change the statement's shape.
  */
 import type { ResolvedRule } from './exclusion-rules.repository.ts';
 
@@ -32,3 +33,41 @@ export const SOURCE_WHOLLY_EXCLUDED = `EXISTS (
     AND (r.source IS NULL OR r.source = s.source)
     AND (r.group_name IS NULL OR r.group_name = g.name)
     AND (r.user_agent_pattern IS NULL OR EXISTS (SELECT 1 FROM user_agent_sources u WHERE u.source = s.source AND u.user_agent ~* r.user_agent_pattern)))`;
+
+/**
+ * The version of the rules in the reading statement's own snapshot: a hash of every rule's
+ * content, so making, editing, disabling or enabling one changes it (a time of last change would
+ * miss a change committed after a later one).
+ */
+export const RULES_VERSION = `(SELECT md5(coalesce(string_agg(r::text, ',' ORDER BY r.id), '')) FROM exclusion_rules r)`;
+
+/**
+ * For statistics, kept per source, data type and day: the days each enabled rule excludes for
+ * each source it applies to, as rows (source, generator_id: null for any type, first_day and
+ * last_day: null for no limit). A rule limited in time excludes the days (in `timeZone`, an SQL
+ * expression) that its window covers whole; the days at its edges stay counted, and a window
+ * shorter than a day leaves the statistics alone (exports apply it to the microsecond).
+ * `sources` (an SQL relation with a `source` column) limits the rows to those sources.
+ */
+export function excludedDays(timeZone: string, sources?: string): string {
+  return `
+    SELECT s.source, r.generator_id,
+           ((r.created_from - interval '1 microsecond') AT TIME ZONE ${timeZone})::date + 1 AS first_day,
+           (r.created_to AT TIME ZONE ${timeZone})::date - 1 AS last_day
+    FROM exclusion_rules r
+    JOIN data_sources s ON r.source IS NULL OR s.source = r.source
+    LEFT JOIN source_groups sg ON sg.id = s.group_id
+    WHERE r.enabled
+      AND (r.group_name IS NULL OR sg.name = r.group_name)
+      AND (r.user_agent_pattern IS NULL OR EXISTS (
+            SELECT 1 FROM user_agent_sources u WHERE u.source = s.source AND u.user_agent ~* r.user_agent_pattern))
+      ${sources ? `AND s.source IN (SELECT source FROM ${sources})` : ''}`;
+}
+
+/** True for a per-day statistics row (`row`: source, generator_id, day) that no rule in `excluded` (excludedDays) leaves out. */
+export function dayCounted(row: string, excluded: string): string {
+  return `NOT EXISTS (
+    SELECT 1 FROM ${excluded} x
+    WHERE x.source = ${row}.source AND (x.generator_id IS NULL OR x.generator_id = ${row}.generator_id)
+      AND (x.first_day IS NULL OR ${row}.day >= x.first_day) AND (x.last_day IS NULL OR ${row}.day <= x.last_day))`;
+}

@@ -4,6 +4,7 @@
  * nightly job, so all three resolve a request the same way.
  */
 import type { Pool } from '../db/database.ts';
+import { dayCounted, excludedDays } from '../data-quality/exclusion-sql.ts';
 import type { SourceSelection } from './report-jobs.repository.ts';
 import { ASIN_DETAILS_TYPE } from './asin-details.ts';
 import { VIRTUAL_TYPES } from './columns/index.ts';
@@ -45,13 +46,17 @@ export interface ExportableType {
 
 /**
  * Every data type with points, and its point count (from the statistics the source-statistics
- * job keeps, so the page never counts data_points), plus the virtual combined types.
+ * job keeps, so the page never counts data_points; the days exclusion rules leave out are not
+ * counted), plus the virtual combined types.
  */
-export async function exportableTypes(pool: Pool): Promise<ExportableType[]> {
+export async function exportableTypes(pool: Pool, timeZone: string): Promise<ExportableType[]> {
   const { rows } = await pool.query(
-    `SELECT p.generator_id AS identifier, coalesce(t.label, p.generator_id) AS label, sum(p.points)::int8 AS points
+    `WITH excluded AS MATERIALIZED (${excludedDays('$1')})
+     SELECT p.generator_id AS identifier, coalesce(t.label, p.generator_id) AS label, sum(p.points)::int8 AS points
      FROM source_daily_points p LEFT JOIN data_types t ON t.identifier = p.generator_id
+     WHERE ${dayCounted('p', 'excluded')}
      GROUP BY p.generator_id, t.label ORDER BY p.generator_id COLLATE "C"`,
+    [timeZone],
   );
   const types: ExportableType[] = rows.map((row) => ({ identifier: row.identifier, label: row.label, points: Number(row.points) }));
   for (const virtual of VIRTUAL_TYPES) {

@@ -12,6 +12,8 @@
 
 // The origin processing uses for its 10-minute buckets (date_bin's default would be the same
 // instant; stated so both ends agree).
+import { dayCounted, excludedDays, RULES_VERSION } from '../data-quality/exclusion-sql.ts';
+
 const BUCKET = `'10 minutes', %s, timestamptz '2000-01-01 00:00:00+00'`;
 const bin = (expression: string) => `date_bin(${BUCKET.replace('%s', expression)})`;
 
@@ -122,8 +124,10 @@ export const PRUNE_RECENT_SQL = `DELETE FROM source_recent_points WHERE bucket <
 
 /**
  * Recomputes the statistics columns of data_sources from source_daily_points, for the sources in
- * $1 and every source whose statistics are not of today (so the window and the 14-day strip move
- * on at midnight for silent sources too, and sources added by hand get zeros).
+ * $1, every source whose statistics are not of today (so the window and the 14-day strip move
+ * on at midnight for silent sources too, and sources added by hand get zeros) and every source
+ * whose statistics were computed under other exclusion rules (a rule was made, edited, disabled
+ * or enabled). The days the rules exclude are left out (excludedDays, docs/data-quality.md).
  *
  * $1 text[]  sources touched by the fold
  * $2 text    TIME_ZONE
@@ -134,19 +138,21 @@ export const RECOMPUTE_SOURCES_SQL = `
 WITH today AS (SELECT (now() AT TIME ZONE $2)::date AS day),
 target AS (
   SELECT s.source FROM data_sources s CROSS JOIN today t
-  WHERE s.source = ANY ($1::text[]) OR s.stats_day IS DISTINCT FROM t.day
+  WHERE s.source = ANY ($1::text[]) OR s.stats_day IS DISTINCT FROM t.day OR s.stats_rules IS DISTINCT FROM ${RULES_VERSION}
   ORDER BY s.source FOR UPDATE OF s
+),
+excluded AS MATERIALIZED (${excludedDays('$2', 'target')}
 ),
 win AS (
   SELECT d.source, sum(d.points) AS points, min(d.first_created) AS first_created, max(d.last_created) AS last_created
   FROM source_daily_points d JOIN target g ON g.source = d.source CROSS JOIN today t
-  WHERE d.day > t.day - $3::int AND d.points > 0
+  WHERE d.day > t.day - $3::int AND d.points > 0 AND ${dayCounted('d', 'excluded')}
   GROUP BY d.source
 ),
 per_day AS (
   SELECT d.source, d.day, sum(d.points) AS points
   FROM source_daily_points d JOIN target g ON g.source = d.source CROSS JOIN today t
-  WHERE d.day BETWEEN t.day - 13 AND t.day
+  WHERE d.day BETWEEN t.day - 13 AND t.day AND ${dayCounted('d', 'excluded')}
   GROUP BY d.source, d.day
 ),
 strip AS (
@@ -163,6 +169,7 @@ UPDATE data_sources s SET
                       THEN (w.points / extract(epoch FROM w.last_created - w.first_created))::float8 END,
   daily_points = st.daily,
   stats_day = t.day,
+  stats_rules = ${RULES_VERSION},
   stats_updated_at = now()
 FROM strip st
 CROSS JOIN today t

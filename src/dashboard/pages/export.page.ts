@@ -57,7 +57,7 @@ const checked = (on: boolean) => (on ? html` checked` : '');
 
 async function renderForm(deps: DashboardDeps, request: FastifyRequest, reply: FastifyReply, form: FormState, error?: string) {
   const { pool, config } = deps;
-  const [types, groups, jobs] = await Promise.all([exportableTypes(pool), listGroups(pool), listReportJobs(pool, 50)]);
+  const [types, groups, jobs] = await Promise.all([exportableTypes(pool, config.timeZone), listGroups(pool), listReportJobs(pool, 50)]);
   const csrf = request.session?.csrfToken ?? '';
   const groupChoices = [...groups.filter((g) => g.sources > 0).map((g) => ({ name: g.name, sources: g.sources })), { name: NOT_IN_GROUP, sources: undefined }];
   const typeRow = (t: { identifier: string; label: string; points: number }) => html`<label class="type-choice"><input type="checkbox" name="type" value="${t.identifier}"${checked(form.types.includes(t.identifier))}>

@@ -63,7 +63,7 @@ export function registerSourcePage(scope: FastifyInstance, deps: DashboardDeps):
     const to = new Date(Math.ceil(Date.now() / BUCKET_MS) * BUCKET_MS);
     const from = new Date(to.getTime() - CHART_HOURS * 3_600_000);
     const [types, created, recorded, alerts, configuration, donations, dataQuality] = await Promise.all([
-      listTypeStatistics(pool, id),
+      listTypeStatistics(pool, id, config.timeZone),
       listRecentBuckets(pool, id, 'c', from),
       listRecentBuckets(pool, id, 'r', from),
       listSourceAlerts(pool, id, { limit: 50 }),

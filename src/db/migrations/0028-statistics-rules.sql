@@ -1,0 +1,6 @@
+-- Statistics leave out what exclusion rules exclude (issue 21 §2, docs/data-quality.md): each
+-- source's statistics columns remember the version of the rules they were computed with (a hash of
+-- the rules' content), and the source-statistics job recomputes every source whose version is not
+-- the current one, so making, editing, disabling or enabling a rule reaches the home page and the
+-- API at the job's next run.
+ALTER TABLE data_sources ADD COLUMN stats_rules text;
