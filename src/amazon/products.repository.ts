@@ -3,6 +3,7 @@
  * what the harvest records and what the Products page, the endpoints and the export read.
  */
 import type { Pool, PoolClient } from '../db/database.ts';
+import { excludedSightings, RULES_VERSION, sightingCounted } from '../data-quality/exclusion-sql.ts';
 import type { KeepaProductFields } from './keepa-product.ts';
 
 /** A scanned point and the products found in it. */
@@ -86,16 +87,20 @@ export async function recordSightings(client: PoolClient, points: readonly Point
 /**
  * Sets the counts of `asins` in `amazon_products` (first and last seen, points, sources, ordered)
  * from their sightings: whole values, not increments, so a refresh can be repeated, and each
- * product's row is written once however many of its sightings changed. Returns how many of them
- * are new products.
+ * product's row is written once however many of its sightings changed. The points and sources
+ * leave out the sightings exclusion rules exclude (sightingCounted); when and whether it was seen
+ * or ordered does not. Returns how many of them are new products.
  */
-export async function refreshProducts(client: PoolClient, asins: ReadonlySet<string>): Promise<number> {
+export async function refreshProducts(client: Pool | PoolClient, asins: ReadonlySet<string>): Promise<number> {
   if (asins.size === 0) return 0;
   const { rows } = await client.query(
-    `WITH product AS (
+    `WITH excluded AS MATERIALIZED (${excludedSightings('(SELECT DISTINCT source FROM amazon_product_sightings WHERE asin = ANY ($1::text[])) AS seen')}),
+     product AS (
        INSERT INTO amazon_products AS p (asin, first_seen, last_seen, points, sources, ordered)
-       SELECT s.asin, min(s.first_seen), max(s.last_seen), sum(s.points), count(DISTINCT s.source), bool_or(s.ordered)
-       FROM unnest($1::text[]) AS t (asin) JOIN amazon_product_sightings s ON s.asin = t.asin
+       SELECT s.asin, min(s.first_seen), max(s.last_seen), coalesce(sum(s.points) FILTER (WHERE s.counted), 0),
+              count(DISTINCT s.source) FILTER (WHERE s.counted), bool_or(s.ordered)
+       FROM unnest($1::text[]) AS t (asin)
+       JOIN (SELECT s.*, ${sightingCounted('s', 'excluded')} AS counted FROM amazon_product_sightings s) s ON s.asin = t.asin
        GROUP BY s.asin
        ON CONFLICT (asin) DO UPDATE SET
          first_seen = excluded.first_seen, last_seen = excluded.last_seen, points = excluded.points,
@@ -106,6 +111,32 @@ export async function refreshProducts(client: PoolClient, asins: ReadonlySet<str
     [[...asins]],
   );
   return rows[0].new_products;
+}
+
+/** ASINs per statement when every product is counted again. */
+const RECOUNT_BATCH = 10_000;
+
+/**
+ * When the exclusion rules are not those the products were last counted with: counts every
+ * product again (refreshProducts, RECOUNT_BATCH at a time) and records the rules' version read
+ * before it started, so a rule changed meanwhile brings another recount. Returns how many
+ * products it counted (0: the rules had not changed).
+ */
+export async function recountProductsForRules(pool: Pool): Promise<number> {
+  const { rows: [state] } = await pool.query(
+    `SELECT ${RULES_VERSION} AS current, rules_version IS NOT DISTINCT FROM ${RULES_VERSION} AS counted FROM amazon_harvest_state`,
+  );
+  if (!state || state.counted) return 0;
+  let recounted = 0;
+  for (let after = ''; ;) {
+    const { rows } = await pool.query('SELECT asin FROM amazon_products WHERE asin > $1 ORDER BY asin LIMIT $2', [after, RECOUNT_BATCH]);
+    if (rows.length === 0) break;
+    await refreshProducts(pool, new Set(rows.map((r) => r.asin as string)));
+    recounted += rows.length;
+    after = rows.at(-1).asin;
+  }
+  await pool.query('UPDATE amazon_harvest_state SET rules_version = $1', [state.current]);
+  return recounted;
 }
 
 /** The stored Keepa metadata of one product; `enriched` false when it has none yet. */

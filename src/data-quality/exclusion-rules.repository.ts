@@ -1,6 +1,8 @@
 /** Exclusion rules (migration 0026): made, disabled and enabled with their history; resolved for reading. */
 import type { Pool, PoolClient } from '../db/database.ts';
-import { RULES_VERSION } from './exclusion-sql.ts';
+import { RULES_VERSION, type ResolvedRule } from './exclusion-sql.ts';
+
+export type { ResolvedRule };
 
 type Db = Pool | PoolClient;
 
@@ -23,18 +25,6 @@ export interface ExclusionRule extends Required<RuleFields> {
   updatedAt: Date;
 }
 
-/** An enabled rule, its group and user-agent pattern resolved to the sources they name now. */
-export interface ResolvedRule {
-  id: number;
-  reason: string;
-  /** what the rule matches, in words (for README.txt and the CLI) */
-  description: string;
-  /** the sources the rule is limited to (its source, group and user agents together); null: any source */
-  sources: string[] | null;
-  generatorId: string | null;
-  createdFrom: Date | null;
-  createdTo: Date | null;
-}
 
 const COLUMNS = `id::int, source, group_name AS "groupName", user_agent_pattern AS "userAgentPattern", generator_id AS "generatorId",
   created_from AS "createdFrom", created_to AS "createdTo", reason, enabled, created_by AS "createdBy", created_at AS "createdAt",

@@ -4,7 +4,19 @@
  * Values are quoted by the caller's driver (a COPY takes no parameters), so a rule's fields can
  * never change the statement's shape.
  */
-import type { ResolvedRule } from './exclusion-rules.repository.ts';
+
+/** An enabled rule, its group and user-agent pattern resolved to the sources they name now. */
+export interface ResolvedRule {
+  id: number;
+  reason: string;
+  /** what the rule matches, in words (for README.txt and the CLI) */
+  description: string;
+  /** the sources the rule is limited to (its source, group and user agents together); null: any source */
+  sources: string[] | null;
+  generatorId: string | null;
+  createdFrom: Date | null;
+  createdTo: Date | null;
+}
 
 type Quote = (text: string) => string;
 
@@ -42,18 +54,13 @@ export const SOURCE_WHOLLY_EXCLUDED = `EXISTS (
 export const RULES_VERSION = `(SELECT md5(coalesce(string_agg(r::text, ',' ORDER BY r.id), '')) FROM exclusion_rules r)`;
 
 /**
- * For statistics, kept per source, data type and day: the days each enabled rule excludes for
- * each source it applies to, as rows (source, generator_id: null for any type, first_day and
- * last_day: null for no limit). A rule limited in time excludes the days (in `timeZone`, an SQL
- * expression) that its window covers whole; the days at its edges stay counted, and a window
- * shorter than a day leaves the statistics alone (exports apply it to the microsecond).
- * `sources` (an SQL relation with a `source` column) limits the rows to those sources.
+ * Each enabled rule with each source it applies to now (its source, group and user agents), as
+ * rows (source, generator_id, created_from, created_to; null: no limit). `sources` (an SQL
+ * relation with a `source` column) limits the rows to those sources.
  */
-export function excludedDays(timeZone: string, sources?: string): string {
+function ruleScopes(sources?: string): string {
   return `
-    SELECT s.source, r.generator_id,
-           ((r.created_from - interval '1 microsecond') AT TIME ZONE ${timeZone})::date + 1 AS first_day,
-           (r.created_to AT TIME ZONE ${timeZone})::date - 1 AS last_day
+    SELECT s.source, r.generator_id, r.created_from, r.created_to
     FROM exclusion_rules r
     JOIN data_sources s ON r.source IS NULL OR s.source = r.source
     LEFT JOIN source_groups sg ON sg.id = s.group_id
@@ -64,10 +71,42 @@ export function excludedDays(timeZone: string, sources?: string): string {
       ${sources ? `AND s.source IN (SELECT source FROM ${sources})` : ''}`;
 }
 
+/**
+ * For statistics, kept per source, data type and day: the days each enabled rule excludes for
+ * each source it applies to, as rows (source, generator_id: null for any type, first_day and
+ * last_day: null for no limit). A rule limited in time excludes the days (in `timeZone`, an SQL
+ * expression) that its window covers whole; the days at its edges stay counted, and a window
+ * shorter than a day leaves the statistics alone (exports apply it to the microsecond).
+ * `sources` as ruleScopes.
+ */
+export function excludedDays(timeZone: string, sources?: string): string {
+  return `
+    SELECT r.source, r.generator_id,
+           ((r.created_from - interval '1 microsecond') AT TIME ZONE ${timeZone})::date + 1 AS first_day,
+           (r.created_to AT TIME ZONE ${timeZone})::date - 1 AS last_day
+    FROM (${ruleScopes(sources)}) AS r`;
+}
+
 /** True for a per-day statistics row (`row`: source, generator_id, day) that no rule in `excluded` (excludedDays) leaves out. */
 export function dayCounted(row: string, excluded: string): string {
   return `NOT EXISTS (
     SELECT 1 FROM ${excluded} x
     WHERE x.source = ${row}.source AND (x.generator_id IS NULL OR x.generator_id = ${row}.generator_id)
       AND (x.first_day IS NULL OR ${row}.day >= x.first_day) AND (x.last_day IS NULL OR ${row}.day <= x.last_day))`;
+}
+
+/** For the ASIN harvest's counts: each enabled rule with each source it applies to (ruleScopes). */
+export const excludedSightings = ruleScopes;
+
+/**
+ * True for a product sighting (`row`: source, generator_id, first_seen, last_seen: the points of
+ * one source and type that carried the product) that no rule in `excluded` (excludedSightings)
+ * leaves out. A rule limited in time leaves it out when its window holds all of the sighting's
+ * points, first to last.
+ */
+export function sightingCounted(row: string, excluded: string): string {
+  return `NOT EXISTS (
+    SELECT 1 FROM ${excluded} x
+    WHERE x.source = ${row}.source AND (x.generator_id IS NULL OR x.generator_id = ${row}.generator_id)
+      AND (x.created_from IS NULL OR ${row}.first_seen >= x.created_from) AND (x.created_to IS NULL OR ${row}.last_seen < x.created_to))`;
 }

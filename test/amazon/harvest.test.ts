@@ -4,7 +4,10 @@
  * created long before the last run) is scanned too, unlike the original's cursor on `created`.
  */
 import { describe, expect, it } from 'vitest';
+import { asinHarvestJob } from '../../src/amazon/asin-harvest.job.ts';
 import { harvestAsins } from '../../src/amazon/harvest.ts';
+import { addRule, setRuleEnabled } from '../../src/data-quality/exclusion-rules.repository.ts';
+import { createLogger } from '../../src/log.ts';
 import { queueReprocess } from '../../src/processing/reprocess.ts';
 import { samples } from '../helpers/samples.ts';
 import { useTestServer } from '../helpers/server.ts';
@@ -86,5 +89,31 @@ describe('asin harvest', () => {
     expect(found).toEqual(['B0THREAD00', 'B0THREAD01', 'B0THREAD02', 'B0THREAD03', 'B0THREAD04']);
     const { rows } = await server.db.pool.query('SELECT last_point_id = (SELECT max(id) FROM data_points) AS at_end FROM amazon_harvest_state');
     expect(rows[0].at_end).toBe(true);
+  });
+
+  it('counts products without the sightings exclusion rules leave out, once the rules change, and again when they go', async () => {
+    const job = () => asinHarvestJob.run({ pool: server.db.pool, config: server.config, log: createLogger('silent') });
+    const before = await products();
+    const counts = async (asin: string) => (await products()).find((p) => p.asin === asin);
+    expect(await job()).toMatchObject({ recounted: 0 });
+    const hide = await sightings('B0BXYZ1234').then((rows) => rows.find((r) => r.generator_id === 'webmunk-extension-element-hide'));
+    const typed = await addRule(server.db.pool, { source: '48213077', generatorId: 'webmunk-extension-element-hide', reason: 'test' }, 'ana');
+    expect(await job()).toMatchObject({ recounted: before.length });
+    expect(await counts('B0BXYZ1234')).toMatchObject({ points: before.find((p) => p.asin === 'B0BXYZ1234').points - hide.points, sources: 1, ordered: true });
+    expect(await job()).toMatchObject({ recounted: 0 });
+    // the whole source: its products keep their rows (and their place in Keepa's queue), counted at zero
+    const whole = await addRule(server.db.pool, { source: '48213077', reason: 'test' }, 'ana');
+    await job();
+    expect(await counts('B0BXYZ1234')).toMatchObject({ points: 0, sources: 0, ordered: true });
+    // a time window takes out the sightings whose points it holds, first to last
+    await setRuleEnabled(server.db.pool, whole, false, 'ana');
+    await setRuleEnabled(server.db.pool, typed, false, 'ana');
+    const window = await addRule(server.db.pool, { createdFrom: new Date('2023-09-14T00:00:00Z'), createdTo: new Date('2023-09-15T00:00:00Z'), reason: 'test' }, 'ana');
+    await job();
+    expect(await counts('B0BXYZ1234')).toMatchObject({ points: 0, sources: 0 });
+    expect(await counts('B08L5TNJHG')).toEqual(before.find((p) => p.asin === 'B08L5TNJHG'));
+    await setRuleEnabled(server.db.pool, window, false, 'ana');
+    await job();
+    expect(await products()).toEqual(before);
   });
 });
