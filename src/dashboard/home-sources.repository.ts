@@ -15,6 +15,7 @@
  */
 import type { Pool, PoolClient } from '../db/database.ts';
 import { alertRank } from './sources.repository.ts';
+import { SOURCE_WHOLLY_EXCLUDED } from '../data-quality/exclusion-sql.ts';
 
 type Db = Pool | PoolClient;
 
@@ -72,6 +73,8 @@ export interface SourceRow {
   alertLevel: string | null;
   /** the kinds of its raised data-quality flags */
   flags: string[];
+  /** an exclusion rule takes out all of its points (exports, statistics, alerts) */
+  excluded: boolean;
 }
 
 /** `%` and `_` match themselves in a search. */
@@ -184,7 +187,8 @@ export async function listSourcesPage(db: Db, options: SourceListOptions): Promi
             s.window_points, s.point_count, s.frequency_hz, s.latest_user_agent, s.daily_points, s.stats_day::text,
             s.suppress_alerts, coalesce(g.suppress_alerts, false) AS group_suppress_alerts, s.removed_at,
             a.active_alerts, CASE a.rank WHEN 3 THEN 'critical' WHEN 2 THEN 'warning' WHEN 1 THEN 'info' END AS alert_level,
-            ARRAY(SELECT f.kind FROM data_quality_flags f WHERE f.source = s.source AND f.raised_at IS NOT NULL AND f.cleared_at IS NULL ORDER BY f.kind) AS flags
+            ARRAY(SELECT f.kind FROM data_quality_flags f WHERE f.source = s.source AND f.raised_at IS NOT NULL AND f.cleared_at IS NULL ORDER BY f.kind) AS flags,
+            ${SOURCE_WHOLLY_EXCLUDED} AS excluded
      FROM page JOIN data_sources s ON s.source = page.source LEFT JOIN source_groups g ON g.id = s.group_id
      -- An aggregate, not ORDER BY rank LIMIT 1: that ordering made the planner walk
      -- alerts_active_order through every active alert once per row (0.5 s a page).
@@ -214,6 +218,7 @@ export async function listSourcesPage(db: Db, options: SourceListOptions): Promi
       activeAlerts: r.active_alerts,
       alertLevel: r.alert_level,
       flags: r.flags,
+      excluded: r.excluded,
     })),
   };
 }

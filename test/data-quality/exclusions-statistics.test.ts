@@ -3,7 +3,8 @@
  * changes a source's window, frequency and 14-day strip (the home page), its per-type table (the
  * source page), fetch-metadata.json's counts and the export page's per-type counts at the
  * statistics job's next run, with no new point arriving; removing the rule restores every one of
- * them. A rule limited in time takes out the days in TIME_ZONE it covers whole.
+ * them. A rule limited in time takes out the days in TIME_ZONE it covers whole. The home page
+ * marks a source a rule takes out whole.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findSourceStatistics } from '../../src/api/source-metadata.repository.ts';
@@ -12,6 +13,7 @@ import { addRule, setRuleEnabled, type RuleFields } from '../../src/data-quality
 import { exportableTypes } from '../../src/exports/export-catalog.repository.ts';
 import { sourceStatisticsJob } from '../../src/monitoring/source-statistics.job.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { createStaff, logIn } from '../helpers/staff.ts';
 import { CHROME, daysAgo, hoursAgo, pointAt, runOk } from '../monitoring/support.ts';
 import { postGzip } from '../processing/support.ts';
 
@@ -116,5 +118,24 @@ describe('exclusion rules in the statistics', () => {
     expect(await withRule({ groupName: 'pilot' }, read)).toEqual({ one: 5, two: 0 });
     expect(await withRule({ userAgentPattern: 'Macintosh' }, read)).toEqual({ one: 5, two: 0 });
     expect(await read()).toEqual({ one: 5, two: 2 });
+  });
+
+  it('marks on the home page a source a rule takes out whole, and only while the rule is in force', async () => {
+    const staff = await createStaff(server.db.pool, 'bo');
+    const { cookie } = await logIn(server.baseUrl, staff.username, staff.password);
+    const flagsCell = async (source: string) => {
+      const page = await (await fetch(`${server.baseUrl}/data/`, { headers: { cookie } })).text();
+      const row = page.match(new RegExp(`<tr class="source[^"]*" data-source="${source}">[\\s\\S]*?</tr>`))?.[0] ?? '';
+      return row.match(/<td class="flags">([\s\S]*?)<\/td>/)?.[1] ?? '';
+    };
+    expect(await flagsCell('sx-1')).not.toContain('excluded');
+    const typed = await addRule(server.db.pool, { source: 'sx-1', generatorId: SPIDER, reason: 'one type' }, 'ana');
+    expect(await flagsCell('sx-1')).not.toContain('excluded');
+    const whole = await addRule(server.db.pool, { source: 'sx-1', reason: 'test install' }, 'ana');
+    expect(await flagsCell('sx-1')).toContain('>excluded</a>');
+    expect(await flagsCell('sx-2')).not.toContain('excluded');
+    await setRuleEnabled(server.db.pool, whole, false, 'ana');
+    await setRuleEnabled(server.db.pool, typed, false, 'ana');
+    expect(await flagsCell('sx-1')).not.toContain('excluded');
   });
 });

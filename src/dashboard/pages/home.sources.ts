@@ -107,7 +107,7 @@ function sourceRow(request: FastifyRequest, row: SourceRow, options: SourceTable
     <td>${activityStrip(stripDays(row, strip.today, strip.labels))}</td>
     <td class="nowrap" title="${row.userAgent ?? ''}">${row.userAgent ? summarizeUserAgent(row.userAgent) : html`<span class="muted">–</span>`}</td>
     <td class="nowrap">${alerts}</td>
-    <td class="flags">${row.flags.length === 0 ? html`<span class="muted">–</span>` : row.flags.map((kind) => html`<a class="badge flag" href="/data/source/${encodeURIComponent(row.source)}#data-quality" title="${isFlagKind(kind) ? FLAG_LABELS[kind] : kind}">${kind}</a> `)}</td>
+    <td class="flags">${row.excluded ? html`<a class="badge excluded" href="/data/data-quality" title="An exclusion rule takes out all of its points">excluded</a> ` : ''}${row.flags.length === 0 && !row.excluded ? html`<span class="muted">–</span>` : row.flags.map((kind) => html`<a class="badge flag" href="/data/source/${encodeURIComponent(row.source)}#data-quality" title="${isFlagKind(kind) ? FLAG_LABELS[kind] : kind}">${kind}</a> `)}</td>
     <td>${actions(request, row, options)}</td></tr>`;
 }
 
