@@ -51,7 +51,7 @@ ${DONATIONS_USAGE}
   tokens create NAME [--expires DAYS] [--scope read|read-write] | list | revoke NAME
                             API tokens for other servers (the enrollment server); docs/api.md
   exclusions list | add --reason TEXT [--source ID] [--group NAME] [--user-agent REGEX] [--type T]
-             [--from TIME] [--to TIME] | remove ID | enable ID
+             [--from TIME] [--to TIME] | edit ID [the same options] | remove ID | enable ID
                             rules leaving points out of exports, statistics and the API; docs/data-quality.md
   export --types T1,T2|all [--sources S1,S2 | --groups G1] [--from DAY] [--to DAY]
          [--date-type created|recorded] [--format tsv|raw|parquet] --out FILE.zip

@@ -1,4 +1,4 @@
-/** Exclusion rules (migration 0026): made, disabled and enabled with their history; resolved for reading. */
+/** Exclusion rules (migration 0026): made, edited, disabled and enabled with their history; resolved for reading. */
 import type { Pool, PoolClient } from '../db/database.ts';
 import { RULES_VERSION, type ResolvedRule } from './exclusion-sql.ts';
 
@@ -49,6 +49,11 @@ export async function listRules(db: Db): Promise<ExclusionRule[]> {
   return rows;
 }
 
+export async function ruleById(db: Db, id: number): Promise<ExclusionRule | undefined> {
+  const { rows } = await db.query(`SELECT ${COLUMNS} FROM exclusion_rules WHERE id = $1`, [id]);
+  return rows[0];
+}
+
 export async function addRule(db: Db, fields: RuleFields, by: string): Promise<number> {
   const { rows } = await db.query(
     `INSERT INTO exclusion_rules (source, group_name, user_agent_pattern, generator_id, created_from, created_to, reason, created_by, updated_by)
@@ -58,6 +63,22 @@ export async function addRule(db: Db, fields: RuleFields, by: string): Promise<n
   );
   await recordHistory(db, rows[0].id, by, 'created');
   return rows[0].id;
+}
+
+/**
+ * Replaces a rule's conditions and reason (check them with ruleProblem first); a removed rule stays
+ * removed. The history keeps the rule as it was after each change, so every version is there in
+ * order. False when there is no such rule.
+ */
+export async function editRule(db: Db, id: number, fields: RuleFields, by: string): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE exclusion_rules SET source = $2, group_name = $3, user_agent_pattern = $4, generator_id = $5, created_from = $6, created_to = $7,
+            reason = $8, updated_by = $9, updated_at = now() WHERE id = $1`,
+    [id, fields.source || null, fields.groupName || null, fields.userAgentPattern || null, fields.generatorId || null,
+      fields.createdFrom ?? null, fields.createdTo ?? null, fields.reason, by],
+  );
+  if (rowCount) await recordHistory(db, id, by, 'edited');
+  return Boolean(rowCount);
 }
 
 /** Disables or enables a rule; false when there is no such rule or it already was. */
@@ -70,12 +91,28 @@ export async function setRuleEnabled(db: Db, id: number, enabled: boolean, by: s
   return Boolean(rowCount);
 }
 
-export async function ruleHistory(db: Db, id: number): Promise<{ changedAt: Date; changedBy: string; action: string; rule: Record<string, unknown> }[]> {
+/** One change to a rule: who did what when, and the rule as it was afterwards. */
+export interface RuleVersion {
+  changedAt: Date;
+  changedBy: string;
+  action: 'created' | 'edited' | 'disabled' | 'enabled';
+  rule: RuleFields & { enabled: boolean };
+}
+
+export async function ruleHistory(db: Db, id: number): Promise<RuleVersion[]> {
   const { rows } = await db.query(
     `SELECT changed_at AS "changedAt", changed_by AS "changedBy", action, rule FROM exclusion_rule_history WHERE rule_id = $1 ORDER BY changed_at, action`,
     [id],
   );
-  return rows;
+  // the rule as to_jsonb wrote it: the table's column names, times as text
+  const time = (value: unknown) => (typeof value === 'string' ? new Date(value) : null);
+  return rows.map(({ rule, ...change }) => ({
+    ...change,
+    rule: {
+      source: rule.source, groupName: rule.group_name, userAgentPattern: rule.user_agent_pattern, generatorId: rule.generator_id,
+      createdFrom: time(rule.created_from), createdTo: time(rule.created_to), reason: rule.reason, enabled: rule.enabled,
+    },
+  }));
 }
 
 /**
@@ -108,6 +145,13 @@ export async function resolvedRules(db: Db): Promise<ResolvedRule[]> {
 /** A rule's time as typed (CLI, form): a date alone is midnight UTC; empty is no limit. An unreadable one is an Invalid Date, which ruleProblem refuses. */
 export function ruleTime(text: string | undefined): Date | null {
   return text === undefined || text === '' ? null : new Date(/^\d{4}-\d\d-\d\d$/.test(text) ? `${text}T00:00:00Z` : text);
+}
+
+/** A rule's time as ruleTime reads it back (the edit form, the CLI): a date alone for midnight UTC, otherwise ISO 8601 in UTC. */
+export function typedTime(time: Date | null): string {
+  if (!time) return '';
+  const iso = time.toISOString();
+  return iso.endsWith('T00:00:00.000Z') ? iso.slice(0, 10) : iso.replace('.000Z', 'Z');
 }
 
 /** A rule's conditions in words: `source "dev-01", type webmunk-history-visit, created 2026-01-01T00:00:00.000Z to …`. */

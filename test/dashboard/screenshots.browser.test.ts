@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addRule, setRuleEnabled } from '../../src/data-quality/exclusion-rules.repository.ts';
+import { addRule, editRule, setRuleEnabled } from '../../src/data-quality/exclusion-rules.repository.ts';
 import { reportJobsJob } from '../../src/exports/report-jobs.job.ts';
 import { requestExport } from '../../src/exports/request-export.ts';
 import { createLogger } from '../../src/log.ts';
@@ -44,9 +44,10 @@ describe('dashboard screenshots', () => {
     await putConfiguration(server.db.pool, { name: 'treatment', idPattern: 'P[0-9]{4}', order: 3, weight: 1, document: rexDocument('treatment', { page_manipulation: { hide: ['.sponsored'] } }) }, 'ana');
     await putConfiguration(server.db.pool, { name: 'wave-2-draft', idPattern: 'W2-[0-9]{4}', order: 4, enabled: false }, 'bo');
     for (let i = 1; i <= 19; i++) await fetch(`${server.baseUrl}/data/app-config.json?id=P${String(i).padStart(4, '0')}`);
-    // Exclusion rules: the team's test install, automated browsers, one removed
+    // Exclusion rules: the team's test install, automated browsers (edited once), one removed
     await addRule(server.db.pool, { source: 'P0019', reason: 'the team\'s test install (Ana\'s laptop)' }, 'ana');
-    await addRule(server.db.pool, { userAgentPattern: 'HeadlessChrome|Puppeteer', reason: 'automated browsers, not participants' }, 'ana');
+    const bots = await addRule(server.db.pool, { userAgentPattern: 'HeadlessChrome', reason: 'headless Chrome, not a participant' }, 'ana');
+    await editRule(server.db.pool, bots, { userAgentPattern: 'HeadlessChrome|Puppeteer', reason: 'automated browsers, not participants' }, 'bo');
     const removed = await addRule(server.db.pool, { generatorId: 'webmunk-extension-scroll-position', createdTo: new Date('2026-11-15T00:00:00Z'), reason: 'scroll positions were wrong before 2.3.1' }, 'bo');
     await setRuleEnabled(server.db.pool, removed, false, 'ana');
     browser = await launchBrowser();
@@ -67,6 +68,8 @@ describe('dashboard screenshots', () => {
     // the first configuration saved (pilot), at its second version's changes
     ['configuration', '/data/configurations/1?diff=2', 'pre.diff'],
     ['data-quality', '/data/data-quality', 'h1'],
+    // the automated-browsers rule in the edit form
+    ['data-quality-edit', '/data/data-quality?edit=2', '#rule-form'],
   ];
   for (const [name, url, selector] of pages) {
     it(`renders ${url}`, async () => {

@@ -37,6 +37,7 @@ const DONE: Record<string, (subject: string) => string> = {
   'rule-made': (s) => `Exclusion rule ${s} is in force: exports, alerts and the query API leave its points out from now on.`,
   'rule-removed': (s) => `Exclusion rule ${s} no longer applies: its points are exported again.`,
   'rule-enabled': (s) => `Exclusion rule ${s} is in force again.`,
+  'rule-edited': (s) => `Exclusion rule ${s} saved: what it leaves out changes from now on; its history keeps the version before.`,
   'donation-rerun': (s) => `Import of ${s} queued again: the worker's next donations run imports it.`,
   'donation-source-saved': (s) => `Donation source ${s} saved.`,
   erased: (s) => `Erased ${s}; its later uploads are kept out. The audit entry is below.`,
