@@ -52,7 +52,7 @@ async function renderPage(deps: DashboardDeps, request: FastifyRequest, reply: F
     : html`<p class="muted">Only an administrator can make, edit or remove rules.</p>`;
   const body = html`<h1>Data quality</h1>${outcomeNotice(request)}
     ${state.error ? html`<p class="notice error" role="alert">${state.error}</p>` : ''}
-    <p>Exclusion rules leave points out of every export (the dashboard's, <code>dcs export</code>, the nightly export), of the alerts (a source a rule takes out whole raises none) and of the PDK query API (a caller may ask for them with <code>include_excluded=true</code>). Each export's README.txt lists the rules in force and what each removed; <code>excluded-points.txt</code> lists the points.</p>
+    <p>Exclusion rules leave points out of every export (the dashboard's, <code>dcs export</code>, the nightly export), of the statistics and the products' counts (within 5 minutes; by whole days), of the alerts (a source a rule takes out whole raises none) and of the PDK query API (a caller may ask for them with <code>include_excluded=true</code>). Nothing is deleted: removing a rule brings its points back. Each export's README.txt lists the rules in force and what each removed; <code>excluded-points.txt</code> lists the points.</p>
     ${form}
     <h2>Rules</h2>
     ${rules.length === 0 ? html`<p class="muted">No rules yet: every point is exported.</p>` : html`<div class="table-scroll"><table class="data">
