@@ -103,8 +103,23 @@ function randomUuid(random: Random): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20)}`;
 }
 
+/** The identifier of the bench's `index`-th element-show source. */
+export const elementShowSource = (index: number): string => String(31_000_000 + index * 7919);
+
+/**
+ * The user agent the `index`-th source's extension reports: most the study's build in desktop
+ * Chrome; one source in 50 a headless Chrome (the team's automated checks), one in 100 a
+ * pre-release build of the extension. Chosen by index, not drawn, so the rest of the data is
+ * the same as before these were added. The exclusion-rule bench (export-rules.ts) names them.
+ */
+export function elementShowUserAgent(index: number): string {
+  const chrome = index % 50 === 7 ? 'HeadlessChrome/124.0.0.0' : 'Chrome/124.0.0.0';
+  const build = index % 100 === 42 ? '0.33' : '0.39';
+  return `Study Browser Extension/${build} Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) ${chrome} Safari/537.36`;
+}
+
 /** One source's points, newest pages last, as its extension would send them over a month. */
-function* sourcePoints(random: Random, source: string, count: number, endMs: number): Generator<Record<string, unknown>> {
+function* sourcePoints(random: Random, source: string, userAgent: string, count: number, endMs: number): Generator<Record<string, unknown>> {
   const zone = random.pick(ZONES);
   const tabs = Array.from({ length: 3 + random.int(5) }, () => 1_800_000_000 + random.int(100_000_000));
   let time = endMs - 30 * 86_400_000 + random.int(86_400_000);
@@ -139,7 +154,7 @@ function* sourcePoints(random: Random, source: string, count: number, endMs: num
         generatorId: 'webmunk-extension-element-show',
         'passive-data-metadata': {
           source,
-          generator: 'webmunk-extension-element-show: Study Browser Extension/0.39 Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36',
+          generator: `webmunk-extension-element-show: ${userAgent}`,
           'generator-id': 'webmunk-extension-element-show',
           timestamp: date / 1000,
           timezone: zone,
@@ -159,7 +174,7 @@ function* bundleBodies(points: number, sources: number, pointsPerBundle: number)
   const perSource = Math.ceil(points / sources);
   const streams = Array.from({ length: sources }, (_, i) => {
     const count = Math.max(0, Math.min(perSource, points - i * perSource));
-    return sourcePoints(random, String(31_000_000 + i * 7919), count, endMs);
+    return sourcePoints(random, elementShowSource(i), elementShowUserAgent(i), count, endMs);
   });
   let live = streams.length;
   while (live > 0) {

@@ -6,10 +6,14 @@
  *     through /data/add-bundle.json as 64-point gzip form bundles, each point its own ~1.5 KB
  *     search-result tile (bench/element-show-uploads.ts), and BENCH_MIXED_POINTS (120,000) points
  *     of the nightly types made from the real samples; processed by the server, then VACUUM
- *     ANALYZE and CHECKPOINT (what autovacuum and the checkpointer do for a study).
+ *     ANALYZE and CHECKPOINT (what autovacuum and the checkpointer do for a study), and the
+ *     statistics job once (the user agents each source was seen with, which rules resolve).
  *  2. `dcs export --types webmunk-extension-element-show` of all of them, BENCH_EXPORT_RUNS (1)
  *     times: wall time, CPU of the command (user + system, from /usr/bin/time) and of PostgreSQL
- *     (every backend, from /proc), peak RSS, the archive's bytes per point.
+ *     (every backend, from /proc), peak RSS, the archive's bytes per point. With
+ *     BENCH_EXPORT_RULES=N (1-20), each run is two exports, alternating: without exclusion rules,
+ *     then with N of bench/export-rules.ts's rules enabled (issue 21 §5), and the ratio of their
+ *     speeds (CPU and wall) is printed; the rules stay in the database, disabled, afterwards.
  *  3. `dcs export nightly` of the day all of them were received (jobs of 10 sources, 12 types,
  *     element-show again in the combined visibility export).
  * BENCH_EXPORT_REUSE=1 keeps the database of the previous run (same counts) and only exports;
@@ -23,6 +27,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import pg from 'pg';
 import { uploadElementShowPoints } from './element-show-uploads.ts';
+import { addBenchRules, setBenchRules } from './export-rules.ts';
 import { cpuSeconds, startBenchServer, stop, timedDcs, type BenchServer } from './processes.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -31,6 +36,7 @@ const SOURCES = Number(process.env.BENCH_EXPORT_SOURCES ?? 500);
 const MIXED_POINTS = Number(process.env.BENCH_MIXED_POINTS ?? 120_000);
 const RUNS = Number(process.env.BENCH_EXPORT_RUNS ?? 1);
 const REUSE = process.env.BENCH_EXPORT_REUSE === '1';
+const RULES = Number(process.env.BENCH_EXPORT_RULES ?? 0);
 const SAMPLES = JSON.parse(fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'sample-points.json'), 'utf8')) as Record<string, unknown>[];
 // a sample of each nightly type with points (webmunk-clients.md §8)
 const MIXED = [1, 4, 0, 2, 3, 6, 5, 7, 10, 8];
@@ -80,7 +86,8 @@ const load = () => fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 
 export async function benchExport(): Promise<void> {
   const dataDir = path.join(ROOT, '.bench', 'export-data');
   const marker = path.join(dataDir, 'bench-export.json');
-  const wanted = JSON.stringify({ SHOW_POINTS, SOURCES, MIXED_POINTS });
+  // `data`: the version of what is uploaded (2: a few sources with other user agents, for the rules)
+  const wanted = JSON.stringify({ SHOW_POINTS, SOURCES, MIXED_POINTS, data: 2 });
   const reuse = REUSE && fs.existsSync(marker) && fs.readFileSync(marker, 'utf8') === wanted;
   const server = await startServer(dataDir, reuse);
   try {
@@ -97,25 +104,44 @@ export async function benchExport(): Promise<void> {
       console.log(`uploaded ${int(upload.uploads)} bundles (${int(upload.points)} element-show points, ${(upload.jsonBytes / upload.points).toFixed(0)} bytes of JSON each) in ${upload.seconds.toFixed(0)} s; all processed after ${built.toFixed(0)} s (server ${(cpuSeconds(server.server.pid!) - cpuBefore.node).toFixed(0)} s CPU, PostgreSQL ${(cpuSeconds(server.postmaster, true) - cpuBefore.postgres).toFixed(0)} s)`);
       await server.db.query('VACUUM ANALYZE');
       await server.db.query('CHECKPOINT');
+      await timed(server, ['run-job', 'source-statistics']);
       fs.writeFileSync(marker, wanted);
     }
     const { rows: counted } = await server.db.query(`SELECT count(*)::int AS points, sum(pg_column_size(properties))::int8 AS bytes FROM data_points WHERE generator_id = 'webmunk-extension-element-show'`);
     const showPoints = Number(counted[0].points);
     console.log(`${int(showPoints)} element-show points in the database, ${(Number(counted[0].bytes) / showPoints).toFixed(0)} bytes of jsonb each`);
 
+    const ruleIds = RULES > 0 ? await addBenchRules(server.db, RULES) : [];
     const lines = [
       '| case | wall (whole command) | points/s | CPU: dcs + PostgreSQL | CPU µs/point | peak RSS | archive | load before → after |',
       '| --- | --- | --- | --- | --- | --- | --- | --- |',
     ];
+    const totals = { without: { seconds: 0, cpu: 0 }, with: { seconds: 0, cpu: 0 } };
+    let removed = 0;
     for (let run = 1; run <= RUNS; run++) {
-      const out = path.join(dataDir, 'show.zip');
-      const before = load();
-      const show = await timed(server, ['export', '--types', 'webmunk-extension-element-show', '--out', out]);
-      const bytes = fs.statSync(out).size;
-      const jobSeconds = Number(/points in ([\d.]+) s/.exec(show.stdout)?.[1]);
-      const cpu = show.cpuSeconds + show.postgresCpuSeconds;
-      lines.push(`| element-show TSV, ${int(showPoints)} points, ${SOURCES} sources (run ${run}) | ${show.seconds.toFixed(1)} s (job ${jobSeconds.toFixed(1)} s) | ${int(showPoints / show.seconds)} | ${show.cpuSeconds.toFixed(1)} + ${show.postgresCpuSeconds.toFixed(1)} s | ${((show.cpuSeconds / showPoints) * 1e6).toFixed(1)} + ${((show.postgresCpuSeconds / showPoints) * 1e6).toFixed(1)} = ${((cpu / showPoints) * 1e6).toFixed(1)} | ${show.peakRssMb.toFixed(0)} MB | ${(bytes / 1e6).toFixed(0)} MB, ${(bytes / showPoints).toFixed(0)} B/point | ${before} → ${load()} |`);
-      console.log(lines.at(-1));
+      for (const rules of ruleIds.length > 0 ? [false, true] : [false]) {
+        if (ruleIds.length > 0) await setBenchRules(server.db, ruleIds, rules);
+        const out = path.join(dataDir, 'show.zip');
+        const before = load();
+        const show = await timed(server, ['export', '--types', 'webmunk-extension-element-show', '--out', out]);
+        const bytes = fs.statSync(out).size;
+        const jobSeconds = Number(/points in ([\d.]+) s/.exec(show.stdout)?.[1]);
+        const written = Number(/: (\d+) points in/.exec(show.stdout)?.[1]);
+        const cpu = show.cpuSeconds + show.postgresCpuSeconds;
+        // CPU per point and points/s count every point the export read, written or left out
+        const label = ruleIds.length === 0 ? '' : rules ? `, ${ruleIds.length} rules: ${int(written)} written, ${int(showPoints - written)} left out` : ', no rules';
+        lines.push(`| element-show TSV, ${int(showPoints)} points, ${SOURCES} sources${label} (run ${run}) | ${show.seconds.toFixed(1)} s (job ${jobSeconds.toFixed(1)} s) | ${int(showPoints / show.seconds)} | ${show.cpuSeconds.toFixed(1)} + ${show.postgresCpuSeconds.toFixed(1)} s | ${((show.cpuSeconds / showPoints) * 1e6).toFixed(1)} + ${((show.postgresCpuSeconds / showPoints) * 1e6).toFixed(1)} = ${((cpu / showPoints) * 1e6).toFixed(1)} | ${show.peakRssMb.toFixed(0)} MB | ${(bytes / 1e6).toFixed(0)} MB, ${(bytes / showPoints).toFixed(0)} B/point | ${before} → ${load()} |`);
+        console.log(lines.at(-1));
+        const total = rules ? totals.with : totals.without;
+        total.seconds += show.seconds;
+        total.cpu += cpu;
+        if (rules) removed = showPoints - written;
+      }
+    }
+    if (ruleIds.length > 0) {
+      await setBenchRules(server.db, ruleIds, false);
+      // speed with rules / speed without = time without / time with (the same points read)
+      console.log(`\n${ruleIds.length} rules left out ${int(removed)} of ${int(showPoints)} element-show points (${((removed / showPoints) * 100).toFixed(1)}%); speed with rules / without, ${RUNS} runs each: CPU ${(totals.without.cpu / totals.with.cpu).toFixed(2)}, wall ${(totals.without.seconds / totals.with.seconds).toFixed(2)}`);
     }
 
     if (MIXED_POINTS > 0) {

@@ -4,7 +4,7 @@
  *   ingest     uploads accepted and points processed against the accept and storage limits (bench/ingest-bench.ts)
  *   dashboard  dashboard pages at 10,000 sources x 30 points, built through uploads (bench/dashboard-bench.ts)
  *   harvest    ASIN harvest points/s on HTML-bearing points (bench/harvest-bench.ts)
- *   export     export points/s, CPU and peak RSS: 1 M element-show points uploaded as a study does, a nightly day (bench/export-bench.ts)
+ *   export     export points/s, CPU and peak RSS: 1 M element-show points uploaded as a study does, a nightly day; BENCH_EXPORT_RULES=20: without and with exclusion rules (bench/export-bench.ts)
  *   digests    content digests: their CPU in planning, migration 0009 per million points (bench/digest-bench.ts)
  *   api        the PDK query API at 10,000 sources x 50 M points built in PostgreSQL: per-call latency at 8 callers (bench/api-bench.ts)
  *   hostile    uploads built to exhaust memory: replies, peak RSS, responsiveness (bench/hostile-bench.ts)

@@ -57,6 +57,15 @@ export function linkRefusedPage(): string {
 <p>This page opens from the link in your study's task list. Please open it again from there.</p>`);
 }
 
+/**
+ * A link of an identifier on the erased list (the participant withdrew). Neutral on purpose: the
+ * page says nothing of the erasure to whoever holds the link.
+ */
+export function linkClosedPage(): string {
+  return participantPage('Donation link', html`<h1>This link can no longer be used</h1>
+<p>This link can no longer be used for uploads. If you have a question about the study, please contact the study team.</p>`);
+}
+
 export function helpPage(source: SourceText, token: string | undefined): string {
   return participantPage(`${source.name}: how to download it`, html`<h1>${source.name}: how to download it</h1>
 ${instructionsOf(source)}

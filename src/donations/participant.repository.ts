@@ -9,6 +9,8 @@ export interface LinkedRequest {
   identifier: string;
   requestedAt: Date;
   reviewSecretWrapped: Buffer;
+  /** the identifier is on the erased list (the participant withdrew): the link must store nothing */
+  erased: boolean;
   /** the requested sources, in the staff's order */
   sources: { identifier: string; name: string; instructions: string }[];
 }
@@ -45,10 +47,15 @@ export async function issueUploadLink(db: PoolClient, identifier: string, link: 
   return true;
 }
 
-/** The request whose current link has this token hash, while the link is young enough; else undefined. */
+/**
+ * The request whose current link has this token hash, while the link is young enough; else
+ * undefined. An erasure deletes the request with its link, but the identifier goes on the erased
+ * list first (and stays there if the deletions fail): `erased` says so meanwhile.
+ */
 export async function requestByToken(db: Db, tokenSha256: Buffer): Promise<LinkedRequest | undefined> {
   const { rows } = await db.query(
     `SELECT r.id::int, r.identifier, r.requested_at, r.review_secret_wrapped,
+            EXISTS (SELECT 1 FROM erased_sources e WHERE e.identifier = r.identifier) AS erased,
             coalesce(json_agg(json_build_object('identifier', s.identifier, 'name', s.name, 'instructions', s.instructions)
                               ORDER BY s.priority, s.identifier) FILTER (WHERE s.identifier IS NOT NULL), '[]') AS sources
      FROM donation_requests r
@@ -59,7 +66,7 @@ export async function requestByToken(db: Db, tokenSha256: Buffer): Promise<Linke
     [tokenSha256, UPLOAD_LINK_DAYS],
   );
   const row = rows[0];
-  return row && { id: row.id, identifier: row.identifier, requestedAt: row.requested_at, reviewSecretWrapped: row.review_secret_wrapped, sources: row.sources };
+  return row && { id: row.id, identifier: row.identifier, requestedAt: row.requested_at, reviewSecretWrapped: row.review_secret_wrapped, erased: row.erased, sources: row.sources };
 }
 
 /** A donation source's name and instructions as staff set them. */

@@ -16,7 +16,7 @@ import { insertDonationBundles } from './donation-bundle.ts';
 import { receiveDonatedFiles } from './file-receiver.ts';
 import type { DonationImporter } from './importer-contract.ts';
 import { importerFor, offeredSources } from './importer-list.ts';
-import { helpPage, instructionsPage, linkRefusedPage, PARTICIPANT_HEADERS, participantPage, reviewPage, uploadPage } from './participant-pages.ts';
+import { helpPage, instructionsPage, linkClosedPage, linkRefusedPage, PARTICIPANT_HEADERS, participantPage, reviewPage, uploadPage } from './participant-pages.ts';
 import { donationSource, fileForReview, filesOfRequest, issueUploadLink, markDiscarded, markImported, requestByToken, type LinkedRequest } from './participant.repository.ts';
 import { FINAL_UPLOAD_DAYS, openRequest } from './requests.repository.ts';
 import { newUploadLink, openExtraction, reviewSecretKey, tokenSha256 } from './upload-link.ts';
@@ -49,15 +49,18 @@ const NOTICES: Record<string, { text: string; error?: boolean }> = {
 
 export function registerParticipantRoutes(app: FastifyInstance, { pool, config, log }: Deps): void {
   const offered = () => offeredSources(config);
-  /** The request behind an upload link, with the sources this server offers it. */
-  const linked = async (token: string): Promise<{ request: LinkedRequest; importers: Map<string, DonationImporter> } | undefined> => {
+  /** The request behind an upload link, with the sources this server offers it; 'erased' for an erased identifier's. */
+  const linked = async (token: string): Promise<{ request: LinkedRequest; importers: Map<string, DonationImporter> } | 'erased' | undefined> => {
     if (!TOKEN.test(token)) return undefined;
     const request = await requestByToken(pool, tokenSha256(token));
     if (!request) return undefined;
+    if (request.erased) return 'erased';
     const importers = new Map(request.sources.filter((s) => offered().includes(s.identifier)).map((s) => [s.identifier, importerFor(s.identifier)!]));
     return { request, importers };
   };
   const toStart = (reply: FastifyReply) => reply.code(302).headers(PARTICIPANT_HEADERS).header('location', '/data/external/start').send();
+  // 410 Gone: the enrollment server's own GET of the start link ignores the reply (ecosystem-api.md §2.8.1)
+  const closed = (reply: FastifyReply) => sendPage(reply, linkClosedPage(), 410);
 
   app.register(async (scope) => {
     // The upload form's body is streamed by its handler, never buffered (files of up to DONATION_MAX_FILE_MB).
@@ -74,7 +77,7 @@ export function registerParticipantRoutes(app: FastifyInstance, { pool, config, 
       const auto = (request.query as Record<string, unknown>).auto;
       const opened = typeof auto === 'string' && config.externalContentKey ? readAutoToken(auto, config.externalContentKey) : undefined;
       if (!opened) return sendPage(reply, linkRefusedPage(), 400);
-      await openRequest(pool, opened, config.donationSources);
+      if ((await openRequest(pool, opened, config.donationSources)) === undefined) return closed(reply);
       const sources = await Promise.all(opened.sources.filter((s) => offered().includes(s)).map((s) => donationSource(pool, s)));
       return sendPage(reply, instructionsPage(sources.filter((s) => s !== undefined), auto as string));
     });
@@ -85,10 +88,11 @@ export function registerParticipantRoutes(app: FastifyInstance, { pool, config, 
       if (!opened) return sendPage(reply, linkRefusedPage(), 400);
       const link = newUploadLink();
       const client = await pool.connect();
+      let admitted: boolean;
       try {
         await client.query('BEGIN');
-        await openRequest(client, opened, config.donationSources);
-        await issueUploadLink(client, opened.identifier, link);
+        admitted = (await openRequest(client, opened, config.donationSources)) !== undefined;
+        if (admitted) await issueUploadLink(client, opened.identifier, link);
         await client.query('COMMIT');
       } catch (error) {
         await client.query('ROLLBACK').catch(() => undefined);
@@ -96,21 +100,23 @@ export function registerParticipantRoutes(app: FastifyInstance, { pool, config, 
       } finally {
         client.release();
       }
+      if (!admitted) return closed(reply);
       return reply.code(303).headers(PARTICIPANT_HEADERS).header('location', `/data/external/upload/${link.token}`).send();
     });
 
     scope.get('/data/external/upload/:token', async (request, reply) => {
       const found = await linked((request.params as { token: string }).token);
       if (!found) return toStart(reply);
+      if (found === 'erased') return closed(reply);
       return sendPage(reply, await renderUpload(found.request, found.importers, (request.params as { token: string }).token, (request.query as { done?: string }).done));
     });
 
     scope.post('/data/external/upload/:token', async (request, reply) => {
       const token = (request.params as { token: string }).token;
       const found = await linked(token);
-      if (!found) {
+      if (!found || found === 'erased') {
         request.raw.resume();
-        return toStart(reply);
+        return found ? closed(reply) : toStart(reply);
       }
       const type = request.headers['content-type'] ?? '';
       if (!type.toLowerCase().startsWith('multipart/form-data') || !config.donationPublicKey) {
@@ -135,6 +141,7 @@ export function registerParticipantRoutes(app: FastifyInstance, { pool, config, 
       const { token, file } = request.params as { token: string; file: string };
       const found = await linked(token);
       if (!found) return toStart(reply);
+      if (found === 'erased') return closed(reply);
       const review = await openReview(found.request, token, Number(file));
       if (!review) return reply.code(303).headers(PARTICIPANT_HEADERS).header('location', `/data/external/upload/${token}`).send();
       return sendPage(reply, reviewPage({ token, fileId: Number(file), fileName: review.name, sourceName: review.importer.name, columns: review.importer.reviewColumns, extraction: review.extraction }));
@@ -144,6 +151,7 @@ export function registerParticipantRoutes(app: FastifyInstance, { pool, config, 
       const { token, file } = request.params as { token: string; file: string };
       const found = await linked(token);
       if (!found) return toStart(reply);
+      if (found === 'erased') return closed(reply);
       const fields = formFields(request.body);
       const done = await confirm(found.request, token, Number(file), fields.get('action') === 'discard' ? [] : fields.getAll('row'));
       return reply.code(303).headers(PARTICIPANT_HEADERS).header('location', `/data/external/upload/${token}${done ? `?done=${done}` : ''}`).send();

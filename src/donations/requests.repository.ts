@@ -9,18 +9,26 @@ export const FINAL_UPLOAD_DAYS = 28;
  * Opens the request a signed link carries, once: the same link again (the enrollment server's
  * server-side GET, then the participant's browser) changes nothing but what the link itself says
  * (its e-mail and extras). Sources are those the link names that exist and are enabled.
+ * Undefined, and nothing opened or changed, while the identifier is on the erased list (the
+ * participant withdrew: docs/data-quality.md, "Erasure"); the list is read in the same statement
+ * as ingest's insert reads it, so an erasure committed before the statement is always seen.
  */
-export async function openRequest(db: Pool | PoolClient, request: AutoRequest, enabledSources: readonly string[]): Promise<number> {
+export async function openRequest(db: Pool | PoolClient, request: AutoRequest, enabledSources: readonly string[]): Promise<number | undefined> {
   const { rows } = await db.query(
-    `WITH opened AS (
-       INSERT INTO donation_requests (identifier, email, extras) VALUES ($1, $2, $3)
+    `WITH admitted AS (
+       SELECT NOT EXISTS (SELECT 1 FROM erased_sources WHERE identifier = $1) AS admitted
+     ),
+     opened AS (
+       INSERT INTO donation_requests (identifier, email, extras) SELECT $1, $2, $3 FROM admitted WHERE admitted
        ON CONFLICT (identifier) DO UPDATE SET email = excluded.email, extras = excluded.extras
        WHERE donation_requests.email IS DISTINCT FROM excluded.email OR donation_requests.extras IS DISTINCT FROM excluded.extras
        RETURNING id
      )
-     SELECT id::int FROM opened UNION ALL SELECT id::int FROM donation_requests WHERE identifier = $1 LIMIT 1`,
+     SELECT id::int FROM opened
+     UNION ALL SELECT id::int FROM donation_requests, admitted WHERE identifier = $1 AND admitted LIMIT 1`,
     [request.identifier, request.email, JSON.stringify(request.extras)],
   );
+  if (rows.length === 0) return undefined;
   const id: number = rows[0].id;
   await db.query(
     `INSERT INTO donation_request_sources (request_id, source)
