@@ -3,6 +3,10 @@
  * no browser error, and its screenshot is written to DCS_SCREENSHOTS (`npm run screenshots`
  * writes docs/screenshots/, the pictures in the README) or a temporary folder.
  */
+import { asinHarvestJob } from '../../src/amazon/asin-harvest.job.ts';
+import { sourceStatisticsJob } from '../../src/monitoring/source-statistics.job.ts';
+import { statusChecksJob } from '../../src/monitoring/status-checks.job.ts';
+import { runOk } from '../monitoring/support.ts';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -50,6 +54,8 @@ describe('dashboard screenshots', () => {
     await editRule(server.db.pool, bots, { userAgentPattern: 'HeadlessChrome|Puppeteer', reason: 'automated browsers, not participants' }, 'bo');
     const removed = await addRule(server.db.pool, { generatorId: 'webmunk-extension-scroll-position', createdTo: new Date('2026-11-15T00:00:00Z'), reason: 'scroll positions were wrong before 2.3.1' }, 'bo');
     await setRuleEnabled(server.db.pool, removed, false, 'ana');
+    // the statistics, alerts and products' counts as their jobs leave them after the rules changed
+    for (const job of [sourceStatisticsJob, statusChecksJob, asinHarvestJob]) await runOk(server.db.pool, server.config, job);
     browser = await launchBrowser();
   }, 120_000);
   afterAll(async () => {
