@@ -14,44 +14,21 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
+import { harvestMix } from './harvest-points.ts';
 import { cpuSeconds, rssMb, startBenchServer, stop } from './processes.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const POINTS = Number(process.env.BENCH_HARVEST_POINTS ?? 300_000);
 const PRODUCT_PAGES = Number(process.env.BENCH_HARVEST_PRODUCTS ?? 20_000);
-const SAMPLES = JSON.parse(fs.readFileSync(path.join(ROOT, 'test', 'fixtures', 'sample-points.json'), 'utf8')) as Record<string, unknown>[];
-
-/** A results page of 24 product tiles (the ASIN placeholder is replaced per point). */
-function searchPage(): string {
-  const tile = (k: number) => `<div data-asin="ASINXXXX${String(k).padStart(2, '0')}" data-index="${k}" class="s-result-item s-asin"><div class="a-section"><h2><a class="a-link-normal" href="/Product-Name-${k}/dp/ASINXXXX${String(k).padStart(2, '0')}/ref=sr_1_${k}?keywords=usb+c+charger">`
-    + `<span class="a-text-normal">Product ${k} with a long descriptive title, 20W, fast charging, compatible with many devices</span></a></h2>`
-    + `<span class="a-price"><span class="a-offscreen">$${k}.99</span></span><div class="a-row a-size-small"><span aria-label="4.7 out of 5 stars">★★★★★</span><span>12,345</span></div></div></div>`;
-  let html = '<html><head><title>Amazon.com : usb c charger</title></head><body><div id="search"><div class="s-main-slot">';
-  for (let k = 0; k < 24; k++) html += tile(k);
-  html += '</div></div>';
-  while (html.length < 30_000) html += '<div class="a-section a-spacing-none"><span class="a-size-base">Sponsored navigation, filters and footer text that carries no product.</span></div>';
-  return `${html}</body></html>`;
-}
-
 async function seed(db: pg.Client): Promise<void> {
-  const click = { ...SAMPLES[4], 'page-content*': searchPage() };
   // BENCH_HARVEST_CLICKS: the share of clicks (whole pages), default 0.1; the rest keep their proportions.
-  const clicks = Number(process.env.BENCH_HARVEST_CLICKS ?? 0.1);
-  const rest = (share: number) => (share * (1 - clicks)) / 0.9;
-  const mix: Array<[Record<string, unknown>, number]> = [
-    [SAMPLES[2], rest(0.2)], [SAMPLES[3], rest(0.2)], [SAMPLES[6], rest(0.2)], [SAMPLES[1], rest(0.15)], [SAMPLES[0], rest(0.1)], [click, clicks], [SAMPLES[10], rest(0.05)],
-  ];
-  // log-elements with 5 matches instead of 1
-  const log = structuredClone(SAMPLES[6]) as Record<string, Record<string, unknown[]>>;
-  const match = log['pattern-matches']["[data-asin!=''][data-asin]"][0];
-  log['pattern-matches']["[data-asin!=''][data-asin]"] = [0, 1, 2, 3, 4].map((k) => JSON.parse(JSON.stringify(match).replaceAll('B0BXYZ1234', `ASINXXXX0${k}`)));
-  mix[2][0] = log;
+  const mix = harvestMix(Number(process.env.BENCH_HARVEST_CLICKS ?? 0.1));
   let offset = 0;
   for (const [template, share] of mix) {
     const count = Math.round(POINTS * share);
     // Participants see the same products again and again: BENCH_HARVEST_PRODUCTS (default 20,000)
     // pages of products, each ASIN B + 7 hex digits of the page + 2 of the tile.
-    const text = JSON.stringify(template).replaceAll('B0BXYZ1234', 'ASINXXXX00');
+    const text = JSON.stringify(template);
     await db.query(
       `INSERT INTO data_points (source, generator_id, generator, user_agent, created, created_from, recorded, bundle_id, content_digest, properties)
        SELECT 'P' || lpad((i % 500)::text, 4, '0'), $3, $3, 'Chrome', now() - make_interval(secs => i), 'timestamp', now(), 0, md5(i::text)::uuid,

@@ -1,9 +1,10 @@
 /**
- * `npm run bench [-- ingest|api|dashboard|export|harvest|hostile|digests|backup|data-quality|all]`: the default case (ingest), one case, or
+ * `npm run bench [-- ingest|api|dashboard|export|harvest|extract-asins|hostile|digests|backup|data-quality|all]`: the default case (ingest), one case, or
  * every case. Figures go to BENCHMARKS.md.
  *   ingest     uploads accepted and points processed against the accept and storage limits (bench/ingest-bench.ts)
  *   dashboard  dashboard pages at 10,000 sources x 30 points, built through uploads (bench/dashboard-bench.ts)
  *   harvest    ASIN harvest points/s on HTML-bearing points (bench/harvest-bench.ts)
+ *   extract-asins  extractAsins alone on the harvest bench's points: CPU µs per point (bench/extract-asins-bench.ts)
  *   export     export points/s, CPU and peak RSS: 1 M element-show points uploaded as a study does, a nightly day; BENCH_EXPORT_RULES=20: without and with exclusion rules (bench/export-bench.ts)
  *   digests    content digests: their CPU in planning, migration 0009 per million points (bench/digest-bench.ts)
  *   api        the PDK query API at 10,000 sources x 50 M points built in PostgreSQL: per-call latency at 8 callers (bench/api-bench.ts)
@@ -17,11 +18,12 @@ import { benchDashboard } from './dashboard-bench.ts';
 import { benchDataQuality } from './data-quality-bench.ts';
 import { benchDigests } from './digest-bench.ts';
 import { benchExport } from './export-bench.ts';
+import { benchExtractAsins } from './extract-asins-bench.ts';
 import { benchHarvest } from './harvest-bench.ts';
 import { benchHostile } from './hostile-bench.ts';
 import { benchIngest } from './ingest-bench.ts';
 
-const CASES: Record<string, () => Promise<void>> = { ingest: benchIngest, api: benchApi, dashboard: benchDashboard, export: benchExport, harvest: benchHarvest, hostile: benchHostile, digests: benchDigests, backup: benchBackup, 'data-quality': benchDataQuality };
+const CASES: Record<string, () => Promise<void>> = { ingest: benchIngest, api: benchApi, dashboard: benchDashboard, export: benchExport, harvest: benchHarvest, 'extract-asins': benchExtractAsins, hostile: benchHostile, digests: benchDigests, backup: benchBackup, 'data-quality': benchDataQuality };
 const args = process.argv.slice(2);
 const chosen = args.length === 0 ? ['ingest'] : args.includes('all') ? Object.keys(CASES) : args;
 for (const name of chosen) {

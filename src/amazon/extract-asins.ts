@@ -8,7 +8,7 @@
  *   links, resolved against https://www.amazon.com/), so `/dp/B0XXXXXXXX?ref=…` without a later slash
  *   is found, and `&amp;`, `#…`, `?…` never leak into an ASIN;
  * - parses HTML with htmlparser2's streaming tokenizer (entities decoded), so only real attribute
- *   values count;
+ *   values count, and only around the places an ASIN can be (scan-html.ts);
  * - validates every candidate (`normalizeAsin`) and counts the ones it throws away;
  * - reads both the `*` field (decrypted in the Apr 2022 – Feb 2023 era) and its `!` plaintext twin.
  *
@@ -18,7 +18,7 @@
  * - page-bearing types (`ASIN_TYPES` minus the order type): `url*`, `url!`, `url` (product-page
  *   URLs), `element-content*`/`!`, `page-content*`/`!` and, for every selector of `pattern-matches`,
  *   each match's `element-content*`/`!` (HTML). In HTML: `href` of `<a>`, `<area>`, `<link>`
- *   (e.g. `rel=canonical`); the attributes in `ASIN_ATTRIBUTES` of any element; and the `value` of an
+ *   (e.g. `rel=canonical`); the attributes in scan-html.ts's `ASIN_ATTRIBUTES` of any element; and the `value` of an
  *   `<input name="ASIN">` (the add-to-cart form of a product page).
  * - any other generator id: nothing.
  *
@@ -26,12 +26,12 @@
  * - an HTML string is parsed only if it contains `asin`, `/dp/`, `/gp/` or `obidos`
  *   (case-insensitive). Every ASIN source above contains one of those literally, except links whose
  *   slashes are written as entities (`&#47;dp&#47;`) or percent-escapes, which are not looked for;
+ *   then only around its anchors (scan-html.ts);
  * - a URL string is parsed only if it contains `dp`, `gp` or `obidos` (case-insensitive);
  * - identical strings within one point (the `*` and `!` twins usually are) are scanned once.
  */
-import { decodeHTMLAttribute } from 'entities';
-import { Tokenizer } from 'htmlparser2';
 import { openField } from '../crypto/field-encryption.ts';
+import { scanHtml, type HtmlSink } from './scan-html.ts';
 
 export interface FoundAsins {
   /** ASIN (normalised upper case) → true if the point is an order containing it (ordered), false if only seen */
@@ -60,15 +60,6 @@ const PAGE_TYPES: ReadonlySet<string> = new Set([
 
 /** The generator ids that carry pages (scanned for links and data-asin) plus the two kinds of orders. */
 export const ASIN_TYPES: readonly string[] = Object.freeze([ORDER_TYPE, DONATED_ITEM_TYPE, ...PAGE_TYPES]);
-
-/**
- * Attributes whose whole value is an ASIN in Amazon markup: `data-asin` (search results, carousels),
- * `data-csa-c-asin` (client-side analytics widgets of product pages), `data-asin-id` (Q&A and
- * review widgets), `data-defaultasin` (variation pickers).
- */
-const ASIN_ATTRIBUTES = ['data-asin', 'data-csa-c-asin', 'data-asin-id', 'data-defaultasin'] as const;
-
-const LINK_TAGS: ReadonlySet<string> = new Set(['a', 'area', 'link']);
 
 const ASIN_SHAPE = /^[A-Z0-9]{10}$/;
 const HAS_LETTER = /[A-Z]/;
@@ -149,7 +140,7 @@ export function asinFromUrl(text: string): string | undefined {
 }
 
 /** What one point yields, while it is being scanned. */
-class Collector {
+class Collector implements HtmlSink {
   readonly asins = new Map<string, boolean>();
   readonly rejected = new Set<string>();
   private readonly scanned: string[] = [];
@@ -179,19 +170,7 @@ class Collector {
   html(text: unknown): void {
     if (typeof text !== 'string' || text === '' || this.seen(text)) return;
     if (!HTML_HINT.test(text)) return;
-    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the tokenizer's callbacks are shared: they reach this extractor through `sink`
-    sink = this;
-    html = text;
-    try {
-      tokenizer.reset();
-      tokenizer.write(text);
-      tokenizer.end();
-    } catch {
-      // Whatever was found before the failure stays; the parser is reset before its next use.
-    } finally {
-      sink = undefined;
-      html = '';
-    }
+    scanHtml(text, this);
   }
 
   private seen(text: string): boolean {
@@ -200,75 +179,6 @@ class Collector {
     return false;
   }
 }
-
-/** The collector the shared tokenizer reports to (tokenizing is synchronous, so one at a time). */
-let sink: Collector | undefined;
-let html = '';
-
-/**
- * htmlparser2's tokenizer, driven directly: the Parser above it builds a name and an attribute
- * object for every tag, and decodes every entity in the text, which made a 30 KB page cost
- * 0.9 ms. Here only the attributes that can hold an ASIN are read, and only their entities are
- * decoded.
- */
-const tag = { name: '', attribute: '', wanted: false, value: '', inputName: '', inputValue: '' };
-
-function attributeDone(): void {
-  const into = sink;
-  if (!into || !tag.wanted) return;
-  const value = tag.value.includes('&') ? decodeHTMLAttribute(tag.value) : tag.value;
-  const name = tag.attribute;
-  if (name === 'href') into.url(value, false);
-  else if (tag.name === 'input' && name === 'name') tag.inputName = value;
-  else if (tag.name === 'input' && name === 'value') tag.inputValue = value;
-  else into.candidate(value, false);
-}
-
-function tagDone(): void {
-  if (tag.name === 'input' && tag.inputName.toLowerCase() === 'asin' && sink) sink.candidate(tag.inputValue, false);
-  tag.inputName = '';
-  tag.inputValue = '';
-}
-
-const noop = () => undefined;
-const WANTED_ATTRIBUTE_LENGTHS = new Set(['href', 'name', 'value', ...ASIN_ATTRIBUTES].map((name) => name.length));
-const tokenizer = new Tokenizer({ decodeEntities: false }, {
-  // Most tags and attributes are none of those wanted: their length says so before any slice.
-  onopentagname(start, end) {
-    const length = end - start;
-    tag.name = length === 1 || length === 4 || length === 5 ? html.slice(start, end).toLowerCase() : '';
-  },
-  onattribname(start, end) {
-    if (!WANTED_ATTRIBUTE_LENGTHS.has(end - start)) {
-      tag.wanted = false;
-      return;
-    }
-    const name = html.slice(start, end).toLowerCase();
-    tag.attribute = name;
-    tag.value = '';
-    tag.wanted = (ASIN_ATTRIBUTES as readonly string[]).includes(name)
-      || (name === 'href' && LINK_TAGS.has(tag.name))
-      || (tag.name === 'input' && (name === 'name' || name === 'value'));
-  },
-  onattribdata(start, end) {
-    if (tag.wanted) tag.value += html.slice(start, end);
-  },
-  onattribentity: noop,
-  onattribend() {
-    attributeDone();
-    tag.wanted = false;
-  },
-  onopentagend: tagDone,
-  onselfclosingtag: tagDone,
-  onclosetag: noop,
-  oncdata: noop,
-  oncomment: noop,
-  ondeclaration: noop,
-  onend: noop,
-  onprocessinginstruction: noop,
-  ontext: noop,
-  ontextentity: noop,
-});
 
 /** The plain value of a `*` field, or undefined when it is encrypted and cannot be opened. */
 function plain(value: unknown, generatedKey: unknown, serverSecretKey: Uint8Array | undefined): unknown {
