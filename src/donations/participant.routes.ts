@@ -8,6 +8,7 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Config } from '../config.ts';
+import { CHANNELS, notify } from '../db/channels.ts';
 import type { Pool } from '../db/database.ts';
 import { html } from '../html.ts';
 import type { Logger } from '../log.ts';
@@ -212,7 +213,7 @@ export function registerParticipantRoutes(app: FastifyInstance, { pool, config, 
         await markImported(client, fileId, { rows: rows.length, points: points.length, bundleId: bundleId ?? 0 }, config.donationKeepFiles);
       }
       await client.query('COMMIT');
-      if (points.length > 0) await pool.query(`SELECT pg_notify('dcs_bundles', '')`).catch(() => undefined);
+      if (points.length > 0) await notify(pool, CHANNELS.bundles).catch(() => undefined);
       log.info({ donationFile: fileId, rows: rows.length, of: extraction.rows.length, points: points.length }, 'donation confirmed');
       return points.length > 0 ? 'sent' : 'discarded';
     } catch (error) {

@@ -8,6 +8,7 @@
  * rebuilt are not counted twice. Bundles that were undecodable at upload (errored with no
  * processing attempt) hold the raw request, not a payload, and are left alone.
  */
+import { CHANNELS, notify } from '../db/channels.ts';
 import type { Pool } from '../db/database.ts';
 
 export interface ReprocessFilter {
@@ -98,6 +99,6 @@ export async function queueReprocessBundles(pool: Pool, bundleIds: number[]): Pr
     [bundleIds],
   );
   // Wakes workers that LISTEN at once, as uploads do; they also poll, so a lost NOTIFY only delays.
-  if (rowCount) await pool.query(`SELECT pg_notify('dcs_bundles', '')`).catch(() => undefined);
+  if (rowCount) await notify(pool, CHANNELS.bundles).catch(() => undefined);
   return rowCount ?? 0;
 }
