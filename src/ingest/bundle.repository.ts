@@ -126,23 +126,3 @@ export async function connectWithin(pool: Pool, timeoutMs: number): Promise<Pool
     clearTimeout(timer);
   }
 }
-
-/** Stores one upload in its own transaction (see insertUpload). */
-export async function storeUpload(pool: Pool, upload: ReceivedUpload, connectTimeoutMs: number, erroredMaxBytes: number): Promise<Inserted> {
-  const client = await connectWithin(pool, connectTimeoutMs);
-  let broken = false;
-  try {
-    if (upload.bundle.files.length === 0 && upload.error === undefined) return await insertUpload(client, upload, erroredMaxBytes);
-    await client.query('BEGIN');
-    const id = await insertUpload(client, upload, erroredMaxBytes);
-    await client.query('COMMIT');
-    return id;
-  } catch (error) {
-    broken = true;
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    // after a failure the connection may be dead: do not hand it to the next upload
-    client.release(broken);
-  }
-}
