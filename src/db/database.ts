@@ -56,4 +56,4 @@ export async function openDatabase(config: Config, log: Logger): Promise<Databas
 }
 
 // Moved to transaction.ts; re-exported so that code written against this module keeps compiling.
-export { withTransaction, type TransactionOptions } from './transaction.ts';
+export { withTransaction } from './transaction.ts';

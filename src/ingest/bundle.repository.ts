@@ -1,6 +1,7 @@
 /** Writes uploads to `bundles` (and their files to `bundle_files`). */
 import { DcsError } from '../errors.ts';
 import type { Pool, PoolClient } from '../db/database.ts';
+import type { BundlesRow } from '../db/rows.ts';
 import type { UploadedFile } from './form.ts';
 
 export type Transport = 'create' | 'json' | 'form' | 'multipart' | 'put';
@@ -86,7 +87,7 @@ export async function insertUpload(client: PoolClient, upload: ReceivedUpload, e
   const { bundle } = upload;
   const errored = upload.error !== undefined;
   if (errored && !(await admitErrored(client, bundle.body.length, erroredMaxBytes))) return 'over-quota';
-  const { rows } = await client.query({ text: INSERT, query_timeout: INSERT_TIMEOUT_MS } as { text: string }, [
+  const { rows } = await client.query<Pick<BundlesRow, 'id'>>({ text: INSERT, query_timeout: INSERT_TIMEOUT_MS } as { text: string }, [
     upload.receipt, upload.receivedAt, bundle.endpoint, bundle.transport, bundle.contentType ?? null, bundle.compression, bundle.encrypted,
     bundle.nonce ?? null, bundle.body, bundle.identifier ?? null, bundle.compressedAtRest ?? false,
     upload.error === undefined ? 'pending' : 'errored', upload.error ?? null,
