@@ -8,6 +8,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { CHANNELS } from '../src/db/channels.ts';
 import { ROOT } from './helpers/dcs.ts';
 
 const SRC = path.join(ROOT, 'src');
@@ -130,5 +131,30 @@ describe('module imports', () => {
     };
     for (const file of FILES) if (!state.has(file)) visit(file, []);
     expect(cycles).toEqual([]);
+  });
+});
+
+/** Code lines (not comments) of src/ files matching `pattern`, outside `allowed` files: "file:line: text". */
+function linesMatching(pattern: RegExp, allowed: readonly string[]): string[] {
+  return FILES.filter((file) => !allowed.includes(file)).flatMap((file) => fs.readFileSync(path.join(SRC, file), 'utf8').split('\n')
+    .flatMap((line, i) => (!/^\s*(\*|\/\/|\/\*)/.test(line) && pattern.test(line) ? [`${file}:${i + 1}: ${line.trim()}`] : [])));
+}
+
+describe('the db/ toolkit is the one way', () => {
+  it('transactions begin and end in db/transaction.ts only', () => {
+    // Two exceptions, each a transaction that spans a stream rather than a callback: the ASIN
+    // harvest's segments (to be replaced by an outbox, issue 22 §2), and the read-only snapshot
+    // an import holds on the ORIGINAL server's database (not ours) for as long as it reads.
+    const allowed = ['db/transaction.ts', 'amazon/harvest.ts', 'pdk-import/original-database.ts'];
+    expect(linesMatching(/['`;]\s*(BEGIN|COMMIT|ROLLBACK)\b(?! TO SAVEPOINT)/, allowed)).toEqual([]);
+  });
+
+  it('advisory locks are taken in db/advisory-lock.ts only (one key scheme)', () => {
+    expect(linesMatching(/pg_(try_)?advisory/, ['db/advisory-lock.ts'])).toEqual([]);
+  });
+
+  it('channel names live in db/channels.ts only', () => {
+    const names = Object.values(CHANNELS).join('|');
+    expect(linesMatching(new RegExp(`['"\`](${names})['"\`]|pg_notify|['\`]\\s*(LISTEN|NOTIFY)\\b`), ['db/channels.ts'])).toEqual([]);
   });
 });

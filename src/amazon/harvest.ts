@@ -5,7 +5,8 @@
  */
 import os from 'node:os';
 import type { Config } from '../config.ts';
-import { withTransaction, type Pool, type PoolClient } from '../db/database.ts';
+import type { Pool, PoolClient } from '../db/database.ts';
+import { withTransaction } from '../db/transaction.ts';
 import { pointDigestsReady } from '../db/point-digests.ts';
 import { recordSightings, refreshProducts } from './products.repository.ts';
 import { scanRange, type Scanned } from './scan-range.ts';

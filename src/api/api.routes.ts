@@ -6,7 +6,7 @@
  * the client retries anything else for 16 minutes.
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
-import { withTransaction } from '../db/database.ts';
+import { withTransaction } from '../db/transaction.ts';
 import { createConcurrencyGate } from '../concurrency-gate.ts';
 import { DcsError } from '../errors.ts';
 import type { ApiDeps, PostRoute } from './api-deps.ts';

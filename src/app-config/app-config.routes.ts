@@ -10,7 +10,8 @@
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../config.ts';
-import { withTransaction, type Pool } from '../db/database.ts';
+import type { Pool } from '../db/database.ts';
+import { withTransaction } from '../db/transaction.ts';
 import { DcsError } from '../errors.ts';
 import { recordServed } from './assignments.repository.ts';
 import { MAX_IDENTIFIER_LENGTH } from './patterns.ts';

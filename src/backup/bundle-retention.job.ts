@@ -4,7 +4,7 @@
  * configured. Their points stay; only rebuilding them (`dcs reprocess`) is no longer possible.
  * Deletes in batches, a transaction each, so uploads and processing never wait long.
  */
-import { withTransaction } from '../db/database.ts';
+import { withTransaction } from '../db/transaction.ts';
 import type { JobDefinition } from '../job-contract.ts';
 import { backupsConfigured } from './backup.job.ts';
 import { dropOldBundles } from './retention.repository.ts';

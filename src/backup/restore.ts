@@ -8,7 +8,7 @@
  * already here (same receipt, or same receipt time and body) is not loaded again.
  */
 import type { Pool } from '../db/database.ts';
-import { withTransaction } from '../db/database.ts';
+import { withTransaction } from '../db/transaction.ts';
 import { BackupError, type Manifest } from './backup-file.ts';
 import type { BackupStore } from './backup-store.ts';
 import { checkFilesPresent, checkKey, readFileLines, readRuns } from './read-backups.ts';

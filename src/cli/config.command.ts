@@ -5,7 +5,8 @@ import { setAssignment } from '../app-config/assignments.repository.ts';
 import { ConfigurationError } from '../app-config/configuration.ts';
 import { countServed, findConfigurationByName, listConfigurations } from '../app-config/configurations.repository.ts';
 import { exportConfigurations, importConfigurations, parseConfigurationFile } from '../app-config/transfer.ts';
-import { withTransaction, type Pool } from '../db/database.ts';
+import type { Pool } from '../db/database.ts';
+import { withTransaction } from '../db/transaction.ts';
 
 export const CONFIG_USAGE = `Usage:
   dcs config export FILE          every REX configuration as a JSON array (docs/app-config.md)

@@ -1,6 +1,7 @@
 /** `dcs exclusions list | add … | edit ID … | remove ID | enable ID`: the exclusion rules (docs/data-quality.md). */
 import { parseArgs } from 'node:util';
-import { withTransaction, type Pool } from '../db/database.ts';
+import type { Pool } from '../db/database.ts';
+import { withTransaction } from '../db/transaction.ts';
 import {
   addRule, describeRule, editRule, listRules, ruleById, ruleProblem, ruleTime, setRuleEnabled, type ExclusionRule, type RuleFields,
 } from '../data-quality/exclusion-rules.repository.ts';

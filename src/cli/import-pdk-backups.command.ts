@@ -13,7 +13,8 @@ import { findConfigurationByName } from '../app-config/configurations.repository
 import { importConfigurations } from '../app-config/transfer.ts';
 import type { Config } from '../config.ts';
 import { decodeKey } from '../crypto/box.ts';
-import { withTransaction, type Pool } from '../db/database.ts';
+import type { Pool } from '../db/database.ts';
+import { withTransaction } from '../db/transaction.ts';
 import type { Logger } from '../log.ts';
 import { importPdkBackups, type BackupImport } from '../pdk-import/backup-files/import-backups.ts';
 import { compareWithStored, formatReport } from '../pdk-import/import-report.ts';

@@ -4,6 +4,7 @@
  * index range of data_points (source, generator_id, created) per page).
  */
 import type { Pool } from '../db/database.ts';
+import type { DataPointsRow, DataSourcesRow } from '../db/rows.ts';
 import { dayCounted, excludedDays } from '../data-quality/exclusion-sql.ts';
 
 export interface SourceDetail {
@@ -25,7 +26,7 @@ export interface SourceDetail {
 }
 
 export async function findSource(db: Pool, source: string): Promise<SourceDetail | undefined> {
-  const { rows: [r] } = await db.query(
+  const { rows: [r] } = await db.query<DataSourcesRow & { group_name: string | null; group_suppress: boolean }>(
     `SELECT s.*, g.name AS group_name, coalesce(g.suppress_alerts, false) AS group_suppress
      FROM data_sources s LEFT JOIN source_groups g ON g.id = s.group_id WHERE s.source = $1`,
     [source],
@@ -79,15 +80,11 @@ export async function listRecentBuckets(db: Pool, source: string, kind: 'c' | 'r
   return rows.map((r) => ({ bucket: r.bucket, points: r.points }));
 }
 
-export interface StoredPoint {
-  created: Date;
-  recorded: Date;
-  properties: unknown;
-}
+export type StoredPoint = Pick<DataPointsRow, 'created' | 'recorded' | 'properties'>;
 
 /** The latest points of one data type, newest first, `limit` from `offset`. */
 export async function listLatestPoints(db: Pool, source: string, generatorId: string, limit: number, offset: number): Promise<StoredPoint[]> {
-  const { rows } = await db.query(
+  const { rows } = await db.query<Pick<DataPointsRow, 'created' | 'recorded' | 'properties'>>(
     `SELECT created, recorded, properties FROM data_points
      WHERE source = $1 AND generator_id = $2 ORDER BY created DESC, id DESC LIMIT $3 OFFSET $4`,
     [source, generatorId, limit, offset],

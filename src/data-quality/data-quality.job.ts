@@ -5,7 +5,8 @@
  * cursor, so a crash reads the range again and counts nothing twice.
  */
 import type { Config } from '../config.ts';
-import { withTransaction, type Pool } from '../db/database.ts';
+import type { Pool } from '../db/database.ts';
+import { withTransaction } from '../db/transaction.ts';
 import type { JobDefinition } from '../job-contract.ts';
 import { automationReasons, FUTURE_TOLERANCE_MINUTES, globMatcher, pointsPerMinuteLimit, raiseThresholds, type Evidence } from './flags-rules.ts';
 import {

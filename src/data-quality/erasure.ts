@@ -13,7 +13,7 @@
  * finishes the job (every step is idempotent).
  */
 import type { Pool } from '../db/database.ts';
-import { withTransaction } from '../db/database.ts';
+import { withTransaction } from '../db/transaction.ts';
 import {
   addToErasedList, auditOf, backupsWritten, findErased, deleteBundles, deletePointsOf, deleteSourceRows, detachMixedBundles, holdProcessing, lockBundlesOf,
   recordAudit, removeFromErasedList, waitForUploadsInFlight, type AuditRow, type BackupBefore, type ErasedSource,

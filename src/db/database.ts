@@ -55,30 +55,5 @@ export async function openDatabase(config: Config, log: Logger): Promise<Databas
   };
 }
 
-export interface TransactionOptions {
-  /** a read-only REPEATABLE READ transaction: every statement sees the same snapshot */
-  readOnlySnapshot?: boolean;
-  /** statements that run longer are cancelled (SQLSTATE 57014) */
-  statementTimeoutMs?: number;
-}
-
-/**
- * Runs `work` in one transaction on a client of `pool`: committed when it returns, rolled back
- * when it throws (the error is passed on), the client released either way.
- */
-export async function withTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
-  const client = await pool.connect();
-  try {
-    const begin = options.readOnlySnapshot ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : 'BEGIN';
-    // One round trip for both (a simple query may hold several statements).
-    await client.query(options.statementTimeoutMs === undefined ? begin : `${begin}; SET LOCAL statement_timeout = ${Math.trunc(options.statementTimeoutMs)}`);
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
-}
+// Moved to transaction.ts; re-exported so that code written against this module keeps compiling.
+export { withTransaction } from './transaction.ts';

@@ -6,11 +6,12 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { LOCKS, lockSession, unlockSession } from './advisory-lock.ts';
 import type { Pool } from './database.ts';
 import { completePointDigestsIfEmpty } from './point-digests.ts';
+import { transactionOn } from './transaction.ts';
 
 const MIGRATIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), 'migrations');
-export const MIGRATION_LOCK = 7_105_320_117; // arbitrary, constant: "webmunk-dcs migrations"
 
 export interface Migration {
   version: number;
@@ -33,27 +34,26 @@ export async function migrate(pool: Pool): Promise<string[]> {
   const client = await pool.connect();
   const applied: string[] = [];
   try {
-    await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    await lockSession(client, LOCKS.migrations);
     await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`);
     const done = new Set((await client.query('SELECT version FROM schema_migrations')).rows.map((r) => r.version));
     for (const migration of migrations) {
       if (done.has(migration.version)) continue;
       try {
-        await client.query('BEGIN');
-        await client.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
-        await client.query(migration.sql);
-        await client.query('COMMIT');
+        await transactionOn(client, async (tx) => {
+          await tx.query('INSERT INTO schema_migrations (version, name) VALUES ($1, $2)', [migration.version, migration.name]);
+          await tx.query(migration.sql);
+        });
         applied.push(migration.name);
       } catch (error) {
-        await client.query('ROLLBACK');
         throw new Error(`Migration ${migration.name} failed: ${(error as Error).message}`, { cause: error });
       }
     }
     // Migration 0009's rewrite of every point (point-digests.ts) is instant on a new database.
     await completePointDigestsIfEmpty(client);
   } finally {
-    await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    await unlockSession(client, LOCKS.migrations).catch(() => undefined);
     client.release();
   }
   return applied;

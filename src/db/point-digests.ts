@@ -15,9 +15,10 @@
  * pg_stat_progress_create_index.
  */
 import type { Logger } from '../log.ts';
+import { LOCKS, lockSession, tryLockSession, unlockSession } from './advisory-lock.ts';
 import type { Pool, PoolClient } from './database.ts';
+import { transactionOn } from './transaction.ts';
 
-const LOCK = 7_105_320_118; // arbitrary, constant: "webmunk-dcs point digests"
 const PROGRESS_MS = 15_000;
 /** Batches are sized to take about this long (the first is 1,000 blocks, 8 MB of heap). */
 const BATCH_MS = 2_000;
@@ -63,19 +64,6 @@ async function reporting<T>(work: Promise<T>, tick: () => Promise<void>): Promis
   }
 }
 
-/** Runs `work` in a transaction on `client` (the one holding the advisory lock). */
-async function inTransaction<T>(client: PoolClient, work: () => Promise<T>): Promise<T> {
-  await client.query('BEGIN');
-  try {
-    const result = await work();
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  }
-}
-
 interface State {
   total_blocks: number | null;
   next_block: number;
@@ -89,7 +77,7 @@ async function backfill(client: PoolClient, report: Report, signal: AbortSignal 
   if (state.total_blocks === null) {
     // Under a SHARE lock no write is in progress: every committed row lies in these blocks and
     // has an id up to the sequence's last value. Rows added later are done at the end.
-    await inTransaction(client, () => client.query(`LOCK TABLE data_points IN SHARE MODE;
+    await transactionOn(client, () => client.query(`LOCK TABLE data_points IN SHARE MODE;
       UPDATE point_digest_backfill SET started_at = now(),
         total_blocks = pg_relation_size('data_points') / current_setting('block_size')::int,
         max_id = coalesce(pg_sequence_last_value(pg_get_serial_sequence('data_points', 'id')::regclass), 0)`));
@@ -115,8 +103,7 @@ async function backfill(client: PoolClient, report: Report, signal: AbortSignal 
     if (signal?.aborted) return false;
     const upTo = Math.min(total, next + step);
     const batchStarted = performance.now();
-    const rows = await inTransaction(client, async () => {
-      await client.query('SET LOCAL synchronous_commit = off');
+    const rows = await transactionOn(client, async () => {
       const { rowCount } = await client.query(
         `UPDATE data_points SET content_digest = dcs_point_digest(properties)
          WHERE ctid >= $1::tid AND ctid < $2::tid AND content_digest IS NULL`,
@@ -124,7 +111,7 @@ async function backfill(client: PoolClient, report: Report, signal: AbortSignal 
       );
       await client.query('UPDATE point_digest_backfill SET next_block = $1, points_done = points_done + $2', [upTo, rowCount ?? 0]);
       return rowCount ?? 0;
-    });
+    }, { settings: { synchronous_commit: 'off' } });
     step = Math.max(100, Math.min(100_000, Math.round((step * BATCH_MS) / Math.max(performance.now() - batchStarted, 1))));
     next = upTo;
     done += rows;
@@ -150,7 +137,7 @@ async function backfill(client: PoolClient, report: Report, signal: AbortSignal 
  * harvested points (found through the former key, still unique here), then content_hash goes.
  */
 async function moveKeys(client: PoolClient, pool: Pool | undefined, report: Report): Promise<void> {
-  await inTransaction(client, async () => {
+  await transactionOn(client, async () => {
     const { rows } = await client.query('SELECT max_id, finished_at FROM point_digest_backfill FOR UPDATE');
     if (rows[0].finished_at) return;
     await client.query(`LOCK TABLE data_points IN SHARE MODE; SET LOCAL maintenance_work_mem = '256MB'`);
@@ -203,8 +190,8 @@ export async function completePointDigests(pool: Pool, log: Logger, options: Com
   const client = await pool.connect();
   let broken = false;
   try {
-    const { rows } = await client.query(options.wait ? 'SELECT pg_advisory_lock($1) IS NOT NULL AS locked' : 'SELECT pg_try_advisory_lock($1) AS locked', [LOCK]);
-    if (!rows[0].locked) return false;
+    if (options.wait) await lockSession(client, LOCKS.pointDigests);
+    else if (!(await tryLockSession(client, LOCKS.pointDigests))) return false;
     const pid = (await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
     const cancel = () => void pool.query('SELECT pg_cancel_backend($1)', [pid]).catch(() => undefined);
     options.signal?.addEventListener('abort', cancel);
@@ -221,7 +208,7 @@ export async function completePointDigests(pool: Pool, log: Logger, options: Com
       throw error;
     } finally {
       options.signal?.removeEventListener('abort', cancel);
-      await client.query('SELECT pg_advisory_unlock($1)', [LOCK]).catch(() => {
+      await unlockSession(client, LOCKS.pointDigests).catch(() => {
         broken = true;
       });
     }

@@ -8,7 +8,9 @@
  */
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Config } from '../config.ts';
+import { CHANNELS, notify } from '../db/channels.ts';
 import type { Pool } from '../db/database.ts';
+import { withTransaction } from '../db/transaction.ts';
 import { html } from '../html.ts';
 import type { Logger } from '../log.ts';
 import { readAutoToken } from './auto-token.ts';
@@ -87,19 +89,11 @@ export function registerParticipantRoutes(app: FastifyInstance, { pool, config, 
       const opened = auto && config.externalContentKey ? readAutoToken(auto, config.externalContentKey) : undefined;
       if (!opened) return sendPage(reply, linkRefusedPage(), 400);
       const link = newUploadLink();
-      const client = await pool.connect();
-      let admitted: boolean;
-      try {
-        await client.query('BEGIN');
-        admitted = (await openRequest(client, opened, config.donationSources)) !== undefined;
-        if (admitted) await issueUploadLink(client, opened.identifier, link);
-        await client.query('COMMIT');
-      } catch (error) {
-        await client.query('ROLLBACK').catch(() => undefined);
-        throw error;
-      } finally {
-        client.release();
-      }
+      const admitted = await withTransaction(pool, async (tx) => {
+        const opening = (await openRequest(tx, opened, config.donationSources)) !== undefined;
+        if (opening) await issueUploadLink(tx, opened.identifier, link);
+        return opening;
+      });
       if (!admitted) return closed(reply);
       return reply.code(303).headers(PARTICIPANT_HEADERS).header('location', `/data/external/upload/${link.token}`).send();
     });
@@ -193,33 +187,26 @@ export function registerParticipantRoutes(app: FastifyInstance, { pool, config, 
     if (!Number.isSafeInteger(fileId)) return undefined;
     const secret = reviewSecretKey(token, request.reviewSecretWrapped);
     if (!secret) return undefined;
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      const file = await fileForReview(client, request.id, fileId, true);
+    // Nothing to confirm (no such file, or not openable with this link) changes nothing: the
+    // transaction commits having written nothing.
+    const confirmed = await withTransaction(pool, async (tx) => {
+      const file = await fileForReview(tx, request.id, fileId, true);
       const extraction = file && openExtraction(file.extraction, secret);
-      if (!extraction) {
-        await client.query('ROLLBACK');
-        return undefined;
-      }
+      if (!extraction) return undefined;
       const chosen = new Set(keys);
       const rows = extraction.rows.filter((row) => chosen.has(row.key));
       const points = rows.flatMap((row) => row.points);
       if (points.length === 0) {
-        await markDiscarded(client, fileId);
+        await markDiscarded(tx, fileId);
       } else {
-        const bundleId = await insertDonationBundles(client, fileId, request.identifier, points);
-        await markImported(client, fileId, { rows: rows.length, points: points.length, bundleId: bundleId ?? 0 }, config.donationKeepFiles);
+        const bundleId = await insertDonationBundles(tx, fileId, request.identifier, points);
+        await markImported(tx, fileId, { rows: rows.length, points: points.length, bundleId: bundleId ?? 0 }, config.donationKeepFiles);
       }
-      await client.query('COMMIT');
-      if (points.length > 0) await pool.query(`SELECT pg_notify('dcs_bundles', '')`).catch(() => undefined);
-      log.info({ donationFile: fileId, rows: rows.length, of: extraction.rows.length, points: points.length }, 'donation confirmed');
-      return points.length > 0 ? 'sent' : 'discarded';
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+      return { rows: rows.length, of: extraction.rows.length, points: points.length };
+    });
+    if (!confirmed) return undefined;
+    if (confirmed.points > 0) await notify(pool, CHANNELS.bundles).catch(() => undefined);
+    log.info({ donationFile: fileId, ...confirmed }, 'donation confirmed');
+    return confirmed.points > 0 ? 'sent' : 'discarded';
   }
 }

@@ -5,6 +5,7 @@
  * transaction: a NOTIFY inside it would hold PostgreSQL's global notify lock across the commit's
  * WAL flush and serialise every concurrent upload behind it.
  */
+import { CHANNELS, notify } from '../db/channels.ts';
 import type { Pool } from '../db/database.ts';
 
 const NOTIFY_INTERVAL_MS = 250;
@@ -17,18 +18,18 @@ export interface BundleNotifier {
 export function createBundleNotifier(pool: Pool, wakeLocal: () => void): BundleNotifier {
   let lastNotify = 0;
   let pending: NodeJS.Timeout | undefined;
-  const notify = () => {
+  const send = () => {
     pending = undefined;
     lastNotify = Date.now();
-    pool.query(`SELECT pg_notify('dcs_bundles', '')`).catch(() => undefined);
+    notify(pool, CHANNELS.bundles).catch(() => undefined);
   };
   return {
     bundleStored() {
       wakeLocal();
       if (pending) return;
       const wait = lastNotify + NOTIFY_INTERVAL_MS - Date.now();
-      if (wait <= 0) notify();
-      else pending = setTimeout(notify, wait).unref();
+      if (wait <= 0) send();
+      else pending = setTimeout(send, wait).unref();
     },
   };
 }

@@ -1,6 +1,7 @@
 /** Writes uploads to `bundles` (and their files to `bundle_files`). */
 import { DcsError } from '../errors.ts';
 import type { Pool, PoolClient } from '../db/database.ts';
+import type { BundlesRow } from '../db/rows.ts';
 import type { UploadedFile } from './form.ts';
 
 export type Transport = 'create' | 'json' | 'form' | 'multipart' | 'put';
@@ -86,7 +87,7 @@ export async function insertUpload(client: PoolClient, upload: ReceivedUpload, e
   const { bundle } = upload;
   const errored = upload.error !== undefined;
   if (errored && !(await admitErrored(client, bundle.body.length, erroredMaxBytes))) return 'over-quota';
-  const { rows } = await client.query({ text: INSERT, query_timeout: INSERT_TIMEOUT_MS } as { text: string }, [
+  const { rows } = await client.query<Pick<BundlesRow, 'id'>>({ text: INSERT, query_timeout: INSERT_TIMEOUT_MS } as { text: string }, [
     upload.receipt, upload.receivedAt, bundle.endpoint, bundle.transport, bundle.contentType ?? null, bundle.compression, bundle.encrypted,
     bundle.nonce ?? null, bundle.body, bundle.identifier ?? null, bundle.compressedAtRest ?? false,
     upload.error === undefined ? 'pending' : 'errored', upload.error ?? null,
@@ -124,25 +125,5 @@ export async function connectWithin(pool: Pool, timeoutMs: number): Promise<Pool
     throw error;
   } finally {
     clearTimeout(timer);
-  }
-}
-
-/** Stores one upload in its own transaction (see insertUpload). */
-export async function storeUpload(pool: Pool, upload: ReceivedUpload, connectTimeoutMs: number, erroredMaxBytes: number): Promise<Inserted> {
-  const client = await connectWithin(pool, connectTimeoutMs);
-  let broken = false;
-  try {
-    if (upload.bundle.files.length === 0 && upload.error === undefined) return await insertUpload(client, upload, erroredMaxBytes);
-    await client.query('BEGIN');
-    const id = await insertUpload(client, upload, erroredMaxBytes);
-    await client.query('COMMIT');
-    return id;
-  } catch (error) {
-    broken = true;
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    // after a failure the connection may be dead: do not hand it to the next upload
-    client.release(broken);
   }
 }

@@ -11,13 +11,16 @@
  *   so a crash between the commit and the removal only means the next drain finds the bundle
  *   stored and removes the file: nothing is lost, nothing is inserted twice.
  * - Several processes may share one spool directory (the web processes of one machine with one
- *   DATA_DIR): names are unique per process, and an advisory lock lets one of them drain at a time.
+ *   DATA_DIR): names are unique per process, and a transaction-level advisory lock taken by each
+ *   batch lets one of them drain at a time (safe behind a transaction-mode PgBouncer).
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { Pool, PoolClient } from '../db/database.ts';
+import { LOCKS, tryLockTransaction, type AdvisoryLock } from '../db/advisory-lock.ts';
+import type { Pool } from '../db/database.ts';
+import { withTransaction } from '../db/transaction.ts';
 import { isAlive } from '../db/embedded-postgres.ts';
 import { isDatabaseUnavailable } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -162,31 +165,46 @@ export class Spool {
     const files = await spooledFiles(this.dir);
     this.knownBytes = files.reduce((sum, f) => sum + f.bytes, 0);
     if (files.length === 0) return 0;
-    const client = await pool.connect();
-    const lockKey = `webmunk-dcs spool ${os.hostname()} ${await fs.realpath(this.dir)}`;
+    const lock = LOCKS.spoolDrain(`${os.hostname()} ${await fs.realpath(this.dir)}`);
     let inserted = 0;
-    let broken = false;
     try {
-      const { rows } = await client.query('SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS locked', [lockKey]);
-      if (!rows[0].locked) return 0; // another process drains this spool
-      try {
-        for (let start = 0; start < files.length; start += DRAIN_BATCH) {
-          inserted += await this.drainBatch(client, files.slice(start, start + DRAIN_BATCH).map((f) => f.name));
-        }
-      } finally {
-        await client.query('SELECT pg_advisory_unlock(hashtextextended($1, 0))', [lockKey]);
+      for (let start = 0; start < files.length; start += DRAIN_BATCH) {
+        const batch = await this.drainBatch(pool, lock, files.slice(start, start + DRAIN_BATCH).map((f) => f.name));
+        if (batch === 'busy') break; // another process drains this spool
+        inserted += batch;
       }
-    } catch (error) {
-      broken = true;
-      throw error;
     } finally {
-      client.release(broken);
       if (inserted > 0) this.log.info(`inserted ${inserted} spooled uploads into bundles`);
     }
     return inserted;
   }
 
-  private async drainBatch(client: PoolClient, names: string[]): Promise<number> {
+  /**
+   * One batch in one transaction, under a transaction-level lock (so a web process can sit
+   * behind a transaction-mode PgBouncer): 'busy' when another process holds it. Between this
+   * commit and the files' removal another process may take the lock and read them again; their
+   * receipts are stored already, so it inserts nothing and removes them.
+   */
+  private async drainBatch(pool: Pool, lock: AdvisoryLock, names: string[]): Promise<number | 'busy'> {
+    const drained = await withTransaction(pool, async (tx) => {
+      if (!(await tryLockTransaction(tx, lock))) return 'busy';
+      const uploads = await this.readFiles(names);
+      let inserted = 0;
+      for (const { upload } of uploads) {
+        if (typeof (await insertUpload(tx, upload, this.erroredMaxBytes)) === 'number') inserted += 1;
+      }
+      return { uploads, inserted };
+    });
+    if (drained === 'busy') return drained;
+    const { uploads, inserted } = drained;
+    if (uploads.length === 0) return 0;
+    for (const { name } of uploads) await fs.rm(path.join(this.dir, name), { force: true });
+    await syncDirectory(this.dir);
+    return inserted;
+  }
+
+  /** The spool files still there, decoded; damaged ones are moved aside. */
+  private async readFiles(names: string[]): Promise<{ name: string; upload: ReceivedUpload }[]> {
     const uploads: { name: string; upload: ReceivedUpload }[] = [];
     for (const name of names) {
       const file = path.join(this.dir, name);
@@ -201,20 +219,6 @@ export class Spool {
         this.log.error(`spool file ${name} cannot be read (${error.message}); moved to ${path.join(this.dir, DAMAGED)}`);
       }
     }
-    if (uploads.length === 0) return 0;
-    let inserted = 0;
-    await client.query('BEGIN');
-    try {
-      for (const { upload } of uploads) {
-        if (typeof (await insertUpload(client, upload, this.erroredMaxBytes)) === 'number') inserted += 1;
-      }
-      await client.query('COMMIT');
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
-    }
-    for (const { name } of uploads) await fs.rm(path.join(this.dir, name), { force: true });
-    await syncDirectory(this.dir);
-    return inserted;
+    return uploads;
   }
 }

@@ -5,8 +5,9 @@
  * keeps it (replies.ts, `refusal`).
  */
 import type { Pool } from '../db/database.ts';
+import { transactionOn } from '../db/transaction.ts';
 import type { Logger } from '../log.ts';
-import { storeUpload, type ReceivedUpload } from './bundle.repository.ts';
+import { connectWithin, insertUpload, type Inserted, type ReceivedUpload } from './bundle.repository.ts';
 import type { Spool } from './spool.ts';
 
 /**
@@ -54,4 +55,23 @@ export function createUploadStore(pool: Pool, spool: Spool, limits: { connectTim
       }
     },
   };
+}
+
+/**
+ * Stores one upload in its own transaction (see insertUpload); a lone INSERT, the common case,
+ * needs none. The client comes within `connectTimeoutMs` or not at all (connectWithin).
+ */
+async function storeUpload(pool: Pool, upload: ReceivedUpload, connectTimeoutMs: number, erroredMaxBytes: number): Promise<Inserted> {
+  const client = await connectWithin(pool, connectTimeoutMs);
+  let broken = false;
+  try {
+    if (upload.bundle.files.length === 0 && upload.error === undefined) return await insertUpload(client, upload, erroredMaxBytes);
+    return await transactionOn(client, (tx) => insertUpload(tx, upload, erroredMaxBytes));
+  } catch (error) {
+    broken = true;
+    throw error;
+  } finally {
+    // after a failure the connection may be dead: do not hand it to the next upload
+    client.release(broken);
+  }
 }

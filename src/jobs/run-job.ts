@@ -5,12 +5,11 @@
  * it again. A process that dies loses its connection and so its lock; its run is marked
  * interrupted by the next one. Every run is recorded in job_runs.
  */
+import { LOCKS, tryLockSession, unlockSession } from '../db/advisory-lock.ts';
 import { coerceError } from '../errors.ts';
 import type { JobContext, JobCounts, JobDefinition } from '../job-contract.ts';
 import { finishJobRun, insertJobRun, type JobTrigger } from './job-runs.repository.ts';
 
-// Advisory locks are (int4, int4): the first says "webmunk-dcs job", the second is the name's hash.
-const JOB_LOCK_CLASS = 710_532;
 
 export type RunResult =
   | { outcome: 'succeeded'; runId: number; counts: JobCounts; seconds: number }
@@ -22,8 +21,7 @@ export async function runJob(ctx: JobContext, job: JobDefinition, trigger: JobTr
   const lockClient = await ctx.pool.connect();
   let locked = false;
   try {
-    const { rows } = await lockClient.query('SELECT pg_try_advisory_lock($1, hashtext($2)) AS locked', [JOB_LOCK_CLASS, job.name]);
-    locked = rows[0].locked;
+    locked = await tryLockSession(lockClient, LOCKS.job(job.name));
     if (!locked) return { outcome: 'busy' };
     const startedAt = performance.now();
     const runId = await insertJobRun(lockClient, job.name, trigger);
@@ -42,7 +40,7 @@ export async function runJob(ctx: JobContext, job: JobDefinition, trigger: JobTr
       return { outcome: 'failed', runId, error, seconds };
     }
   } finally {
-    if (locked) await lockClient.query('SELECT pg_advisory_unlock($1, hashtext($2))', [JOB_LOCK_CLASS, job.name]).catch(() => undefined);
+    if (locked) await unlockSession(lockClient, LOCKS.job(job.name)).catch(() => undefined);
     lockClient.release();
   }
 }

@@ -7,6 +7,7 @@
  * crontab and lock files (webmunk-server.md §9, pdk-server.md §9.7).
  */
 import PgBoss from 'pg-boss';
+import { LOCKS, lockSession, unlockSession } from '../db/advisory-lock.ts';
 import type { Pool } from '../db/database.ts';
 import { cronOf, type JobContext, type JobDefinition } from '../job-contract.ts';
 import { runJob } from './run-job.ts';
@@ -20,7 +21,6 @@ const QUEUE_PREFIX = 'dcs-';
  * So each process sets up its queues (pg-boss's start, which creates its own cron queue, then
  * ours) holding this advisory lock, one process after another. A setup takes well under a second.
  */
-const SETUP_LOCK = 7_105_320_118; // arbitrary, constant: "webmunk-dcs job schedule setup"
 /** A process that cannot get the lock in this time (another is stuck holding it) fails to start. */
 const SETUP_LOCK_TIMEOUT = '60s';
 
@@ -33,17 +33,17 @@ export interface SchedulerOptions {
   cronMonitorIntervalSeconds?: number;
 }
 
-/** Runs `setup` while holding SETUP_LOCK on a connection of its own. */
+/** Runs `setup` while holding LOCKS.jobScheduleSetup on a connection of its own. */
 async function underSetupLock<T>(pool: Pool, setup: () => Promise<T>): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
   try {
     await client.query(`SET lock_timeout = '${SETUP_LOCK_TIMEOUT}'`);
-    await client.query('SELECT pg_advisory_lock($1)', [SETUP_LOCK]);
+    await lockSession(client, LOCKS.jobScheduleSetup);
     try {
       return await setup();
     } finally {
-      await client.query('SELECT pg_advisory_unlock($1)', [SETUP_LOCK]).catch((error: Error) => (broken = error));
+      await unlockSession(client, LOCKS.jobScheduleSetup).catch((error: Error) => (broken = error));
     }
   } finally {
     await client.query('RESET lock_timeout').catch((error: Error) => (broken ??= error));

@@ -3,7 +3,8 @@
  * shares (pdk-server.md §9.2), applied to a whole check at once rather than source by source.
  */
 import type { QueryResultRow } from 'pg';
-import { withTransaction, type Pool, type PoolClient } from '../db/database.ts';
+import type { Pool, PoolClient } from '../db/database.ts';
+import { withTransaction } from '../db/transaction.ts';
 
 export type AlertLevel = 'info' | 'warning' | 'critical';
 

@@ -9,6 +9,7 @@
  */
 import type pg from 'pg';
 import type { Pool } from '../db/database.ts';
+import { transactionOn } from '../db/transaction.ts';
 import { createImportBundleWriter } from './import-bundles.ts';
 import { readImportPosition, readPointFailures, recordPointFailures, saveImportPosition, type ImportPosition, type PointFailure } from './import-progress.repository.ts';
 import type { ImportReport } from './import-report.ts';
@@ -102,33 +103,30 @@ export async function importPoints(
   const writer = createImportBundleWriter(db, origin);
   try {
     for await (const page of pointsAfter(client, saved ?? { recorded: '-infinity', id: -1 })) {
-      await db.query('BEGIN');
-      const failures: PointFailure[] = [];
-      for (const row of page) {
-        const key = `point ${row.id}`;
-        const check = checkStoredPoint(row.properties);
-        if (!check.ok) {
-          failures.push({ key, reason: check.reason });
-          continue;
+      await transactionOn(db, async (tx) => {
+        const failures: PointFailure[] = [];
+        for (const row of page) {
+          const key = `point ${row.id}`;
+          const check = checkStoredPoint(row.properties);
+          if (!check.ok) {
+            failures.push({ key, reason: check.reason });
+            continue;
+          }
+          if (check.source !== row.source) {
+            renamed.count += 1;
+            if (renamed.examples.length < 3) renamed.examples.push(`${key}: "${row.source}" → "${check.source}"`);
+          }
+          await writer.add({ key: String(row.id), recorded: row.recorded, properties: row.properties });
         }
-        if (check.source !== row.source) {
-          renamed.count += 1;
-          if (renamed.examples.length < 3) renamed.examples.push(`${key}: "${row.source}" → "${check.source}"`);
-        }
-        await writer.add({ key: String(row.id), recorded: row.recorded, properties: row.properties });
-      }
-      // A page's last group is written with it (a group cut here is two bundles, its points stored once).
-      await writer.finish();
-      await recordPointFailures(db, origin, failures);
-      pointsRead += page.length;
-      const last = page.at(-1)!;
-      await saveImportPosition(db, origin, { recorded: last.recorded, id: last.id, pointsRead: before + pointsRead });
-      await db.query('COMMIT');
+        // A page's last group is written with it (a group cut here is two bundles, its points stored once).
+        await writer.finish();
+        await recordPointFailures(tx, origin, failures);
+        pointsRead += page.length;
+        const last = page.at(-1)!;
+        await saveImportPosition(tx, origin, { recorded: last.recorded, id: last.id, pointsRead: before + pointsRead });
+      });
       options.onProgress?.(before + pointsRead, total);
     }
-  } catch (error) {
-    await db.query('ROLLBACK').catch(() => undefined);
-    throw error;
   } finally {
     db.release();
   }

@@ -2,6 +2,7 @@
  * How far an import of an original server's points got, and which of them could not be imported
  * (tables pdk_import_progress and pdk_import_failures, migration 0020).
  */
+import { LOCKS, tryLockSession, unlockSession } from '../db/advisory-lock.ts';
 import type { Pool, PoolClient } from '../db/database.ts';
 
 type Db = Pool | PoolClient;
@@ -13,8 +14,7 @@ type Db = Pool | PoolClient;
 export async function lockImport(pool: Pool, origin: string): Promise<{ release(): Promise<void> } | undefined> {
   const client = await pool.connect();
   try {
-    const { rows } = await client.query(`SELECT pg_try_advisory_lock(hashtext('dcs import-pdk'), hashtext($1)) AS locked`, [origin]);
-    if (!rows[0].locked) {
+    if (!(await tryLockSession(client, LOCKS.pdkImport(origin)))) {
       client.release();
       return undefined;
     }
@@ -24,7 +24,7 @@ export async function lockImport(pool: Pool, origin: string): Promise<{ release(
   }
   return {
     async release() {
-      await client.query(`SELECT pg_advisory_unlock(hashtext('dcs import-pdk'), hashtext($1))`, [origin]).catch(() => undefined);
+      await unlockSession(client, LOCKS.pdkImport(origin)).catch(() => undefined);
       client.release();
     },
   };

@@ -20,6 +20,7 @@ import type pg from 'pg';
 import { derivedReceipt } from '../crypto/derived-receipt.ts';
 import { decodeBase64, type BoxKeys } from '../crypto/box.ts';
 import type { Pool } from '../db/database.ts';
+import type { BundlesRow } from '../db/rows.ts';
 import { decodePayload, PayloadError } from '../payload/bundle-codec.ts';
 import type { ImportReport } from './import-report.ts';
 import { pagesById, timeText } from './original-database.ts';
@@ -176,7 +177,7 @@ export async function importPendingBundles(
 export async function reportBundleOutcomes(pool: Pool, bundles: readonly ImportedBundle[], report: ImportReport): Promise<void> {
   const byReceipt = new Map(bundles.map((b) => [b.receipt, b]));
   for (let i = 0; i < bundles.length; i += 1000) {
-    const { rows } = await pool.query<{ receipt: string; status: string; error: string | null; rejections: Record<string, number> | null }>(
+    const { rows } = await pool.query<Pick<BundlesRow, 'status' | 'error'> & { receipt: string; rejections: Record<string, number> | null }>(
       `SELECT receipt::text, status, error, rejections FROM bundles WHERE receipt = ANY($1::uuid[]) AND (status <> 'processed' OR points_rejected > 0)`,
       [bundles.slice(i, i + 1000).map((b) => b.receipt)],
     );

@@ -9,6 +9,7 @@
  */
 import type { Config } from '../config.ts';
 import type { Pool, PoolClient } from '../db/database.ts';
+import { withTransaction, type Transaction } from '../db/transaction.ts';
 import { completePointDigests, pointDigestsReady } from '../db/point-digests.ts';
 import { isDatabaseUnavailable } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -56,21 +57,25 @@ interface BatchContext {
 }
 
 /**
- * Starts the batch's transaction. Points are derived data: if a crash loses this commit, the
- * bundles are still pending and are simply processed again, so waiting for the WAL flush buys
- * nothing. Returns the transaction's now() (every point's `recorded`) and the secondary
+ * Points are derived data: if a crash loses a batch's commit, the bundles are still pending and
+ * are simply processed again, so waiting for the WAL flush buys nothing.
+ */
+const BATCH_TRANSACTION = { settings: { synchronous_commit: 'off' } } as const;
+
+/**
+ * The first statements of the batch's transaction. Returns the transaction's now() (every point's `recorded`) and the secondary
  * identifier rules, read every batch so that a change to data_types applies at once, and whether
  * content digests may be computed here.
  */
-async function begin(deps: ProcessingDeps, client: PoolClient): Promise<BatchContext> {
+async function begin(deps: ProcessingDeps, client: Transaction): Promise<BatchContext> {
   // The lock comes before the erased list is read: an erasure (data-quality/erasure.ts) holds
   // data_points against writers while it deletes, so a batch reads the list after it, or commits
   // before the erasure deletes what the batch stored.
-  const results = await client.query(`BEGIN; SET LOCAL synchronous_commit = off; LOCK TABLE data_points IN ROW EXCLUSIVE MODE;
+  const results = await client.query(`LOCK TABLE data_points IN ROW EXCLUSIVE MODE;
     SELECT (extract(epoch FROM now()) * 1000000 - ${POSTGRES_EPOCH_SECONDS}000000)::int8::text AS now,
       (SELECT json_agg(json_build_array(identifier, secondary_kind, secondary_path)) FROM data_types WHERE secondary_kind IS NOT NULL) AS rules,
       (SELECT array_agg(identifier) FROM erased_sources) AS erased`) as unknown as { rows: { now: string; rules: [string, SecondaryRuleRow['secondary_kind'], string[]][] | null; erased: string[] | null }[] }[];
-  const { now, rules, erased } = results[3].rows[0];
+  const { now, rules, erased } = results[1].rows[0];
   return {
     recordedPgMicros: Number(now),
     rules: new Map((rules ?? []).map(([id, kind, path]) => [id, { secondary_kind: kind, secondary_path: path }])),
@@ -133,54 +138,47 @@ async function store(client: PoolClient, plan: BatchPlan, context: BatchContext)
 
 async function runBatch(deps: ProcessingDeps, limit: number, onlyIds?: number[]): Promise<{ result: BatchResult; ids: number[] }> {
   const { pool, config } = deps;
-  const client = await pool.connect();
   let ids: number[] = [];
   try {
-    const context = await begin(deps, client);
-    const bundles = await claimBundles(client, limit, onlyIds);
-    ids = bundles.map((b) => b.id);
-    if (bundles.length === 0) {
-      await client.query('COMMIT');
-      return { result: EMPTY, ids };
-    }
-    const { plan, undecodable, large } = decodeAndPlan(bundles, config, context);
-    if (large) {
-      const result = await storeLargeBundle(client, large, boxKeys(config), config, context);
-      if (!result.stored) await recordFailure(client, large.id, result.error, config.processMaxAttempts);
-      await client.query('COMMIT');
-      return {
-        result: result.stored ? { bundles: 1, points: result.points, added: result.added, rejected: result.rejected, failed: 0 } : { ...EMPTY, failed: 1 },
-        ids,
-      };
-    }
-    // Failures are recorded while the claim still locks the bundles: recorded after the commit,
-    // another loop could claim and fail the same bundle meanwhile (attempts past the maximum).
-    for (const { id, message } of undecodable) await recordFailure(client, id, message, config.processMaxAttempts);
-    let counts = { bundles: 0, points: 0, added: 0, rejected: 0 };
-    let failed = undecodable.length;
-    if (plan.decoded.length > 0 && !onlyIds) {
-      counts = await store(client, plan, context);
-    } else if (plan.decoded.length > 0) {
-      // Isolating bundles after a failed batch: a failure is recorded in this same transaction.
-      await client.query('SAVEPOINT store');
-      try {
-        counts = await store(client, plan, context);
-      } catch (error) {
-        if (isDatabaseUnavailable(error) || isUniqueViolation(error)) throw error;
-        await client.query('ROLLBACK TO SAVEPOINT store');
-        deps.log.error({ err: error, bundleIds: plan.decoded.map((d) => d.bundle.id) }, 'bundle failed to process');
-        for (const { bundle } of plan.decoded) await recordFailure(client, bundle.id, (error as Error).message, config.processMaxAttempts);
-        failed += plan.decoded.length;
+    return await withTransaction(pool, async (client) => {
+      const context = await begin(deps, client);
+      const bundles = await claimBundles(client, limit, onlyIds);
+      ids = bundles.map((b) => b.id);
+      if (bundles.length === 0) return { result: EMPTY, ids };
+      const { plan, undecodable, large } = decodeAndPlan(bundles, config, context);
+      if (large) {
+        const result = await storeLargeBundle(client, large, boxKeys(config), config, context);
+        if (!result.stored) await recordFailure(client, large.id, result.error, config.processMaxAttempts);
+        return {
+          result: result.stored ? { bundles: 1, points: result.points, added: result.added, rejected: result.rejected, failed: 0 } : { ...EMPTY, failed: 1 },
+          ids,
+        };
       }
-    }
-    await client.query('COMMIT');
-    return { result: { ...counts, failed }, ids };
+      // Failures are recorded while the claim still locks the bundles: recorded after the commit,
+      // another loop could claim and fail the same bundle meanwhile (attempts past the maximum).
+      for (const { id, message } of undecodable) await recordFailure(client, id, message, config.processMaxAttempts);
+      let counts = { bundles: 0, points: 0, added: 0, rejected: 0 };
+      let failed = undecodable.length;
+      if (plan.decoded.length > 0 && !onlyIds) {
+        counts = await store(client, plan, context);
+      } else if (plan.decoded.length > 0) {
+        // Isolating bundles after a failed batch: a failure is recorded in this same transaction.
+        await client.query('SAVEPOINT store');
+        try {
+          counts = await store(client, plan, context);
+        } catch (error) {
+          if (isDatabaseUnavailable(error) || isUniqueViolation(error)) throw error;
+          await client.query('ROLLBACK TO SAVEPOINT store');
+          deps.log.error({ err: error, bundleIds: plan.decoded.map((d) => d.bundle.id) }, 'bundle failed to process');
+          for (const { bundle } of plan.decoded) await recordFailure(client, bundle.id, (error as Error).message, config.processMaxAttempts);
+          failed += plan.decoded.length;
+        }
+      }
+      return { result: { ...counts, failed }, ids };
+    }, BATCH_TRANSACTION);
   } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
     (error as { claimedIds?: number[] }).claimedIds = ids;
     throw error;
-  } finally {
-    client.release();
   }
 }
 

@@ -8,7 +8,9 @@
  * rebuilt are not counted twice. Bundles that were undecodable at upload (errored with no
  * processing attempt) hold the raw request, not a payload, and are left alone.
  */
+import { CHANNELS, notify } from '../db/channels.ts';
 import type { Pool } from '../db/database.ts';
+import { withTransaction } from '../db/transaction.ts';
 
 export interface ReprocessFilter {
   source?: string;
@@ -22,10 +24,8 @@ export interface ReprocessFilter {
 
 /** Queues the selected bundles for processing again. Returns how many were queued. */
 export async function queueReprocess(pool: Pool, filter: ReprocessFilter): Promise<number> {
-  const client = await pool.connect();
-  try {
-    await client.query('BEGIN');
-    const { rowCount } = await client.query(
+  return withTransaction(pool, async (tx) => {
+    const { rowCount } = await tx.query(
       `WITH chosen AS (
          SELECT id FROM bundles
          WHERE NOT (status = 'errored' AND attempts = 0)
@@ -72,14 +72,8 @@ export async function queueReprocess(pool: Pool, filter: ReprocessFilter): Promi
        FROM chosen c WHERE b.id = c.id`,
       [filter.source ?? null, filter.since ?? null, filter.until ?? null, filter.duplicates ?? false],
     );
-    await client.query('COMMIT');
     return rowCount ?? 0;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 /**
@@ -98,6 +92,6 @@ export async function queueReprocessBundles(pool: Pool, bundleIds: number[]): Pr
     [bundleIds],
   );
   // Wakes workers that LISTEN at once, as uploads do; they also poll, so a lost NOTIFY only delays.
-  if (rowCount) await pool.query(`SELECT pg_notify('dcs_bundles', '')`).catch(() => undefined);
+  if (rowCount) await notify(pool, CHANNELS.bundles).catch(() => undefined);
   return rowCount ?? 0;
 }

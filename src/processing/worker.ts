@@ -14,6 +14,7 @@
  * pause never leaves processing behind for good.
  */
 import pg from 'pg';
+import { CHANNELS, listen as listenOn } from '../db/channels.ts';
 import { isDatabaseUnavailable } from '../errors.ts';
 import { processBatch, type ProcessingDeps } from './process-bundles.ts';
 
@@ -64,7 +65,7 @@ export function startWorker(deps: ProcessingDeps & { databaseUrl: string; concur
       try {
         await client.connect();
         client.on('notification', wakeAll);
-        await client.query('LISTEN dcs_bundles');
+        await listenOn(client, CHANNELS.bundles);
         listener = client;
         await new Promise<void>((resolve) => {
           client.on('error', () => resolve());

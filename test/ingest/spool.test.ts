@@ -9,6 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { LOCKS, tryLockTransaction } from '../../src/db/advisory-lock.ts';
+import { withTransaction } from '../../src/db/transaction.ts';
 import type { ReceivedUpload } from '../../src/ingest/bundle.repository.ts';
 import { decodeSpoolFile, encodeSpoolFile, SpoolFileError } from '../../src/ingest/spool-file.ts';
 import { Spool, spoolStats } from '../../src/ingest/spool.ts';
@@ -203,6 +205,29 @@ describe('draining', () => {
       await small.drain(db.pool);
       expect((await db.pool.query('SELECT count(*)::int AS n FROM bundles')).rows[0].n).toBe(42);
       expect((await spoolStats(dir)).files).toBe(0);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+      await db.drop();
+    }
+  });
+
+  it('drains under a transaction-level lock (PgBouncer-safe): nothing while another transaction holds it, everything once it ends', async () => {
+    const db = await createTestDatabase();
+    const dir = tempDir();
+    try {
+      const spool = new Spool(dir, 1024 ** 2, log);
+      await spool.open();
+      for (let i = 0; i < 3; i++) await spool.write(upload());
+      const lock = LOCKS.spoolDrain(`${os.hostname()} ${fs.realpathSync(dir)}`);
+      await withTransaction(db.pool, async (tx) => {
+        expect(await tryLockTransaction(tx, lock)).toBe(true); // another process's batch, in progress
+        expect(await spool.drain(db.pool)).toBe(0);
+        expect((await spoolStats(dir)).files).toBe(3);
+      });
+      expect(await spool.drain(db.pool)).toBe(3);
+      expect((await spoolStats(dir)).files).toBe(0);
+      // and no session lock is left behind on any connection
+      expect((await db.pool.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory'`)).rows[0].n).toBe(0);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
       await db.drop();

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
-import { MIGRATION_LOCK } from '../../src/db/migrate.ts';
+import { LOCKS, lockSession } from '../../src/db/advisory-lock.ts';
 import { JOBS } from '../../src/jobs/job-list.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { spawnDcs, type DcsProcess } from '../helpers/dcs.ts';
@@ -34,7 +34,7 @@ describe('workers started together on an empty database', () => {
     // lock, held here until all of them wait for it.
     const barrier = new pg.Client({ connectionString: db.url });
     await barrier.connect();
-    await barrier.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    await lockSession(barrier, LOCKS.migrations);
     // A DATA_DIR each: a web process keeps its upload spool there.
     processes.push(...commands.map((command, i) => spawnDcs([command], { databaseUrl: db.url, env: { DATA_DIR: path.join(dataDir, String(i)), DB_POOL_SIZE: '5' } })));
     const waiting = async () => (await db.pool.query(`SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`)).rows[0].n;

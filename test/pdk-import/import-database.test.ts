@@ -7,6 +7,7 @@
  */
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOCKS, lockSession } from '../../src/db/advisory-lock.ts';
 import { pointsAfter } from '../../src/pdk-import/database-points.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 import { runDcs } from '../helpers/dcs.ts';
@@ -177,7 +178,7 @@ describe('dcs import-pdk --database', () => {
     const holder = await db.pool.connect();
     try {
       const origin = `database:127.0.0.1/${new URL(original.url).pathname.slice(1)}`;
-      await holder.query(`SELECT pg_advisory_lock(hashtext('dcs import-pdk'), hashtext($1))`, [origin]);
+      await lockSession(holder, LOCKS.pdkImport(origin));
       const run = await importPdk(db);
       expect(run.code).toBe(1);
       expect(run.stderr).toContain(`import failed: another dcs import-pdk of ${origin} is running`);

@@ -8,6 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { harvestAsins } from '../../src/amazon/harvest.ts';
+import { LOCKS, lockSession, unlockSession } from '../../src/db/advisory-lock.ts';
 import { completePointDigests, pointDigestsReady } from '../../src/db/point-digests.ts';
 import { createLogger } from '../../src/log.ts';
 import { digestOf, printJsonb } from '../../src/processing/content-digest.ts';
@@ -117,12 +118,12 @@ describe('migration 0009 on points stored with the former key', () => {
     const id = await createJson(server, JSON.stringify([fresh]));
     const holder = await db.pool.connect(); // another process computing them
     try {
-      await holder.query('SELECT pg_advisory_lock(7105320118)');
+      await lockSession(holder, LOCKS.pointDigests);
       const result = await processBatch({ pool: server.running.db.pool, config: server.config, log });
       expect(result).toMatchObject({ bundles: 0, points: 0 });
       expect((await bundle(server, id)).status).toBe('pending');
     } finally {
-      await holder.query('SELECT pg_advisory_unlock(7105320118)');
+      await unlockSession(holder, LOCKS.pointDigests);
       holder.release();
     }
     expect((await harvestAsins(db.pool, server.config)).points).toBe(0);

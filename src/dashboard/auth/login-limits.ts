@@ -12,15 +12,13 @@
  * logins never holds database connections waiting. A successful login then clears the account's
  * failures, its reservation included.
  */
-import type { Pool, PoolClient } from '../../db/database.ts';
+import { LOCKS, tryLockTransaction } from '../../db/advisory-lock.ts';
+import type { Pool } from '../../db/database.ts';
+import type { Transaction } from '../../db/transaction.ts';
 
 export const MAX_FAILURES_PER_ACCOUNT = 5;
 export const MAX_FAILURES_PER_ADDRESS = 20;
 export const WINDOW_MINUTES = 15;
-
-// Advisory lock classes (the two-key form; jobs use 710_532): one per user name, one per address.
-const ACCOUNT_LOCK_CLASS = 710_540;
-const ADDRESS_LOCK_CLASS = 710_541;
 
 export type LoginReservation = { reserved: string } | { minutesLocked: number } | { busy: true };
 
@@ -29,12 +27,8 @@ export type LoginReservation = { reserved: string } | { minutesLocked: number } 
  * until attempts are allowed again, or busy (another attempt for this name or address is being
  * counted). The locks are held until the transaction ends.
  */
-export async function reserveLoginAttempt(client: PoolClient, username: string, address: string): Promise<LoginReservation> {
-  const { rows: [locks] } = await client.query(
-    'SELECT pg_try_advisory_xact_lock($1, hashtext($2)) AS account, pg_try_advisory_xact_lock($3, hashtext($4)) AS address',
-    [ACCOUNT_LOCK_CLASS, username, ADDRESS_LOCK_CLASS, address],
-  );
-  if (!locks.account || !locks.address) return { busy: true };
+export async function reserveLoginAttempt(client: Transaction, username: string, address: string): Promise<LoginReservation> {
+  if (!(await tryLockTransaction(client, LOCKS.loginAccount(username), LOCKS.loginAddress(address)))) return { busy: true };
   const { rows } = await client.query(
     `WITH recent AS (SELECT username, address, at FROM login_failures WHERE at > now() - make_interval(mins => $3)
                      AND (username = $1 OR address = $2))

@@ -4,7 +4,7 @@
  * counts against the other too (login-limits.ts keeps the counts in PostgreSQL).
  */
 import type { Pool } from '../../db/database.ts';
-import { withTransaction } from '../../db/database.ts';
+import { withTransaction } from '../../db/transaction.ts';
 import type { LoginGate } from './login-gate.ts';
 import { clearLoginFailures, releaseLoginAttempt, reserveLoginAttempt } from './login-limits.ts';
 import { MAX_PASSWORD_LENGTH, verifyPassword } from './passwords.ts';

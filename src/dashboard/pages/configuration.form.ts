@@ -6,7 +6,8 @@
 import type { FastifyRequest } from 'fastify';
 import { ConfigurationError, configurationProblems, MAX_DOCUMENT_BYTES, normaliseDocument, type Configuration, type ConfigurationInput } from '../../app-config/configuration.ts';
 import { saveConfiguration, type Saved } from '../../app-config/save-configuration.ts';
-import { withTransaction, type Pool } from '../../db/database.ts';
+import type { Pool } from '../../db/database.ts';
+import { withTransaction } from '../../db/transaction.ts';
 import { csrfField } from '../auth/csrf.ts';
 import type { FormFields } from '../dashboard-deps.ts';
 import { html, type SafeHtml } from '../../html.ts';

@@ -9,7 +9,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import {
   addRule, describeRule, editRule, listRules, ruleById, ruleHistory, ruleProblem, setRuleEnabled, type ExclusionRule, type RuleVersion,
 } from '../../data-quality/exclusion-rules.repository.ts';
-import { withTransaction } from '../../db/database.ts';
+import { withTransaction } from '../../db/transaction.ts';
 import { DcsError } from '../../errors.ts';
 import { html, type SafeHtml } from '../../html.ts';
 import type { DashboardDeps, FormFields } from '../dashboard-deps.ts';

@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { servedNames } from '../../app-config/served.repository.ts';
-import { withTransaction } from '../../db/database.ts';
+import { withTransaction } from '../../db/transaction.ts';
 import { parseMultipart } from '../../ingest/form.ts';
 import type { DashboardDeps } from '../dashboard-deps.ts';
 import { applySourceList } from '../source-list.repository.ts';

@@ -5,7 +5,8 @@
  * back for the caller to save through app-config. A file that cannot be read is reported and the
  * others are still imported. The report says what the files could not contain.
  */
-import { withTransaction, type Pool } from '../../db/database.ts';
+import type { Pool } from '../../db/database.ts';
+import { withTransaction } from '../../db/transaction.ts';
 import type { Logger } from '../../log.ts';
 import { createImportReport, type ImportReport } from '../import-report.ts';
 import { incompleteSetNotes, missingWebmunkTypes, recordedNote, TYPES_NOT_IN_BACKUPS_NOTE } from './coverage-notes.ts';
