@@ -14,6 +14,7 @@ import { NIGHTLY_TYPES, queueNightlyDay } from '../../src/exports/nightly.ts';
 import { claimNextReportJob, getReportJob } from '../../src/exports/report-jobs.repository.ts';
 import { runReportJob } from '../../src/exports/run-report-job.ts';
 import { createLogger } from '../../src/log.ts';
+import { dayIn } from '../helpers/days.ts';
 import { storedLikeTheFlow } from '../helpers/donations.ts';
 import { useTestServer, type TestServer } from '../helpers/server.ts';
 import { exportArchive, readZip, uploadPoints, type ZipEntry } from './support.ts';
@@ -129,7 +130,7 @@ describe('pdk-external-amazon-item export (server TIME_ZONE America/New_York)', 
   it('comes first in the nightly export, as in the original', async () => {
     expect(NIGHTLY_TYPES[0]).toBe('pdk-external-amazon-item');
     const pool = server.db.pool;
-    const today = new Date().toISOString().slice(0, 10);
+    const today = dayIn(NY);
     const jobs = await queueNightlyDay(pool, server.config, today);
     const job = jobs.find((j) => j.sources.includes('40172630'))!;
     expect(job.types[0]).toBe('pdk-external-amazon-item');

@@ -14,6 +14,7 @@ import { insertReportJob, claimNextReportJob } from '../../src/exports/report-jo
 import { runReportJob } from '../../src/exports/run-report-job.ts';
 import { createLogger } from '../../src/log.ts';
 import { putConfiguration } from '../app-config/support.ts';
+import { dayIn } from '../helpers/days.ts';
 import { samples } from '../helpers/samples.ts';
 import { useTestServer } from '../helpers/server.ts';
 import { exportArchive, tempDir, uploadPoints } from './support.ts';
@@ -137,6 +138,6 @@ describe('e-mail notice', () => {
     expect(unfolded(received[0].raw)).toContain(`https://data.example.org/data/export/jobs/${ok.id}/download`);
     expect(unfolded(received[1].raw)).toMatch(/Subject: \[webmunk-dcs\] Export failed/);
     expect(unfolded(received[1].raw)).toContain('EXPORT_S3_BUCKET is not set');
-    expect(fs.readdirSync(path.join(exportDir))).toContain(`export_${ok.id}_${new Date().toISOString().slice(0, 10)}.zip`);
+    expect(fs.readdirSync(path.join(exportDir))).toContain(`export_${ok.id}_${dayIn(config.timeZone)}.zip`);
   });
 });

@@ -13,6 +13,7 @@ import { createLogger } from '../../src/log.ts';
 import { queueNightlyDay } from '../../src/exports/nightly.ts';
 import { claimNextReportJob, getReportJob, listReportJobs, retryReportJob } from '../../src/exports/report-jobs.repository.ts';
 import { runReportJob } from '../../src/exports/run-report-job.ts';
+import { dayIn } from '../helpers/days.ts';
 import { runDcs } from '../helpers/dcs.ts';
 import { samples } from '../helpers/samples.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
@@ -47,7 +48,7 @@ async function objectBytes(key: string): Promise<Buffer> {
 
 describe('nightly export to S3', () => {
   it('fails the job while the bucket cannot take the upload, and succeeds when retried', async () => {
-    const day = new Date().toISOString().slice(0, 10);
+    const day = dayIn(server.config.timeZone);
     const [job] = await queueNightlyDay(server.db.pool, server.config, day);
     expect(job.destinations).toEqual(['folder', 's3']);
     const claimed = (await claimNextReportJob(server.db.pool, [job.id]))!;
@@ -74,8 +75,8 @@ describe('nightly export to S3', () => {
 
 describe('dcs export nightly --date, then --from/--to, to S3', () => {
   it('replaces the night\'s objects under the same keys, listing each: as many objects as jobs, the second run\'s content', async () => {
-    const day = new Date().toISOString().slice(0, 10);
-    const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+    const day = dayIn(server.config.timeZone);
+    const tomorrow = dayIn(server.config.timeZone, 1);
     await uploadPoints(server, ['s3-a', 's3-b', 's3-c'].map((source) => {
       const [point] = samples(2);
       point['passive-data-metadata']!.source = source;

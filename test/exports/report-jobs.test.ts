@@ -13,6 +13,7 @@ import { dueDay, queueDueNightlyExports, queueNightlyDay } from '../../src/expor
 import { claimNextReportJob, getReportJob, insertReportJob, listReportJobs, retryReportJob } from '../../src/exports/report-jobs.repository.ts';
 import { runReportJob } from '../../src/exports/run-report-job.ts';
 import { reportJobsJob } from '../../src/exports/report-jobs.job.ts';
+import { dayIn } from '../helpers/days.ts';
 import { runDcs } from '../helpers/dcs.ts';
 import { samples } from '../helpers/samples.ts';
 import { useTestServer } from '../helpers/server.ts';
@@ -152,7 +153,7 @@ describe('the nightly export', () => {
     await uploadPoints(server, ['gamma', 'delta', 'epsilon'].map((s) => showPoint(s, new Date())));
     await pool.query(`UPDATE data_sources SET suppress_alerts = true WHERE source = 'epsilon'`);
     const config = loadConfig({ ...envOf(server.config), NIGHTLY_EXPORT_EXCLUDE: 'delta' });
-    const today = new Date().toISOString().slice(0, 10);
+    const today = dayIn(config.timeZone);
     // alpha's points arrived two days ago: not in today's archive
     await pool.query(`UPDATE data_points SET recorded = recorded - interval '2 days' WHERE source = 'alpha'`);
     const jobs = await queueNightlyDay(pool, config, today);
@@ -188,8 +189,9 @@ describe('the nightly export', () => {
 describe('dcs export nightly --date', () => {
   it('exports the day before the date again in the night\'s own jobs, replacing its archives under their names, however often it runs', async () => {
     const pool = server.db.pool;
-    const today = new Date().toISOString().slice(0, 10);
-    const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+    // the command runs in UTC (no TIME_ZONE given), so its days are UTC days
+    const today = dayIn('UTC');
+    const tomorrow = dayIn('UTC', 1);
     const env = { EXPORT_DIR: exportDir, PUBLIC_URL: 'https://data.example.org', SOURCES_PER_REPORT_JOB: '2' };
     await pool.query(`DELETE FROM report_jobs WHERE batch LIKE 'nightly:%'`);
     await uploadPoints(server, ['night-a', 'night-b', 'night-c'].map((source) => showPoint(source, new Date())));
@@ -226,11 +228,12 @@ describe('dcs export nightly --date', () => {
 
   it('refuses to re-run a night while one of its jobs runs', async () => {
     const pool = server.db.pool;
-    const today = new Date().toISOString().slice(0, 10);
+    const today = dayIn(server.config.timeZone);
     const [job] = await queueNightlyDay(pool, server.config, today, { rerun: true });
     await pool.query(`UPDATE report_jobs SET state = 'running', heartbeat_at = now() WHERE id = $1`, [job.id]);
-    const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
-    const result = await runDcs(['export', 'nightly', '--date', tomorrow], { databaseUrl: server.db.url, env: { EXPORT_DIR: exportDir, SOURCES_PER_REPORT_JOB: '2' } });
+    const tomorrow = dayIn(server.config.timeZone, 1);
+    const env = { EXPORT_DIR: exportDir, SOURCES_PER_REPORT_JOB: '2', TIME_ZONE: server.config.timeZone };
+    const result = await runDcs(['export', 'nightly', '--date', tomorrow], { databaseUrl: server.db.url, env });
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(`Job ${job.id} of the ${today} export is running now`);
     await pool.query(`UPDATE report_jobs SET state = 'done' WHERE id = $1`, [job.id]);
