@@ -17,8 +17,12 @@ export interface ChildServer {
 }
 
 export interface ChildServers {
-  /** `dcs start` (web and worker, no scheduled jobs) with `env`, and `nodeArgs` for node; resolves once it listens. */
-  start(env: Record<string, string>, nodeArgs?: string[]): Promise<ChildServer>;
+  /**
+   * `dcs start` (web and worker, no scheduled jobs) with `env`, and `nodeArgs` for node; resolves
+   * once it listens. `command` `serve` or `worker` starts that part alone; a worker has no
+   * `baseUrl` and resolves once its processing runs.
+   */
+  start(env: Record<string, string>, nodeArgs?: string[], command?: 'start' | 'serve' | 'worker'): Promise<ChildServer>;
   /** A temporary directory, removed after the test. */
   tempDir(): string;
 }
@@ -42,27 +46,28 @@ export function useChildServers(): ChildServers {
       dirs.push(dir);
       return dir;
     },
-    async start(env, nodeArgs = []) {
+    async start(env, nodeArgs = [], command = 'start') {
       const childEnv: NodeJS.ProcessEnv = { ...process.env, PORT: '0', HOST: '127.0.0.1', JOBS_DISABLED: 'true', LOG_LEVEL: 'info', UPLOAD_DB_TIMEOUT_MS: '1000', ...env };
       if (!env.DATABASE_URL) delete childEnv.DATABASE_URL;
-      const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'bin/dcs.js'), 'start'], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'bin/dcs.js'), command], { cwd: ROOT, env: childEnv, stdio: ['ignore', 'pipe', 'pipe'] });
       children.push(child);
       let output = '';
+      const started = command === 'worker' ? /processing worker running/ : /listening on http:\/\/[^:]+:(\d+)/;
       const port = await new Promise<number>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`the server did not start:\n${output}`)), 120_000);
         const onData = (data: Buffer) => {
           output += data.toString();
-          const match = /listening on http:\/\/[^:]+:(\d+)/.exec(output);
+          const match = started.exec(output);
           if (match) {
             clearTimeout(timer);
-            resolve(Number(match[1]));
+            resolve(Number(match[1] ?? 0));
           }
         };
         child.stdout!.on('data', onData);
         child.stderr!.on('data', onData);
         child.once('exit', (code) => reject(new Error(`the server exited (${code}):\n${output}`)));
       });
-      return { child, baseUrl: `http://127.0.0.1:${port}`, output: () => output };
+      return { child, baseUrl: port ? `http://127.0.0.1:${port}` : '', output: () => output };
     },
   };
 }
