@@ -52,7 +52,8 @@ export async function recordSightings(client: PoolClient, points: readonly Point
   const groups = new Map<string, Group>();
   let pairs = 0;
   for (const point of withAsins) {
-    if (!isFresh.has(`${point.created} ${point.contentDigest}`)) continue;
+    // delete: a point queued twice (re-stored by `dcs reprocess` before it was read) counts once
+    if (!isFresh.delete(`${point.created} ${point.contentDigest}`)) continue;
     for (const [asin, ordered] of point.asins) {
       pairs += 1;
       touched.add(asin);
@@ -222,9 +223,4 @@ export async function keepaQueue(pool: Pool): Promise<KeepaQueue> {
   );
   const r = rows[0];
   return { pending: r.pending, missed: r.missed, enriched: r.enriched, due: r.due, nextRetry: r.next_retry };
-}
-
-export async function harvestPosition(pool: Pool): Promise<{ lastPointId: number; pointsScanned: number; rejected: number; updatedAt: Date | null }> {
-  const { rows } = await pool.query('SELECT last_point_id, points_scanned, rejected, updated_at FROM amazon_harvest_state');
-  return { lastPointId: Number(rows[0].last_point_id), pointsScanned: Number(rows[0].points_scanned), rejected: Number(rows[0].rejected), updatedAt: rows[0].updated_at };
 }
