@@ -51,7 +51,9 @@ export async function benchHarvest(): Promise<void> {
   const { env, server, db } = await startBenchServer(ROOT, dataDir, {});
   try {
     await seed(db);
-    const child = spawn(process.execPath, ['--max-semi-space-size=4', path.join(ROOT, 'bin', 'dcs.js'), 'run-job', 'asin-harvest'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // BENCH_NODE_ARGS adds flags to the job's process (e.g. --cpu-prof), as in bench/dcs-runs.ts.
+    const nodeArgs = ['--max-semi-space-size=4', ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
+    const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'bin', 'dcs.js'), 'run-job', 'asin-harvest'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     // CPU: the job's (sampled until it exits) and PostgreSQL's (all backends), as where the time goes
     const postmaster = Number(fs.readFileSync(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
     const postgresBefore = cpuSeconds(postmaster, true);

@@ -11,9 +11,10 @@ import type { Config } from '../config.ts';
 import type { Pool, PoolClient } from '../db/database.ts';
 import { pointDigestsReady } from '../db/point-digests.ts';
 import { addHarvestTotals, claimQueued } from './harvest-queue.repository.ts';
-import { recordSightings, refreshProducts } from './products.repository.ts';
+import { recordHarvestedPoints, refreshProducts, writeSightings } from './products.repository.ts';
 import { scanQueued, type Scanned } from './scan-queued.ts';
 import { startScanThread } from './scan-thread.ts';
+import { SightingTotals } from './sighting-totals.ts';
 
 /** Queued points scanned per COPY. */
 const CHUNK_POINTS = 5_000;
@@ -26,6 +27,9 @@ const CHUNK_POINTS = 5_000;
  * many points' work; their queue rows come back and are read by the next run.
  */
 const SEGMENT_POINTS = 250_000;
+
+/** Summed sightings held before they are written (memory: ~100 bytes each); the rest at the commit. */
+const SIGHTINGS_HELD = 200_000;
 
 /** A scan thread only for runs of more points than this. */
 const THREAD_MIN_POINTS = 4 * CHUNK_POINTS;
@@ -91,12 +95,17 @@ export async function harvestAsins(
   return total;
 }
 
-/** One transaction of the harvest: its queue rows claimed, their chunks' sightings, then the products they touched. */
+/**
+ * One transaction of the harvest: its queue rows claimed, their chunks' points recorded as
+ * harvested, the sightings summed over the whole segment (a product is seen again and again),
+ * then the products they touched.
+ */
 interface Segment {
   client: PoolClient;
   points: number;
   rejected: number;
   sightings: number;
+  totals: SightingTotals;
   touched: Set<string>;
 }
 
@@ -108,7 +117,7 @@ async function beginSegment(pool: Pool): Promise<Segment> {
     client.release(true);
     throw error;
   }
-  return { client, points: 0, rejected: 0, sightings: 0, touched: new Set() };
+  return { client, points: 0, rejected: 0, sightings: 0, totals: new SightingTotals(), touched: new Set() };
 }
 
 /**
@@ -140,17 +149,23 @@ async function scanSegment(segment: Segment, queueIds: number[], scan: Scanner[]
 }
 
 async function recordChunk(segment: Segment, scanned: Scanned): Promise<void> {
-  const recorded = await recordSightings(segment.client, scanned.found);
-  for (const asin of recorded.touched) segment.touched.add(asin);
-  segment.sightings += recorded.sightings;
+  for (const point of await recordHarvestedPoints(segment.client, scanned.found)) segment.sightings += segment.totals.add(point);
   segment.points += scanned.points;
   segment.rejected += scanned.rejected;
+  if (segment.totals.size >= SIGHTINGS_HELD) await writeHeldSightings(segment);
+}
+
+async function writeHeldSightings(segment: Segment): Promise<void> {
+  const groups = segment.totals.take();
+  for (const group of groups) segment.touched.add(group.asin);
+  await writeSightings(segment.client, groups);
 }
 
 /** Writes the touched products and the totals, commits. Returns the products seen for the first time. */
 async function commitSegment(segment: Segment): Promise<number> {
   const { client } = segment;
   try {
+    await writeHeldSightings(segment);
     const newProducts = await refreshProducts(client, segment.touched);
     if (segment.points > 0 || segment.rejected > 0) await addHarvestTotals(client, segment.points, segment.rejected);
     await client.query('COMMIT');

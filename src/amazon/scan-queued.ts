@@ -9,7 +9,7 @@ import type { Config } from '../config.ts';
 import { streamBinaryRows } from '../db/copy-binary.ts';
 import type { Pool } from '../db/database.ts';
 import { extractAsins } from './extract-asins.ts';
-import type { PointSightings } from './products.repository.ts';
+import type { PointSightings } from './sighting-totals.ts';
 
 /** The text fields extract-asins.ts reads at the top of a point (`asin`: a donated order history's item). */
 const TEXT_FIELDS = ['url*', 'url!', 'url', 'element-content*', 'element-content!', 'page-content*', 'page-content!', 'asin'] as const;
@@ -40,9 +40,9 @@ export async function scanQueued(pool: Pool, config: Pick<Config, 'serverSecretK
         ${fields}, p->'pattern-matches', p->'items', p#>>'{passive-data-metadata,generated-key}'
       FROM (SELECT d.source, d.generator_id, d.created, (extract(epoch FROM d.created) * 1000000)::int8 AS created_us, d.content_digest,
                    d.properties || '{}'::jsonb AS p
-            FROM harvest_queue q
+            -- DISTINCT: a point queued twice (re-stored by \`dcs reprocess\` before it was read) is read once
+            FROM (SELECT DISTINCT source, created, content_digest FROM harvest_queue WHERE id = ANY (${ids})) q
             JOIN data_points d ON d.created = q.created AND d.content_digest = q.content_digest AND d.source = q.source
-            WHERE q.id = ANY (${ids})
             OFFSET 0) points`;
     for await (const row of streamBinaryRows(client, sql)) {
       const [source, generatorId, created, createdMicros, digest] = row;
