@@ -6,7 +6,8 @@
  * 40% element-show/hide (~700 B of product-tile HTML), 20% log-elements (5 matches), 15%
  * class-added, 10% matched-rule (a URL only), 10% element-click with a 30 KB page in
  * `page-content*` (24 product tiles; BENCH_HARVEST_CLICKS sets the share), 5% orders.
- * BENCH_HARVEST_PRODUCTS (default 20,000) result pages of 24 products each make the catalogue. Then `dcs run-job asin-harvest`, timed by the job
+ * BENCH_HARVEST_PRODUCTS (default 20,000) result pages of 24 products each make the catalogue, and
+ * every point is queued for the harvest (harvest_queue), as processing queues it. Then `dcs run-job asin-harvest`, timed by the job
  * itself. Target: >= 20,000 points/s scanned (the original: 318).
  */
 import { spawn } from 'node:child_process';
@@ -40,7 +41,9 @@ async function seed(db: pg.Client): Promise<void> {
     process.stdout.write(`\r  seeded ${offset.toLocaleString('en')} / ${POINTS.toLocaleString('en')}   `);
   }
   process.stdout.write('\n');
-  await db.query('VACUUM ANALYZE data_points');
+  // What processing does as it stores them: every point of these types into the harvest's outbox.
+  await db.query('INSERT INTO harvest_queue (source, created, content_digest) SELECT source, created, content_digest FROM data_points ORDER BY id');
+  await db.query('VACUUM ANALYZE data_points, harvest_queue');
 }
 
 export async function benchHarvest(): Promise<void> {
@@ -48,7 +51,9 @@ export async function benchHarvest(): Promise<void> {
   const { env, server, db } = await startBenchServer(ROOT, dataDir, {});
   try {
     await seed(db);
-    const child = spawn(process.execPath, ['--max-semi-space-size=4', path.join(ROOT, 'bin', 'dcs.js'), 'run-job', 'asin-harvest'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // BENCH_NODE_ARGS adds flags to the job's process (e.g. --cpu-prof), as in bench/dcs-runs.ts.
+    const nodeArgs = ['--max-semi-space-size=4', ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)];
+    const child = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'bin', 'dcs.js'), 'run-job', 'asin-harvest'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     // CPU: the job's (sampled until it exits) and PostgreSQL's (all backends), as where the time goes
     const postmaster = Number(fs.readFileSync(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
     const postgresBefore = cpuSeconds(postmaster, true);

@@ -31,6 +31,7 @@
  * - identical strings within one point (the `*` and `!` twins usually are) are scanned once.
  */
 import { openField } from '../crypto/field-encryption.ts';
+import { DONATED_ITEM_TYPE, ORDER_TYPE, PAGE_TYPES } from './harvested-types.ts';
 import { scanHtml, type HtmlSink } from './scan-html.ts';
 
 export interface FoundAsins {
@@ -43,23 +44,7 @@ export interface FoundAsins {
   rejected: number;
 }
 
-const ORDER_TYPE = 'webmunk-amazon-order';
-const DONATED_ITEM_TYPE = 'pdk-external-amazon-item';
-
-/** Point types whose `url*`, `element-content*`, `page-content*` or `pattern-matches` can show products. */
-const PAGE_TYPES: ReadonlySet<string> = new Set([
-  'webmunk-extension-matched-rule',
-  'webmunk-extension-class-added',
-  'webmunk-extension-element-show',
-  'webmunk-extension-element-hide',
-  'webmunk-extension-element-click',
-  'webmunk-extension-log-elements',
-  // Carries only `url*`, but a scroll on a product page is a sighting of that product.
-  'webmunk-extension-scroll-position',
-]);
-
-/** The generator ids that carry pages (scanned for links and data-asin) plus the two kinds of orders. */
-export const ASIN_TYPES: readonly string[] = Object.freeze([ORDER_TYPE, DONATED_ITEM_TYPE, ...PAGE_TYPES]);
+export { ASIN_TYPES } from './harvested-types.ts';
 
 const ASIN_SHAPE = /^[A-Z0-9]{10}$/;
 const HAS_LETTER = /[A-Z]/;

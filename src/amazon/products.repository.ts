@@ -5,71 +5,31 @@
 import type { Pool, PoolClient } from '../db/database.ts';
 import { excludedSightings, RULES_VERSION, sightingCounted } from '../data-quality/exclusion-sql.ts';
 import type { KeepaProductFields } from './keepa-product.ts';
-
-/** A scanned point and the products found in it. */
-export interface PointSightings {
-  /** the point's `created`, as PostgreSQL prints it (exact to the microsecond) */
-  created: string;
-  /** the same as microseconds since the epoch, for comparisons */
-  createdMicros: number;
-  /** the point's content_digest (32 hex digits) */
-  contentDigest: string;
-  source: string;
-  generatorId: string;
-  /** ASIN → ordered */
-  asins: ReadonlyMap<string, boolean>;
-}
-
-interface Group {
-  asin: string;
-  source: string;
-  generatorId: string;
-  first: PointSightings;
-  last: PointSightings;
-  points: number;
-  ordered: boolean;
-}
+import type { PointSightings, SightingGroup } from './sighting-totals.ts';
 
 /**
- * Records what the harvest found in `points` in `amazon_product_sightings`. A point counted
- * before (scanned again after a re-run or `dcs reprocess`) is skipped, so only new points move
- * the counts. The sightings are summed here per product, source and data type before they are
- * sent: a study's participants see the same products again and again, and every row PostgreSQL
- * upserts costs ~10 µs. Returns the new (product, point) pairs and the products they touched,
- * whose `amazon_products` rows `refreshProducts` brings up to date.
+ * Records `points` in `amazon_harvested_points` and returns those it did not hold: a point counted
+ * before (read again after `dcs reprocess` re-stored it) moves no count. Only the points counted
+ * before come back from PostgreSQL (usually none), by their place in the list.
  */
-export async function recordSightings(client: PoolClient, points: readonly PointSightings[]): Promise<{ sightings: number; touched: Set<string> }> {
-  const touched = new Set<string>();
+export async function recordHarvestedPoints(client: PoolClient, points: readonly PointSightings[]): Promise<PointSightings[]> {
   const withAsins = points.filter((p) => p.asins.size > 0);
-  if (withAsins.length === 0) return { sightings: 0, touched };
-  const { rows: fresh } = await client.query(
-    `INSERT INTO amazon_harvested_points (created, content_digest)
-     SELECT * FROM unnest($1::timestamptz[], $2::uuid[]) ON CONFLICT DO NOTHING
-     RETURNING created::text, replace(content_digest::text, '-', '') AS content_digest`,
+  if (withAsins.length === 0) return [];
+  const { rows: before } = await client.query<{ i: string }>(
+    `WITH p AS MATERIALIZED (SELECT * FROM unnest($1::timestamptz[], $2::uuid[]) WITH ORDINALITY AS p (created, digest, i)),
+     added AS (INSERT INTO amazon_harvested_points (created, content_digest) SELECT created, digest FROM p ON CONFLICT DO NOTHING
+               RETURNING created, content_digest)
+     SELECT p.i FROM p WHERE NOT EXISTS (SELECT 1 FROM added a WHERE a.created = p.created AND a.content_digest = p.digest)`,
     [withAsins.map((p) => p.created), withAsins.map((p) => p.contentDigest)],
   );
-  const isFresh = new Set(fresh.map((r) => `${r.created} ${r.content_digest}`));
-  const groups = new Map<string, Group>();
-  let pairs = 0;
-  for (const point of withAsins) {
-    if (!isFresh.has(`${point.created} ${point.contentDigest}`)) continue;
-    for (const [asin, ordered] of point.asins) {
-      pairs += 1;
-      touched.add(asin);
-      const key = `${asin}\t${point.source}\t${point.generatorId}`;
-      const group = groups.get(key);
-      if (!group) {
-        groups.set(key, { asin, source: point.source, generatorId: point.generatorId, first: point, last: point, points: 1, ordered });
-      } else {
-        group.points += 1;
-        group.ordered ||= ordered;
-        if (point.createdMicros < group.first.createdMicros) group.first = point;
-        if (point.createdMicros > group.last.createdMicros) group.last = point;
-      }
-    }
-  }
-  if (groups.size === 0) return { sightings: 0, touched };
-  const list = [...groups.values()];
+  if (before.length === 0) return withAsins;
+  const counted = new Set(before.map((r) => Number(r.i) - 1));
+  return withAsins.filter((_, i) => !counted.has(i));
+}
+
+/** Adds summed sightings (sighting-totals.ts) to `amazon_product_sightings`. */
+export async function writeSightings(client: PoolClient, groups: readonly SightingGroup[]): Promise<void> {
+  if (groups.length === 0) return;
   await client.query(
     `INSERT INTO amazon_product_sightings AS s (asin, source, generator_id, first_seen, last_seen, points, ordered)
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::timestamptz[], $6::int8[], $7::bool[])
@@ -77,11 +37,10 @@ export async function recordSightings(client: PoolClient, points: readonly Point
        first_seen = least(s.first_seen, excluded.first_seen), last_seen = greatest(s.last_seen, excluded.last_seen),
        points = s.points + excluded.points, ordered = s.ordered OR excluded.ordered`,
     [
-      list.map((g) => g.asin), list.map((g) => g.source), list.map((g) => g.generatorId), list.map((g) => g.first.created),
-      list.map((g) => g.last.created), list.map((g) => g.points), list.map((g) => g.ordered),
+      groups.map((g) => g.asin), groups.map((g) => g.source), groups.map((g) => g.generatorId), groups.map((g) => g.first),
+      groups.map((g) => g.last), groups.map((g) => g.points), groups.map((g) => g.ordered),
     ],
   );
-  return { sightings: pairs, touched };
 }
 
 /**
@@ -222,9 +181,4 @@ export async function keepaQueue(pool: Pool): Promise<KeepaQueue> {
   );
   const r = rows[0];
   return { pending: r.pending, missed: r.missed, enriched: r.enriched, due: r.due, nextRetry: r.next_retry };
-}
-
-export async function harvestPosition(pool: Pool): Promise<{ lastPointId: number; pointsScanned: number; rejected: number; updatedAt: Date | null }> {
-  const { rows } = await pool.query('SELECT last_point_id, points_scanned, rejected, updated_at FROM amazon_harvest_state');
-  return { lastPointId: Number(rows[0].last_point_id), pointsScanned: Number(rows[0].points_scanned), rejected: Number(rows[0].rejected), updatedAt: rows[0].updated_at };
 }

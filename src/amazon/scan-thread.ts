@@ -8,7 +8,7 @@ import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { createPool } from '../db/database.ts';
 import { createLogger } from '../log.ts';
 import { startModuleThread } from '../threads.ts';
-import { scanRange, type Scanned } from './scan-range.ts';
+import { scanQueued, type Scanned } from './scan-queued.ts';
 
 interface ThreadData {
   harvestScanThread: true;
@@ -18,14 +18,13 @@ interface ThreadData {
 
 interface Request {
   id: number;
-  after: number;
-  upTo: number;
+  queueIds: number[];
 }
 
 type Reply = { id: number; scanned: Scanned } | { id: number; error: string };
 
 export interface ScanThread {
-  scan(after: number, upTo: number): Promise<Scanned>;
+  scan(queueIds: number[]): Promise<Scanned>;
   stop(): Promise<void>;
 }
 
@@ -49,11 +48,11 @@ export function startScanThread(databaseUrl: string, serverSecretKey: Uint8Array
     resolve();
   }));
   return {
-    scan(after, upTo) {
+    scan(queueIds) {
       const id = next++;
       return new Promise<Scanned>((resolve, reject) => {
         waiting.set(id, { resolve, reject });
-        thread.postMessage({ id, after, upTo } satisfies Request);
+        thread.postMessage({ id, queueIds } satisfies Request);
       });
     },
     async stop() {
@@ -73,7 +72,7 @@ async function runInThread(): Promise<void> {
       return;
     }
     try {
-      const scanned = await scanRange(pool, { serverSecretKey }, message.after, message.upTo);
+      const scanned = await scanQueued(pool, { serverSecretKey }, message.queueIds);
       parentPort!.postMessage({ id: message.id, scanned } satisfies Reply);
     } catch (error) {
       parentPort!.postMessage({ id: message.id, error: (error as Error).message } satisfies Reply);

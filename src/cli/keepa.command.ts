@@ -6,14 +6,15 @@ import type { Config } from '../config.ts';
 import type { Pool } from '../db/database.ts';
 import { keepaSettings } from '../amazon/enrich.ts';
 import { fetchKeepaTokens } from '../amazon/keepa-client.ts';
-import { harvestPosition, keepaQueue } from '../amazon/products.repository.ts';
+import { harvestProgress } from '../amazon/harvest-queue.repository.ts';
+import { keepaQueue } from '../amazon/products.repository.ts';
 
 export async function keepaCommand(pool: Pool, config: Config, args: string[], json: boolean): Promise<number> {
   if (args[0] !== 'status' || args.length > 1) {
     console.error('Usage: dcs keepa status [--json]');
     return 1;
   }
-  const [queue, harvest] = await Promise.all([keepaQueue(pool), harvestPosition(pool)]);
+  const [queue, harvest] = await Promise.all([keepaQueue(pool), harvestProgress(pool)]);
   let tokens: Record<string, unknown> = { configured: false };
   let failed = false;
   if (config.keepaApiKey) {
@@ -41,6 +42,6 @@ export async function keepaCommand(pool: Pool, config: Config, args: string[], j
   line('products missed', queue.missed);
   line('due now', queue.due);
   line('next retry of a miss', queue.nextRetry?.toISOString());
-  line('harvest position', `point id ${harvest.lastPointId} (${harvest.pointsScanned} points scanned, ${harvest.rejected} candidates rejected)`);
+  line('harvest', `${harvest.queued} points waiting (${harvest.pointsScanned} scanned, ${harvest.rejected} candidates rejected)`);
   return failed ? 1 : 0;
 }

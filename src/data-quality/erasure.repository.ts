@@ -116,6 +116,8 @@ export const SOURCE_TABLES: readonly { table: string; column: string }[] = [
   // the data-quality job's evidence quotes the source's points (user agents, times)
   { table: 'data_quality_flags', column: 'source' },
   { table: 'amazon_product_sightings', column: 'source' },
+  // points not read by the ASIN harvest yet (its outbox)
+  { table: 'harvest_queue', column: 'source' },
   { table: 'app_config_assignments', column: 'identifier' },
   { table: 'app_config_draws', column: 'identifier' },
   { table: 'app_config_served', column: 'identifier' },

@@ -30,8 +30,8 @@ export async function saveFlagsState(db: Db, state: FlagsState): Promise<void> {
 
 /**
  * The highest point id below which no transaction can still add a point: the SHARE lock waits for
- * the writers in progress (processing batches) and holds new ones back a moment. As the ASIN
- * harvest does, so a late commit is read on the next run.
+ * the writers in progress (processing batches) and holds new ones back a moment, so a late commit
+ * is read on the next run.
  */
 export async function committedMaxPointId(db: Db): Promise<number> {
   await db.query(`SET LOCAL lock_timeout = '30s'`);

@@ -19,7 +19,6 @@ export interface AlertsRow {
 /** table amazon_harvest_state */
 export interface AmazonHarvestStateRow {
   singleton: boolean;
-  last_point_id: number;
   points_scanned: number;
   rejected: number;
   updated_at: Date | null;
@@ -373,6 +372,14 @@ export interface ExclusionRulesRow {
   created_at: Date;
   updated_by: string;
   updated_at: Date;
+}
+
+/** table harvest_queue */
+export interface HarvestQueueRow {
+  id: number;
+  source: string;
+  created: Date;
+  content_digest: string;
 }
 
 /** table job_runs */

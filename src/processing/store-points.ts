@@ -5,10 +5,12 @@
  *     them data_points already holds (its unique key, an index lookup each);
  *  3. COPYs the new ones, their properties being their own text plus `encrypted_transmission`
  *     (added as the last key of their metadata: the last of duplicate keys is the one jsonb keeps);
- *  4. links points to their files, counts them for their sources and marks the bundles processed.
+ *  4. appends the keys of the new points the ASIN harvest reads to its outbox (harvest_queue);
+ *  5. links points to their files, counts them for their sources and marks the bundles processed.
  * Another transaction may store one of the same points between 2 and 3: the COPY then fails on the
  * unique key (isUniqueViolation) and the caller runs the batch again, which then finds that point.
  */
+import { HARVESTED_TYPES } from '../amazon/harvested-types.ts';
 import type { PoolClient } from '../db/database.ts';
 import { copyIn } from './copy-in.ts';
 import { BinaryCopyWriter } from './copy-writer.ts';
@@ -132,7 +134,23 @@ async function copyNew(client: PoolClient, plan: BatchPlan, recordedPgMicros: nu
   if (rows > 0) await copyIn(client, COPY_POINTS_SQL, writer.finish());
 }
 
-/** Step 4a: every copy's `@` keys, linked to its own bundle's files (also for points stored before). */
+/**
+ * Step 4: the new points of the types the ASIN harvest reads, into its outbox (migration 0029),
+ * in this transaction: a point is queued exactly when it is stored, so the harvest needs no lock
+ * and no id order. One statement of keys per batch.
+ */
+async function queueForHarvest(client: PoolClient, plan: BatchPlan): Promise<void> {
+  const queued = plan.points.filter((p) => p.isNew && HARVESTED_TYPES.has(p.generatorId));
+  if (queued.length === 0) return;
+  await client.query({
+    name: 'dcs-queue-harvest',
+    text: `INSERT INTO harvest_queue (source, created, content_digest)
+      SELECT source, ${timestampFromMicros('created')}, digest FROM unnest($1::text[], $2::int8[], $3::uuid[]) AS u (source, created, digest)`,
+    values: [queued.map((p) => p.source), integerArray(queued.map((p) => p.created!)), `{${queued.map((p) => p.digest).join(',')}}`],
+  });
+}
+
+/** Step 5a: every copy's `@` keys, linked to its own bundle's files (also for points stored before). */
 async function linkFiles(client: PoolClient, plan: BatchPlan): Promise<void> {
   const links = plan.points.flatMap((p) => (p.files ?? []).map((file) => ({ p, ...file })));
   if (links.length === 0) return;
@@ -162,7 +180,7 @@ export interface BundleBookkeeping {
   addedBefore?: number[];
 }
 
-/** Step 4b: the counts for data_sources, source_point_deltas and the bundles. */
+/** Step 5b: the counts for data_sources, source_point_deltas and the bundles. */
 async function recordBatch(client: PoolClient, plan: BatchPlan, recordedPgMicros: number, bookkeeping: BundleBookkeeping): Promise<StoredBundle[]> {
   const sources = new Map<string, { latest: number; userAgent: string; n: number; recorded: number }>();
   const deltas = new Map<string, { source: string; generatorId: string; userAgent: string; n: number; first: number; last: number; received: number }>();
@@ -219,6 +237,7 @@ export async function storeBatch(client: PoolClient, plan: BatchPlan, rules: Map
   if (plan.needsSql) await resolveInSql(client, plan, rules);
   await markNew(client, plan);
   await copyNew(client, plan, recordedPgMicros);
+  await queueForHarvest(client, plan);
   await linkFiles(client, plan);
   return recordBatch(client, plan, recordedPgMicros, bookkeeping);
 }

@@ -2,6 +2,7 @@
  * The ASIN harvest on a real database with real-format points uploaded over HTTP: what it finds
  * and counts, that re-runs and `dcs reprocess` change nothing, and that a late upload (points
  * created long before the last run) is scanned too, unlike the original's cursor on `created`.
+ * Its outbox under concurrent processing: harvest-outbox.test.ts.
  */
 import { describe, expect, it } from 'vitest';
 import { asinHarvestJob } from '../../src/amazon/asin-harvest.job.ts';
@@ -40,10 +41,8 @@ describe('asin harvest', () => {
       { source: '48213077', generator_id: 'webmunk-extension-element-show', points: 1, ordered: false },
       { source: '48213077', generator_id: 'webmunk-extension-log-elements', points: 1, ordered: false },
     ]);
-    const { rows } = await server.db.pool.query('SELECT last_point_id, points_scanned FROM amazon_harvest_state');
-    const { rows: max } = await server.db.pool.query('SELECT max(id) AS max FROM data_points');
-    expect(Number(rows[0].last_point_id)).toBe(Number(max[0].max));
-    expect(Number(rows[0].points_scanned)).toBe(9);
+    const { rows } = await server.db.pool.query('SELECT points_scanned, (SELECT count(*)::int FROM harvest_queue) AS queued FROM amazon_harvest_state');
+    expect(rows[0]).toEqual({ points_scanned: 9, queued: 0 });
   });
 
   it('changes nothing when run again or after dcs reprocess', async () => {
@@ -52,7 +51,7 @@ describe('asin harvest', () => {
     await queueReprocess(server.db.pool, {});
     await server.process();
     const again = await harvestAsins(server.db.pool, server.config);
-    expect(again.points).toBe(9); // the rebuilt points have new ids, so they are scanned again...
+    expect(again.points).toBe(9); // the rebuilt points are queued again, so they are scanned again...
     expect(again.sightings).toBe(0); // ...but every (product, point) pair was counted already
     expect(await products()).toEqual(before);
   });
@@ -71,24 +70,21 @@ describe('asin harvest', () => {
     expect(rows).toEqual([]);
   });
 
-  it('scans a long id range with two scanners (the scan thread and this one), each chunk once and in order', async () => {
+  it('scans a long queue with two scanners (the scan thread and this one), each chunk once', async () => {
     const point = (asin: string, second: number) => {
       const [p] = samples(2);
       p['passive-data-metadata']!.timestamp = 1700000000 + second;
       p['element-content*'] = `<div data-asin="${asin}"></div>`;
       return p;
     };
-    // five points, each in a chunk of its own (5,000 ids): ids skipped between them
-    for (let k = 0; k < 5; k++) {
-      await server.db.pool.query(`SELECT setval(pg_get_serial_sequence('data_points', 'id'), (SELECT max(id) FROM data_points) + 12000)`);
-      await uploadPoints(server, [point(`B0THREAD0${k}`, k)]);
-    }
-    const result = await harvestAsins(server.db.pool, server.config, { threadMinIds: 0 });
+    // five points, each in a chunk of its own: the scan thread takes the first, third and fifth
+    for (let k = 0; k < 5; k++) await uploadPoints(server, [point(`B0THREAD0${k}`, k)]);
+    const result = await harvestAsins(server.db.pool, server.config, { threadMinPoints: 0, chunkPoints: 1 });
     expect(result).toMatchObject({ points: 5, sightings: 5, newProducts: 5 });
     const found = (await products()).map((p) => p.asin).filter((a) => a.startsWith('B0THREAD'));
     expect(found).toEqual(['B0THREAD00', 'B0THREAD01', 'B0THREAD02', 'B0THREAD03', 'B0THREAD04']);
-    const { rows } = await server.db.pool.query('SELECT last_point_id = (SELECT max(id) FROM data_points) AS at_end FROM amazon_harvest_state');
-    expect(rows[0].at_end).toBe(true);
+    const { rows } = await server.db.pool.query('SELECT count(*)::int AS queued FROM harvest_queue');
+    expect(rows[0].queued).toBe(0);
   });
 
   it('counts products without the sightings exclusion rules leave out, once the rules change, and again when they go', async () => {

@@ -1,13 +1,15 @@
 /**
- * One chunk of the harvest's scan: the points of an id range, read by binary COPY (only the fields
- * extract-asins.ts reads), and the ASINs found in them. Runs on the job's thread and on the scan
- * thread (scan-thread.ts).
+ * One chunk of the harvest's scan: the points some rows of its outbox (`harvest_queue`) name, read
+ * by their key with binary COPY (only the fields extract-asins.ts reads), and the ASINs found in
+ * them. Runs on the job's thread and on the scan thread (scan-thread.ts), each on a connection of
+ * its own: the segment's transaction has deleted those rows but not committed, so they are still
+ * there for everyone else to read.
  */
 import type { Config } from '../config.ts';
 import { streamBinaryRows } from '../db/copy-binary.ts';
 import type { Pool } from '../db/database.ts';
-import { ASIN_TYPES, extractAsins } from './extract-asins.ts';
-import type { PointSightings } from './products.repository.ts';
+import { extractAsins } from './extract-asins.ts';
+import type { PointSightings } from './sighting-totals.ts';
 
 /** The text fields extract-asins.ts reads at the top of a point (`asin`: a donated order history's item). */
 const TEXT_FIELDS = ['url*', 'url!', 'url', 'element-content*', 'element-content!', 'page-content*', 'page-content!', 'asin'] as const;
@@ -18,14 +20,16 @@ export interface Scanned {
   rejected: number;
 }
 
-export async function scanRange(pool: Pool, config: Pick<Config, 'serverSecretKey'>, after: number, upTo: number): Promise<Scanned> {
+/** Reads and scans the points of the queue rows `queueIds` (a point erased or reprocessed since it was queued is not there). */
+export async function scanQueued(pool: Pool, config: Pick<Config, 'serverSecretKey'>, queueIds: readonly number[]): Promise<Scanned> {
   const found: PointSightings[] = [];
   let points = 0;
   let rejected = 0;
   const client = await pool.connect();
   let finished = false;
   try {
-    const types = ASIN_TYPES.map((t) => client.escapeLiteral(t)).join(',');
+    // COPY takes no parameters: the ids inline, as numbers only
+    const ids = `'{${queueIds.map((id) => Number(id)).join(',')}}'::int8[]`;
     // Only the fields extract-asins.ts reads, the text ones unescaped by PostgreSQL: a click's
     // page-content* is a whole page, and JSON-parsing it here was the harvest's largest cost.
     // `properties || '{}'` (behind OFFSET 0) fetches a large point from TOAST storage once rather
@@ -34,10 +38,11 @@ export async function scanRange(pool: Pool, config: Pick<Config, 'serverSecretKe
     const fields = TEXT_FIELDS.map((key) => `p->>${client.escapeLiteral(key)}`).join(', ');
     const sql = `SELECT source, generator_id, created::text, created_us, content_digest,
         ${fields}, p->'pattern-matches', p->'items', p#>>'{passive-data-metadata,generated-key}'
-      FROM (SELECT source, generator_id, created, (extract(epoch FROM created) * 1000000)::int8 AS created_us, content_digest,
-                   properties || '{}'::jsonb AS p
-            FROM data_points
-            WHERE id > ${Number(after)} AND id <= ${Number(upTo)} AND generator_id IN (${types})
+      FROM (SELECT d.source, d.generator_id, d.created, (extract(epoch FROM d.created) * 1000000)::int8 AS created_us, d.content_digest,
+                   d.properties || '{}'::jsonb AS p
+            -- DISTINCT: a point queued twice (re-stored by \`dcs reprocess\` before it was read) is read once
+            FROM (SELECT DISTINCT source, created, content_digest FROM harvest_queue WHERE id = ANY (${ids})) q
+            JOIN data_points d ON d.created = q.created AND d.content_digest = q.content_digest AND d.source = q.source
             OFFSET 0) points`;
     for await (const row of streamBinaryRows(client, sql)) {
       const [source, generatorId, created, createdMicros, digest] = row;
