@@ -111,6 +111,7 @@ export const SOURCE_TABLES: readonly { table: string; column: string }[] = [
   { table: 'source_daily_points', column: 'source' },
   { table: 'source_point_deltas', column: 'source' },
   { table: 'source_recent_points', column: 'source' },
+  { table: 'source_latest_status', column: 'source' },
   { table: 'user_agent_sources', column: 'source' },
   { table: 'alerts', column: 'source' },
   // the data-quality job's evidence quotes the source's points (user agents, times)

@@ -521,6 +521,14 @@ export interface SourceGroupsRow {
   created_at: Date;
 }
 
+/** table source_latest_status */
+export interface SourceLatestStatusRow {
+  source: string;
+  created: Date;
+  content_digest: string;
+  properties: unknown;
+}
+
 /** table source_point_deltas */
 export interface SourcePointDeltasRow {
   source: string;

@@ -64,6 +64,29 @@ export async function transactionOn<T>(client: pg.PoolClient, work: (tx: Transac
 }
 
 /**
+ * Runs a stream in one transaction on `client`: BEGIN (with `options`) before its first item,
+ * COMMIT after its last, ROLLBACK when it throws (the error is passed on, marked
+ * `connectionBroken` when the ROLLBACK fails too). For reads too large to hold, one short
+ * transaction per slice (the exports, one per batch of sources), so none holds a snapshot for
+ * long. A consumer that stops early leaves the transaction open, and perhaps a COPY half-read:
+ * it must then release the client with an error so that the pool discards its connection.
+ */
+export async function* transactionStream<T>(client: pg.PoolClient, work: (tx: Transaction) => AsyncIterable<T>, options: TransactionOptions = {}): AsyncGenerator<T> {
+  try {
+    await client.query(beginStatement(options));
+    yield* work(client as Transaction);
+    await client.query('COMMIT');
+  } catch (error) {
+    try {
+      await client.query('ROLLBACK');
+    } catch {
+      if (error !== null && typeof error === 'object') (error as { connectionBroken?: boolean }).connectionBroken = true;
+    }
+    throw error;
+  }
+}
+
+/**
  * Runs `work` in one transaction on a client of `pool`: committed when it returns, rolled back
  * when it throws (the error is passed on), the client released on every path, and discarded
  * rather than reused when its connection broke.

@@ -78,16 +78,24 @@ export async function typeLabels(pool: Pool): Promise<Map<string, string>> {
   return labels;
 }
 
-/** Every data type that has points at all (`--types all`). */
+/**
+ * Every data type that has points at all (`--types all`), from the statistics rather than
+ * data_points: the days the source-statistics job has folded (a skip scan of their
+ * generator_id index, one probe per type) and the counts it has not folded yet. Points that
+ * exclusion rules leave out count here: an export lists what it left out.
+ */
 export async function typesPresent(pool: Pool): Promise<string[]> {
-  // A skip scan over the (generator_id, created) index: one probe per type, not a table scan.
-  const { rows } = await pool.query(`
-    WITH RECURSIVE present AS (
-      SELECT min(generator_id) AS id FROM data_points
+  const { rows } = await pool.query<{ id: string }>(`
+    WITH RECURSIVE folded AS (
+      SELECT (SELECT min(generator_id) FROM source_daily_points WHERE points > 0) AS id
       UNION ALL
-      SELECT (SELECT min(generator_id) FROM data_points WHERE generator_id > present.id) FROM present WHERE present.id IS NOT NULL)
-    SELECT id FROM present WHERE id IS NOT NULL ORDER BY id COLLATE "C"`);
-  return rows.map((row) => row.id as string);
+      SELECT (SELECT min(generator_id) FROM source_daily_points WHERE generator_id > folded.id AND points > 0) FROM folded WHERE folded.id IS NOT NULL)
+    SELECT id FROM (
+      SELECT id FROM folded WHERE id IS NOT NULL
+      UNION
+      SELECT generator_id FROM source_point_deltas WHERE points > 0) present
+    ORDER BY id COLLATE "C"`);
+  return rows.map((row) => row.id);
 }
 
 /**

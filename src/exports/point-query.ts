@@ -2,7 +2,8 @@
  * Streams the points an exporter reads straight from PostgreSQL with a binary COPY: PostgreSQL
  * sends rows as fast as this process takes them (no round trip per batch, as a cursor has) and
  * memory stays flat whatever the export's size. The order (per source, newest first by the
- * chosen date) is PostgreSQL's, never a sort in this process.
+ * chosen date) is PostgreSQL's, never a sort in this process. One query per source, each in a
+ * transaction of its own: the snapshot an export holds lasts one source, not the whole export.
  *
  * An exporter that reads a few of a point's keys gets only those (Column.reads): each as its text
  * when it is a JSON string (PostgreSQL copies it as stored; writing it as JSON and parsing it here
@@ -13,6 +14,7 @@ import type { Pool } from '../db/database.ts';
 import type { ResolvedRule } from '../data-quality/exclusion-rules.repository.ts';
 import { notExcluded } from '../data-quality/exclusion-sql.ts';
 import { streamBinaryRowBatches, timestampMicros, type RowBatch } from '../db/copy-binary.ts';
+import { transactionStream } from '../db/transaction.ts';
 import type { StoredPoint } from './export-point.ts';
 import { Utf8Text } from './utf8-text.ts';
 
@@ -73,6 +75,10 @@ export function pointsSql(window: PointWindow, quote: (text: string) => string):
   // OFFSET 0 keeps the lateral a subquery, so each value is looked up once
   const values = keys.map((key, i) => `, properties -> ${quote(key)} AS value${i}`).join('');
   // Sources in code-point order whatever the database's collation, as the original's sorted().
+  // The id breaks ties, not the content digest (scale-out.md Q10): points with one `created` are
+  // common (the items of a donated Amazon order all share their order's day) and the original
+  // wrote them in the order they were stored, which the golden tests hold us to. Within one
+  // source that order is the insertion order on partitioned tables too.
   const order = `source COLLATE "C", ${window.order === 'newest-first' ? `${column} DESC, id DESC` : 'created, id'}`;
   // The rows are sorted by their keys and place alone, then read whole in that order: sorting
   // the points themselves wrote and read them all through temporary files (on 1 million
@@ -145,25 +151,51 @@ export function decoder(keys: readonly string[] | undefined, textKeys: readonly 
   };
 }
 
+/**
+ * Sources per query. Each batch of sources is its own short query in its own transaction, so an
+ * export that runs for hours never holds one snapshot that long: a snapshot held keeps VACUUM
+ * from removing any row deleted after it began, the bundle queue's included (scale-out.md Q10).
+ */
+export const SOURCES_PER_QUERY = 1;
+
+/**
+ * The window's sources, each once, in code-point order (the byte order of their UTF-8, which is
+ * PostgreSQL's `COLLATE "C"`), cut into the batches queried one after the other. Rows come out
+ * in the order one query over them all would give.
+ */
+export function sourceBatches(sources: readonly string[], size = SOURCES_PER_QUERY): string[][] {
+  const ordered = [...new Set(sources)].map((source) => ({ source, bytes: Buffer.from(source) })).sort((a, b) => Buffer.compare(a.bytes, b.bytes)).map((s) => s.source);
+  const batches: string[][] = [];
+  for (let i = 0; i < ordered.length; i += size) batches.push(ordered.slice(i, i + size));
+  return batches;
+}
+
+/**
+ * The sort of the keys (about 100 bytes a point) spills to disk past 64 MB (PostgreSQL's default
+ * is 4). Parallel workers only pass the rows through shared memory to this one backend, which
+ * sends them: on 1 million element-show points they cost 14.2 s of CPU against 13.3 s without,
+ * beside this process competing for the same cores. Reading each point by its place needs a
+ * nested loop: a hash join read the whole table into batches and sorted it again. SET LOCAL, so
+ * they end with each query's transaction (and hold behind a transaction-mode PgBouncer).
+ */
+const QUERY_SETTINGS = { work_mem: '64MB', max_parallel_workers_per_gather: 0, enable_hashjoin: 'off', enable_mergejoin: 'off' };
+
 /** The window's points, in batches as PostgreSQL's chunks bring them (each valid until the next is asked for). */
 export async function* streamPoints(pool: Pool, window: PointWindow): AsyncGenerator<Iterable<StoredPoint>> {
   const client = await pool.connect();
   let finished = false;
   try {
-    // The sort of the keys (about 100 bytes a point) spills to disk past 64 MB (PostgreSQL's
-    // default is 4). Parallel workers only pass the rows through shared memory to this one
-    // backend, which sends them: on 1 million element-show points they cost 14.2 s of CPU
-    // against 13.3 s without, beside this process competing for the same cores. Reading each
-    // point by its place needs a nested loop: a hash join read the whole table into batches and
-    // sorted it again. All reset before release.
-    await client.query(`SET work_mem = '64MB'; SET max_parallel_workers_per_gather = 0; SET enable_hashjoin = off; SET enable_mergejoin = off`);
     const decode = decoder(window.keys, window.textKeys);
-    for await (const batch of streamBinaryRowBatches(client, pointsSql(window, (text) => client.escapeLiteral(text)))) yield decode(batch);
-    await client.query('RESET work_mem; RESET max_parallel_workers_per_gather; RESET enable_hashjoin; RESET enable_mergejoin');
+    const quote = (text: string) => client.escapeLiteral(text);
+    for (const sources of sourceBatches(window.sources)) {
+      const sql = pointsSql({ ...window, sources }, quote);
+      const batches = transactionStream(client, (tx) => streamBinaryRowBatches(tx, sql), { readOnly: true, settings: QUERY_SETTINGS });
+      for await (const batch of batches) yield decode(batch);
+    }
     finished = true;
   } finally {
-    // A COPY abandoned half-way (the export failed) leaves the connection mid-protocol: close it
-    // rather than hand it back to the pool.
+    // A COPY abandoned half-way (the export failed) leaves the connection mid-protocol and its
+    // transaction open: close it rather than hand it back to the pool.
     client.release(!finished);
   }
 }

@@ -6,7 +6,8 @@
  *  3. COPYs the new ones, their properties being their own text plus `encrypted_transmission`
  *     (added as the last key of their metadata: the last of duplicate keys is the one jsonb keeps);
  *  4. appends the keys of the new points the ASIN harvest reads to its outbox (harvest_queue);
- *  5. links points to their files, counts them for their sources and marks the bundles processed.
+ *  5. links points to their files, counts them for their sources and marks the bundles processed;
+ *  6. keeps each source's newest status point (latest-status.ts).
  * Another transaction may store one of the same points between 2 and 3: the COPY then fails on the
  * unique key (isUniqueViolation) and the caller runs the batch again, which then finds that point.
  */
@@ -17,6 +18,7 @@ import { BinaryCopyWriter } from './copy-writer.ts';
 import { digestFromUuid } from './content-digest.ts';
 import { integerArray, POSTGRES_EPOCH_SECONDS, timestampFromMicros } from './micros.ts';
 import type { BatchPlan, PlannedPoint } from './plan-points.ts';
+import { recordLatestStatus } from './latest-status.ts';
 import { RECORD_BATCH_SQL } from './record-batch.sql.ts';
 import { applyRule, SQL_SECONDARY, type SecondaryRuleRow } from './secondary.ts';
 
@@ -239,5 +241,7 @@ export async function storeBatch(client: PoolClient, plan: BatchPlan, rules: Map
   await copyNew(client, plan, recordedPgMicros);
   await queueForHarvest(client, plan);
   await linkFiles(client, plan);
-  return recordBatch(client, plan, recordedPgMicros, bookkeeping);
+  const stored = await recordBatch(client, plan, recordedPgMicros, bookkeeping);
+  await recordLatestStatus(client, plan);
+  return stored;
 }

@@ -79,6 +79,7 @@ async function populate(server: TestServer, source: string, from: number): Promi
   await pool.query(`INSERT INTO app_config_assignments (identifier, configuration_id, assigned_by) VALUES ($1, ${config}, 'test')`, [source]);
   await pool.query(`INSERT INTO app_config_draws (identifier, id_pattern, configuration_id) VALUES ($1, '.*', ${config})`, [source]);
   await pool.query(`INSERT INTO app_config_served (identifier, configuration_id, version, chosen_by) VALUES ($1, ${config}, 1, 'assigned')`, [source]);
+  await pool.query(`INSERT INTO source_latest_status VALUES ($1, now(), gen_random_uuid(), '{"pending-points": 3}')`, [source]);
   await pool.query(`INSERT INTO amazon_product_sightings VALUES ('B000000001', $1, 'webmunk-page-visit', now(), now(), 2, false)`, [source]);
   await pool.query(`INSERT INTO harvest_queue (source, created, content_digest) VALUES ($1, now(), gen_random_uuid())`, [source]);
   const request = await pool.query(`INSERT INTO donation_requests (identifier) VALUES ($1) RETURNING id`, [source]);

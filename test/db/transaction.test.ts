@@ -1,6 +1,6 @@
-/** withTransaction and transactionOn: commit, rollback, release on every path, SET LOCAL scoped, isolation, statement timeout. */
+/** withTransaction, transactionOn and transactionStream: commit, rollback, release on every path, SET LOCAL scoped, isolation, statement timeout. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { beginStatement, transactionOn, withTransaction } from '../../src/db/transaction.ts';
+import { beginStatement, transactionOn, transactionStream, withTransaction } from '../../src/db/transaction.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/db.ts';
 
 describe('withTransaction', () => {
@@ -103,5 +103,50 @@ describe('withTransaction', () => {
     await expect(withTransaction(db.pool, (tx) => tx.query(`INSERT INTO source_groups (name) VALUES ('x')`), { readOnlySnapshot: true })).rejects.toMatchObject({ code: '25006' });
     const isolation = await withTransaction(db.pool, async (tx) => (await tx.query('SHOW transaction_isolation')).rows[0].transaction_isolation, { readOnlySnapshot: true });
     expect(isolation).toBe('repeatable read');
+  });
+});
+
+describe('transactionStream', () => {
+  let db: TestDatabase;
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    await db.pool.query('CREATE TABLE tx_stream (n int)');
+  });
+  afterAll(async () => db?.drop());
+
+  const rows = async () => (await db.pool.query('SELECT n FROM tx_stream ORDER BY n')).rows.map((r) => r.n);
+
+  it('begins before the first item with its SET LOCAL settings, commits after the last, and the settings end with it', async () => {
+    const client = await db.pool.connect();
+    try {
+      const seen: string[] = [];
+      for await (const item of transactionStream(client, async function* (tx) {
+        await tx.query('INSERT INTO tx_stream VALUES (1)');
+        yield (await tx.query('SHOW work_mem')).rows[0].work_mem as string;
+        yield (await tx.query('SELECT now() = statement_timestamp() AS fresh')).rows[0].fresh ? 'new transaction' : 'same transaction';
+      }, { settings: { work_mem: '7MB' } })) seen.push(item);
+      expect(seen).toEqual(['7MB', 'same transaction']);
+      expect((await client.query('SHOW work_mem')).rows[0].work_mem).not.toBe('7MB');
+      expect(await rows()).toEqual([1]);
+    } finally {
+      client.release();
+    }
+  });
+
+  it('rolls back when the stream throws, passes the error on, and leaves the connection usable', async () => {
+    await db.pool.query('TRUNCATE tx_stream');
+    const client = await db.pool.connect();
+    try {
+      const stream = transactionStream(client, async function* (tx) {
+        await tx.query('INSERT INTO tx_stream VALUES (2)');
+        yield 1;
+        await tx.query('SELECT 1/0');
+      });
+      await expect((async () => { for await (const _ of stream) void _; })()).rejects.toMatchObject({ code: '22012' });
+      expect(await rows()).toEqual([]);
+      expect((await client.query('SELECT 1 AS one')).rows[0].one).toBe(1);
+    } finally {
+      client.release();
+    }
   });
 });

@@ -193,4 +193,25 @@ describe('automated-browser and client-backlog (through real uploads)', () => {
     expect(await runOk(server.db.pool, server.config, statusChecksJob)).toMatchObject({ closed: 1, opened: 0 });
     expect(await activeAlert(server.db.pool, 'backlog-new', 'client-backlog')).toBeUndefined();
   });
+
+  it('reads the newest status processing keeps per source: a newer one replaces it, an older one uploaded late does not', async () => {
+    const latest = async (source: string) => (await server.db.pool.query<{ created: Date; pending: string }>(
+      `SELECT created, properties ->> 'pending-points' AS pending FROM source_latest_status WHERE source = $1`, [source])).rows;
+    const [newest] = await latest('caught-up');
+    expect(newest.pending).toBe('12');
+    // a status of 2 hours ago, between the two stored, arrives late: it is stored but not the newest
+    await postGzip(server, [statusPoint('caught-up', hoursAgo(2), 'pending-points', 8000)]);
+    await server.process();
+    expect(Number((await server.db.pool.query(`SELECT count(*) FROM data_points WHERE source = 'caught-up'`)).rows[0].count)).toBe(3);
+    expect(await latest('caught-up')).toEqual([newest]);
+    await runOk(server.db.pool, server.config, statusChecksJob);
+    expect(await activeAlert(server.db.pool, 'caught-up', 'client-backlog')).toBeUndefined();
+    // a newer one replaces it, and the check follows
+    const now = hoursAgo(0.25);
+    await postGzip(server, [statusPoint('caught-up', now, 'pending-points', 7000)]);
+    await server.process();
+    expect(await latest('caught-up')).toEqual([{ created: now, pending: '7000' }]);
+    await runOk(server.db.pool, server.config, statusChecksJob);
+    expect((await activeAlert(server.db.pool, 'caught-up', 'client-backlog'))?.details).toMatchObject({ pending_points: 7000, reported: now.toISOString() });
+  });
 });

@@ -10,16 +10,11 @@ import { ELIGIBLE_SOURCES, type StatusCheck } from './check.ts';
 export const clientBacklogCheck: StatusCheck = {
   id: 'client-backlog',
   async evaluate(pool, config) {
-    // One index probe per source on data_points (source, generator_id, created).
+    // The newest status per source, kept by processing (source_latest_status, migration 0030).
     const { rows } = await pool.query<{ source: string; pending: string | null; created: Date }>(
       `WITH ${ELIGIBLE_SOURCES}
-       SELECT e.source, coalesce(p.properties ->> 'pending-points', p.properties ->> 'pending_points') AS pending, p.created
-       FROM eligible e
-       CROSS JOIN LATERAL (
-         SELECT d.properties, d.created FROM data_points d
-         WHERE d.source = e.source AND d.generator_id = 'pdk-system-status'
-         ORDER BY d.created DESC LIMIT 1
-       ) p`,
+       SELECT e.source, coalesce(l.properties ->> 'pending-points', l.properties ->> 'pending_points') AS pending, l.created
+       FROM eligible e JOIN source_latest_status l ON l.source = e.source`,
     );
     const outcomes: CheckOutcome[] = [];
     for (const { source, pending, created } of rows) {
