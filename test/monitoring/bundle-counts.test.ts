@@ -14,6 +14,7 @@ import type { Pool } from '../../src/db/database.ts';
 import { foldBundleCounts, readBundleCounts } from '../../src/monitoring/bundle-counts.repository.ts';
 import { readDeadTuples } from '../../src/monitoring/dead-tuples.ts';
 import { serverHealthJob } from '../../src/monitoring/server-health.job.ts';
+import { readStatus } from '../../src/monitoring/status.ts';
 import { queueReprocess } from '../../src/processing/reprocess.ts';
 import { createTestDatabase } from '../helpers/db.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
@@ -81,7 +82,8 @@ describe('bundle counters', () => {
     expect(await runOk(server.db.pool, server.config, bundleRetentionJob)).toEqual({ dropped: 2 });
     expect(await expectExact('retention')).toEqual({ received: 2, pending: 0, errored: 2 });
 
-    // What server-health and /metrics report are those counters.
+    // What server-health, /metrics and dcs status (the system-health page) report are those counters.
+    expect(await readStatus(server.db.pool, server.config.spoolDir)).toMatchObject({ bundles: 2, bundlesPending: 0, bundlesErrored: 2, bundlesProcessed: 0 });
     expect(await runOk(server.db.pool, server.config, serverHealthJob)).toMatchObject({ bundlesReceived: 2, bundlesPending: 0, bundlesErrored: 2 });
     const metrics = await (await fetch(`${server.baseUrl}/metrics`)).text();
     expect(metrics).toMatch(/^dcs_bundles_received_total 2$/m);
