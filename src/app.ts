@@ -28,6 +28,8 @@ import { registerMonitoringRoutes } from './monitoring/monitoring.routes.ts';
 
 export interface AppDeps {
   pool: Pool;
+  /** reads that may lag the primary (DATABASE_READ_URL, database.ts); default `pool` */
+  readPool?: Pool;
   config: Config;
   log: Logger;
   notifier: BundleNotifier;
@@ -111,7 +113,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   registerOpenApiRoute(app, deps);
   registerExternalRoutes(app, deps);
   registerParticipantRoutes(app, deps);
-  await registerDashboard(app, deps);
+  await registerDashboard(app, { ...deps, readPool: deps.readPool ?? deps.pool });
   await app.ready();
   return app;
 }

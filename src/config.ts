@@ -15,6 +15,20 @@ export interface Config {
   readonly host: string;
   /** DATABASE_URL: any PostgreSQL >= 15. Unset: the embedded PostgreSQL under DATA_DIR/postgres. */
   readonly databaseUrl: string | undefined;
+  /**
+   * DATABASE_DIRECT_URL: the same database reached directly, not through a transaction-mode pooler
+   * such as PgBouncer, for what needs a session of its own: the processing worker's LISTEN
+   * (wake-ups on new uploads; polling stays the safety net) and the migrations' lock at start.
+   * Unset: DATABASE_URL. Needs DATABASE_URL (docs/operations.md, "Behind PgBouncer").
+   */
+  readonly databaseDirectUrl: string | undefined;
+  /**
+   * DATABASE_READ_URL: a read replica of DATABASE_URL for reads that may lag a little: exports and
+   * the dashboard's pages of statistics, points, user agents, products and the health history.
+   * Writes, and reads that must see a write just made, stay on DATABASE_URL. Unset: DATABASE_URL.
+   * Needs DATABASE_URL.
+   */
+  readonly databaseReadUrl: string | undefined;
   /** DATA_DIR: where the embedded database and local files live. Default ./data. */
   readonly dataDir: string;
   /** PDK_SERVER_KEY: base64 of the server's 32-byte NaCl secret key (the original's setting). */
@@ -370,6 +384,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     problems.push('DATABASE_URL must start with postgres:// or postgresql://');
   }
+  const otherDatabaseUrl = (name: string) => {
+    const url = text(name);
+    if (url === undefined) return undefined;
+    if (!/^postgres(ql)?:\/\//.test(url)) problems.push(`${name} must start with postgres:// or postgresql://`);
+    else if (!databaseUrl) problems.push(`${name} needs DATABASE_URL (it is another way to the same database)`);
+    return url;
+  };
+  const databaseDirectUrl = otherDatabaseUrl('DATABASE_DIRECT_URL');
+  const databaseReadUrl = otherDatabaseUrl('DATABASE_READ_URL');
   const logLevel = text('LOG_LEVEL') ?? 'info';
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
 
@@ -422,6 +445,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     port,
     host: text('HOST') ?? '0.0.0.0',
     databaseUrl,
+    databaseDirectUrl,
+    databaseReadUrl,
     dataDir,
     serverSecretKey: key('PDK_SERVER_KEY'),
     clientPublicKey: key('PDK_CLIENT_KEY'),

@@ -19,6 +19,8 @@ export type JobSchedule =
 
 export interface JobContext {
   pool: Pool;
+  /** DATABASE_READ_URL's pool when set (reads that may lag: exports); unset or `pool`: the primary */
+  readPool?: Pool;
   config: Config;
   log: Logger;
 }

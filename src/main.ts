@@ -9,7 +9,7 @@ import { Spool } from './ingest/spool.ts';
 import { createUploadStore } from './ingest/store-upload.ts';
 import type { FramingServer } from './ingest/create-method.ts';
 import type { Config } from './config.ts';
-import { openDatabase, type Database } from './db/database.ts';
+import { createPool, openDatabase, type Database } from './db/database.ts';
 import { migrate } from './db/migrate.ts';
 import type { Logger } from './log.ts';
 import { syncDataTypes } from './processing/data-types.ts';
@@ -19,11 +19,25 @@ import { countUsers } from './dashboard/auth/users.repository.ts';
 import { JOBS } from './jobs/job-list.ts';
 import { startScheduler, type Scheduler } from './jobs/scheduler.ts';
 
+/**
+ * Migrates on a connection of its own to DATABASE_DIRECT_URL when set: the migrations hold a
+ * session lock, which a transaction-mode PgBouncer in front of DATABASE_URL cannot keep.
+ */
+async function migrateDirectly(db: Database, log: Logger): Promise<string[]> {
+  if (db.directUrl === db.url) return migrate(db.pool);
+  const direct = createPool(db.directUrl, 1, log);
+  try {
+    return await migrate(direct);
+  } finally {
+    await direct.end();
+  }
+}
+
 /** Opens the database and brings its schema and catalog up to date. */
 export async function openRuntime(config: Config, log: Logger): Promise<Database> {
   const db = await openDatabase(config, log);
   try {
-    const applied = await migrate(db.pool);
+    const applied = await migrateDirectly(db, log);
     if (applied.length > 0) log.info({ migrations: applied }, 'applied migrations');
     await syncDataTypes(db.pool);
     return db;
@@ -53,7 +67,7 @@ export async function startServer(config: Config, log: Logger, parts: { web: boo
     if (parts.worker && parts.web) {
       worker = startWorkerThread(config, db.url, log);
     } else if (parts.worker) {
-      worker = startWorker({ pool: db.pool, config, log, databaseUrl: db.url, concurrency: config.workerConcurrency });
+      worker = startWorker({ pool: db.pool, config, log, listenUrl: db.directUrl, concurrency: config.workerConcurrency });
     }
     if (parts.web) {
       const running = worker;
@@ -62,7 +76,7 @@ export async function startServer(config: Config, log: Logger, parts: { web: boo
       await spool.open();
       spool.startDraining(db.pool, () => notifier.bundleStored());
       const uploads = createUploadStore(db.pool, spool, { connectTimeoutMs: config.uploadDbTimeoutMs, erroredMaxBytes: config.erroredUploadsMaxBytes }, log);
-      app = await buildApp({ pool: db.pool, config, log, notifier, uploads });
+      app = await buildApp({ pool: db.pool, readPool: db.readPool, config, log, notifier, uploads });
       front = await startHttpServer(app, config.port, config.host);
       const address = front.server.address();
       port = address && typeof address === 'object' ? address.port : undefined;
@@ -77,7 +91,7 @@ export async function startServer(config: Config, log: Logger, parts: { web: boo
       }
     }
     // The scheduled jobs run in every worker process; the schedule runs each job once per tick.
-    if (parts.worker && !config.jobsDisabled) scheduler = await startScheduler({ pool: db.pool, config, log }, JOBS);
+    if (parts.worker && !config.jobsDisabled) scheduler = await startScheduler({ pool: db.pool, readPool: db.readPool, config, log }, JOBS);
   } catch (error) {
     if (app && front) await stopHttpServer(app, front).catch(() => undefined);
     await spool?.stop();

@@ -197,7 +197,7 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
   try {
-    const deps = { pool: db.pool, config, log };
+    const deps = { pool: db.pool, readPool: db.readPool, config, log };
     switch (command) {
       case 'migrate':
         await completeDigests(db.pool, log);

@@ -32,6 +32,8 @@ export const EXPORT_USAGE = `Usage:
 
 interface Deps {
   pool: Pool;
+  /** DATABASE_READ_URL's pool when set: the archive's reads go there */
+  readPool?: Pool;
   config: Config;
   log: Logger;
 }

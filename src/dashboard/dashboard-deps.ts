@@ -8,6 +8,13 @@ import type { Logger } from '../log.ts';
 
 export interface DashboardDeps {
   pool: Pool;
+  /**
+   * The read replica (DATABASE_READ_URL) when set, else `pool`: only for what may lag a little
+   * and no action of the dashboard writes (statistics, points, user agents, products, the health
+   * history). Anything a page shows right after an action (names, groups, alerts, job runs,
+   * configurations) reads `pool`, so the page shows what was just done.
+   */
+  readPool: Pool;
   config: Config;
   log: Logger;
 }

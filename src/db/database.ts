@@ -1,7 +1,8 @@
 /**
- * Opens the one connection pool a process uses: the embedded PostgreSQL when DATABASE_URL is
- * unset, otherwise the given server. The pool is passed explicitly to everything that needs it.
- * Glossary of the tables: docs/glossary.md.
+ * Opens the connection pool a process uses: the embedded PostgreSQL when DATABASE_URL is unset,
+ * otherwise the given server; beside it, when DATABASE_READ_URL is set, a pool on that read
+ * replica. Pools are passed explicitly to everything that needs them. Glossary of the tables:
+ * docs/glossary.md.
  */
 import pg from 'pg';
 import type { Config } from '../config.ts';
@@ -13,18 +14,26 @@ export type PoolClient = pg.PoolClient;
 
 export interface Database {
   readonly pool: pg.Pool;
+  /**
+   * For reads that may lag the primary (exports, the dashboard's pages of statistics): a pool on
+   * DATABASE_READ_URL when set, else `pool` itself.
+   */
+  readonly readPool: pg.Pool;
   readonly url: string;
+  /** For sessions of their own (LISTEN, the migrations' lock): DATABASE_DIRECT_URL when set, else `url`. */
+  readonly directUrl: string;
   close(): Promise<void>;
 }
 
 // int8 (bigint, counts) as JS numbers: our counts stay far below 2^53.
 pg.types.setTypeParser(20, (value) => Number(value));
 
-export function createPool(url: string, size: number, log: Logger): pg.Pool {
+export function createPool(url: string, size: number, log: Logger, applicationName = 'webmunk-dcs'): pg.Pool {
   const pool = new pg.Pool({
     connectionString: url,
     max: size,
-    application_name: 'webmunk-dcs',
+    // An application_name in the URL wins (node-postgres lets the URL's parameters override).
+    application_name: applicationName,
     // Fail fast when the database is down, so uploads get a 503 instead of hanging.
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
@@ -41,13 +50,24 @@ export function createPool(url: string, size: number, log: Logger): pg.Pool {
 export async function openDatabase(config: Config, log: Logger): Promise<Database> {
   if (config.databaseUrl) {
     const pool = createPool(config.databaseUrl, config.dbPoolSize, log);
-    return { pool, url: config.databaseUrl, close: () => pool.end() };
+    const readPool = config.databaseReadUrl ? createPool(config.databaseReadUrl, config.dbPoolSize, log, 'webmunk-dcs-read') : pool;
+    return {
+      pool,
+      readPool,
+      url: config.databaseUrl,
+      directUrl: config.databaseDirectUrl ?? config.databaseUrl,
+      async close() {
+        await Promise.all([pool.end(), readPool === pool ? undefined : readPool.end()]);
+      },
+    };
   }
   const embedded = await openEmbeddedPostgres(config.dataDir, log);
   const pool = createPool(embedded.url, config.dbPoolSize, log);
   return {
     pool,
+    readPool: pool,
     url: embedded.url,
+    directUrl: embedded.url,
     async close() {
       await pool.end();
       await embedded.release();

@@ -163,6 +163,13 @@ export interface BackupRunsRow {
   products_since: Date | null;
 }
 
+/** table bundle_counts */
+export interface BundleCountsRow {
+  received: number;
+  pending: number;
+  errored: number;
+}
+
 /** table bundle_files */
 export interface BundleFilesRow {
   id: number;

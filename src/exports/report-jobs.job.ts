@@ -14,10 +14,10 @@ export const reportJobsJob: JobDefinition = {
   // pg-boss's longest expiry is 24 hours; a run still going then keeps its lock, so the queue's
   // next ticks find it busy and wait.
   timeoutMinutes: 23 * 60,
-  async run({ pool, config, log }) {
+  async run({ pool, readPool, config, log }) {
     const counts = { done: 0, failed: 0 };
     for (let job = await claimNextReportJob(pool); job; job = await claimNextReportJob(pool)) {
-      counts[await runReportJob({ pool, config, log }, job)] += 1;
+      counts[await runReportJob({ pool, readPool, config, log }, job)] += 1;
     }
     return counts;
   },

@@ -21,6 +21,11 @@ import { dayInZone } from './zoned-time.ts';
 
 export interface RunDeps {
   pool: Pool;
+  /**
+   * Where the archive's points and the rest of its contents are read: DATABASE_READ_URL's pool
+   * when set (database.ts). The job's own state (progress, outcome) is written to `pool`.
+   */
+  readPool?: Pool;
   config: Config;
   log: Logger;
   /** Called with each progress report (the CLI draws its bar from it). */
@@ -53,7 +58,7 @@ export async function runReportJob(deps: RunDeps, job: ReportJob): Promise<'done
   const heartbeat = setInterval(beat, HEARTBEAT_MS);
   try {
     const counts = await writeExport(
-      { pool, timeZone: config.timeZone, serverSecretKey: config.serverSecretKey, labels: await typeLabels(pool), serverVersion: SERVER_VERSION, publicUrl: config.publicUrl },
+      { pool: deps.readPool ?? pool, timeZone: config.timeZone, serverSecretKey: config.serverSecretKey, labels: await typeLabels(pool), serverVersion: SERVER_VERSION, publicUrl: config.publicUrl },
       { sources: job.sources, types: job.types, from: job.from ?? undefined, to: job.to ?? undefined, dateType: job.dateType, format: job.format },
       partial,
       (progress) => {

@@ -9,6 +9,8 @@ import type { Config } from '../config.ts';
 import type { Pool } from '../db/database.ts';
 import { spoolStats } from '../ingest/spool.ts';
 import { JOBS } from '../jobs/job-list.ts';
+import { BUNDLE_COUNTS_SQL } from './bundle-counts.repository.ts';
+import { readDeadTuples } from './dead-tuples.ts';
 import { readProcessingLag } from './processing-lag.ts';
 
 interface JobValues {
@@ -31,6 +33,8 @@ export interface MetricValues {
   erroredUploadsRefused: number;
   jobs: JobValues[];
   backup: BackupHealth;
+  /** dead rows of the queue (bundles) and of data_points, per table */
+  deadTuples: { table: string; dead: number }[];
 }
 
 /** This process's upload admission (ingest/admission.ts): bytes in flight and uploads refused. */
@@ -42,16 +46,15 @@ export interface UploadAdmissionCounts {
 
 /** The numbers behind /metrics, read now. */
 export async function readMetricValues(pool: Pool): Promise<MetricValues> {
-  // count(*) of bundles: exact, and cheap enough per scrape because bodies are stored out of line
-  // (see server-health.job.ts). Pending and errored use their partial indexes.
+  // The bundle counters (bundle-counts.repository.ts), not count(*) over every bundle.
   const totals = pool.query(`
+    WITH bundle_totals AS (${BUNDLE_COUNTS_SQL})
     SELECT
-      (SELECT count(*) FROM bundles) AS received,
-      (SELECT count(*) FROM bundles WHERE status = 'pending') AS pending,
-      (SELECT count(*) FROM bundles WHERE status = 'errored') AS errored,
+      b.received, b.pending, b.errored,
       (SELECT coalesce(sum(point_count), 0) FROM data_sources)::bigint AS points,
       (SELECT stored_bytes FROM errored_upload_totals) AS errored_bytes,
-      (SELECT refused_uploads FROM errored_upload_totals) AS errored_refused`);
+      (SELECT refused_uploads FROM errored_upload_totals) AS errored_refused
+    FROM bundle_totals b`);
   const jobs = pool.query(
     `WITH names AS (SELECT unnest($1::text[]) AS job UNION SELECT job FROM job_totals)
      SELECT n.job, coalesce(t.runs, 0) AS runs, coalesce(t.failures, 0) AS failures, coalesce(t.seconds, 0) AS seconds,
@@ -69,7 +72,7 @@ export async function readMetricValues(pool: Pool): Promise<MetricValues> {
      ORDER BY n.job`,
     [JOBS.map((job) => job.name)],
   );
-  const [{ rows: [t] }, { rows: jobRows }, lag, backup] = await Promise.all([totals, jobs, readProcessingLag(pool), readBackupHealth(pool)]);
+  const [{ rows: [t] }, { rows: jobRows }, lag, backup, deadTuples] = await Promise.all([totals, jobs, readProcessingLag(pool), readBackupHealth(pool), readDeadTuples(pool)]);
   return {
     bundlesReceived: t.received,
     bundlesPending: t.pending,
@@ -80,6 +83,7 @@ export async function readMetricValues(pool: Pool): Promise<MetricValues> {
     erroredUploadsRefused: Number(t.errored_refused ?? 0),
     jobs: jobRows.map((r) => ({ job: r.job, runs: r.runs, failures: r.failures, seconds: r.seconds, lastSeconds: r.last_seconds, lastSuccess: r.last_success })),
     backup,
+    deadTuples,
   };
 }
 
@@ -128,6 +132,11 @@ export function createMetricsRegistry(pool: Pool, config: Config): Registry {
   gauge('dcs_backup_last_success_timestamp_seconds', 'When the newest successful backup finished (Unix time; 0: none yet).', (v) => (v.backup.lastSuccess?.finishedAt?.getTime() ?? 0) / 1000);
   gauge('dcs_backup_failures_since_success', 'Backup runs failed since the newest successful one.', (v) => v.backup.failuresSince);
   gauge('dcs_backup_queued_bundles', 'Bundles not yet in a backup.', (v) => v.backup.queued);
+  new Gauge({ name: 'dcs_table_dead_tuples', help: 'Dead rows awaiting vacuum (pg_stat_user_tables.n_dead_tup, partitions summed): bundles is the processing queue, whose dead rows slow its claims.', labelNames: ['table'], registers: [registry], async collect() {
+    const v = await read();
+    this.reset();
+    for (const { table, dead } of v.deadTuples) this.set({ table }, dead);
+  } });
   return registry;
 }
 

@@ -4,6 +4,7 @@
  */
 import type { Pool } from '../db/database.ts';
 import type { JobDefinition } from '../job-contract.ts';
+import { BUNDLE_COUNTS_SQL, foldBundleCounts } from './bundle-counts.repository.ts';
 import { readProcessingLag } from './processing-lag.ts';
 
 /** Snapshots kept (days). */
@@ -20,11 +21,11 @@ export interface HealthSnapshot {
   processingLagSeconds: number;
 }
 
-// bundles_received is an exact count(*): the original's max(pk) counts identity values burnt by
-// failed inserts and never goes down when bundles are deleted. Bundle bodies live out of line
-// (TOAST, storage EXTERNAL), so the count reads a narrow heap or the primary-key index: well
-// under a second for millions of bundles, four times an hour. Pending and errored counts use
-// their partial indexes; the point total is the sum of the per-source counters.
+// bundles_received is the exact number of bundles stored (not the original's max(pk), which
+// counts identity values burnt by failed inserts and never goes down when bundles are deleted),
+// read from the bundle counters (bundle-counts.repository.ts) like pending and errored: count(*)
+// over billions of bundles is not an every-15-minutes query. The point total is the sum of the
+// per-source counters.
 // "added" is the difference from the previous snapshot (0 for the first, which has nothing to
 // compare with; never negative, e.g. after bundles were deleted or points reprocessed).
 // $1 is the processing lag (processing-lag.ts).
@@ -32,12 +33,10 @@ const INSERT_SNAPSHOT_SQL = `
 WITH previous AS (
   SELECT bundles_received, points_total FROM server_health_snapshots ORDER BY taken_at DESC LIMIT 1
 ),
+bundle_totals AS (${BUNDLE_COUNTS_SQL}),
 now_counts AS (
-  SELECT
-    (SELECT count(*) FROM bundles) AS received,
-    (SELECT count(*) FROM bundles WHERE status = 'pending') AS pending,
-    (SELECT count(*) FROM bundles WHERE status = 'errored') AS errored,
-    (SELECT coalesce(sum(point_count), 0) FROM data_sources)::bigint AS points
+  SELECT b.received, b.pending, b.errored, (SELECT coalesce(sum(point_count), 0) FROM data_sources)::bigint AS points
+  FROM bundle_totals b
 )
 INSERT INTO server_health_snapshots (taken_at, bundles_received, bundles_added, bundles_pending, bundles_errored,
                                      points_total, points_added, processing_lag_seconds)
@@ -71,9 +70,10 @@ export async function pruneHealthSnapshots(pool: Pool): Promise<number> {
 
 export const serverHealthJob: JobDefinition = {
   name: 'server-health',
-  description: 'Records a server health snapshot (bundles, queue, points, processing lag) for the system-health page.',
+  description: 'Records a server health snapshot (bundles, queue, points, processing lag) for the system-health page; folds the bundle counters.',
   schedule: { everyMinutes: 15 },
   async run({ pool }) {
+    const bundleCountsFolded = await foldBundleCounts(pool);
     const snapshot = await insertHealthSnapshot(pool);
     const pruned = await pruneHealthSnapshots(pool);
     return {
@@ -85,6 +85,7 @@ export const serverHealthJob: JobDefinition = {
       pointsAdded: snapshot.pointsAdded,
       processingLagSeconds: snapshot.processingLagSeconds,
       pruned,
+      bundleCountsFolded,
     };
   },
 };

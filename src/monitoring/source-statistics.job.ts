@@ -1,11 +1,12 @@
 /**
  * source-statistics (every 5 minutes): folds the point deltas that processing and reprocessing
  * append into the per-day, recent-bucket and user-agent tables, then recomputes the statistics
- * columns of data_sources (window, frequency, 14-day strip). See statistics.sql.ts and
- * docs/monitoring.md.
+ * columns of data_sources (window, frequency, 14-day strip), and folds the bundle counters. See
+ * statistics.sql.ts and docs/monitoring.md.
  */
 import type { Pool } from '../db/database.ts';
 import type { JobDefinition } from '../job-contract.ts';
+import { foldBundleCounts } from './bundle-counts.repository.ts';
 import { FOLD_POSITIVE_SQL, FOLD_REMOVALS_SQL, PRUNE_RECENT_SQL, RECOMPUTE_SOURCES_SQL, VACUUM_SOURCES_SQL } from './statistics.sql.ts';
 
 /** Delta rows per fold transaction: bounds the memory and the size of one transaction. */
@@ -73,6 +74,9 @@ export const sourceStatisticsJob: JobDefinition = {
     const folded = await foldPointDeltas(pool, config.timeZone);
     const sources = await updateSourceStatistics(pool, folded.sources, config.timeZone, config.metadataWindowDays);
     const prunedBuckets = await pruneRecentBuckets(pool);
-    return { deltas: folded.deltas, removals: folded.removals, points: folded.points, batches: folded.batches, sources, prunedBuckets };
+    // The bundle counters' rows too (bundle-counts.repository.ts): what a /metrics scrape sums
+    // stays about one narrow row per upload of the last 5 minutes.
+    const bundleCountsFolded = await foldBundleCounts(pool);
+    return { deltas: folded.deltas, removals: folded.removals, points: folded.points, batches: folded.batches, sources, prunedBuckets, bundleCountsFolded };
   },
 };

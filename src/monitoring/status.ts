@@ -1,6 +1,7 @@
 /** The numbers `dcs status` prints: queue state, the upload spool, points and participants. */
 import type { Pool } from '../db/database.ts';
 import { spoolStats } from '../ingest/spool.ts';
+import { BUNDLE_COUNTS_SQL } from './bundle-counts.repository.ts';
 import { readProcessingLag } from './processing-lag.ts';
 
 export interface ServerStatus {
@@ -24,17 +25,18 @@ export interface ServerStatus {
 }
 
 export async function readStatus(pool: Pool, spoolDir: string): Promise<ServerStatus> {
+  // Bundles from the bundle counters (bundle-counts.repository.ts), as /metrics reads them.
   const [spool, lag, { rows }] = await Promise.all([spoolStats(spoolDir), readProcessingLag(pool), pool.query(`
+    WITH bundle_totals AS (${BUNDLE_COUNTS_SQL})
     SELECT
-      (SELECT count(*) FROM bundles) AS bundles,
-      (SELECT count(*) FROM bundles WHERE status = 'pending') AS pending,
-      (SELECT count(*) FROM bundles WHERE status = 'errored') AS errored,
+      b.received AS bundles, b.pending, b.errored,
       (SELECT coalesce(sum(points_rejected), 0) FROM bundles WHERE points_rejected > 0) AS rejected,
       (SELECT coalesce(sum(point_count), 0) FROM data_sources) AS points,
       (SELECT stored_bytes FROM errored_upload_totals) AS errored_bytes,
       (SELECT refused_uploads FROM errored_upload_totals) AS errored_not_kept,
       (SELECT count(*) FROM data_sources) AS sources,
-      (SELECT max(latest_point_recorded) FROM data_sources) AS latest_recorded`)]);
+      (SELECT max(latest_point_recorded) FROM data_sources) AS latest_recorded
+    FROM bundle_totals b`)]);
   const r = rows[0];
   return {
     bundles: r.bundles,

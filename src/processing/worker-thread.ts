@@ -50,7 +50,7 @@ async function runInThread(): Promise<void> {
   // Uploads first (priority.ts). DATABASE_URL unset: the embedded PostgreSQL, on this machine.
   lowerThisThreadPriority(log);
   if (!config.databaseUrl) lowerBackendPriority(pool, log);
-  const worker = startWorker({ pool, config, log, databaseUrl, concurrency: config.workerConcurrency });
+  const worker = startWorker({ pool, config, log, listenUrl: config.databaseDirectUrl ?? databaseUrl, concurrency: config.workerConcurrency });
   parentPort!.on('message', async (message: string) => {
     if (message === 'wake') {
       parentPort!.postMessage('woken');

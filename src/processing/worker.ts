@@ -31,7 +31,11 @@ export interface Worker {
   stop(): Promise<void>;
 }
 
-export function startWorker(deps: ProcessingDeps & { databaseUrl: string; concurrency: number }): Worker {
+/**
+ * `listenUrl`: where the LISTEN connection goes, a session of its own: DATABASE_DIRECT_URL when
+ * set (a transaction-mode PgBouncer cannot hold a LISTEN), else the database's URL.
+ */
+export function startWorker(deps: ProcessingDeps & { listenUrl: string; concurrency: number }): Worker {
   const { log } = deps;
   let stopped = false;
   const stopping = new AbortController();
@@ -61,7 +65,7 @@ export function startWorker(deps: ProcessingDeps & { databaseUrl: string; concur
   let listener: pg.Client | undefined;
   const listen = async () => {
     while (!stopped) {
-      const client = new pg.Client({ connectionString: deps.databaseUrl, application_name: 'webmunk-dcs-worker' });
+      const client = new pg.Client({ connectionString: deps.listenUrl, application_name: 'webmunk-dcs-worker' });
       try {
         await client.connect();
         client.on('notification', wakeAll);

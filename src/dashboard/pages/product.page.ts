@@ -176,7 +176,8 @@ function sightingsTable(sightings: readonly ProductSighting[], total: number, ti
     ${total > sightings.length ? html`<p class="muted small">and ${formatCount(total - sightings.length)} more (the ${formatCount(sightings.length)} shown are the ordered ones first, then the most points).</p>` : ''}`;
 }
 
-export function registerProductPage(scope: FastifyInstance, { pool, config }: DashboardDeps): void {
+// Read-only, from what the harvest and Keepa jobs write: the read replica when there is one.
+export function registerProductPage(scope: FastifyInstance, { readPool: pool, config }: DashboardDeps): void {
   scope.get('/products/:asin', async (request, reply) => {
     const asked = (request.params as { asin: string }).asin;
     const asin = asked.trim().toUpperCase();

@@ -143,7 +143,8 @@ const EMPTY = html`<p class="muted empty">No products yet. The asin-harvest job 
   the keepa-enrich job then asks Keepa for their title, brand, category and prices, which needs KEEPA_API_KEY.</p>`;
 
 export function registerProductsPage(scope: FastifyInstance, deps: DashboardDeps): void {
-  const { pool, config } = deps;
+  // Read-only, from what the harvest and Keepa jobs write: the read replica when there is one.
+  const { readPool: pool, config } = deps;
   scope.get('/products', async (request, reply) => {
     const sortText = queryParam(request, 'sort');
     const sort: ProductSort = isProductSort(sortText) ? sortText : 'sources';

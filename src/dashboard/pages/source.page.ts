@@ -50,7 +50,9 @@ function alertsTable(alerts: Alert[], timeZone: string): SafeHtml {
 }
 
 export function registerSourcePage(scope: FastifyInstance, deps: DashboardDeps): void {
-  const { pool, config } = deps;
+  // The points and their statistics may come from the read replica (DashboardDeps.readPool); the
+  // source itself and the panels staff act on, from the primary.
+  const { pool, readPool, config } = deps;
   scope.get('/source/:source', async (request, reply) => {
     const id = (request.params as { source: string }).source;
     const source = await findSource(pool, id);
@@ -63,9 +65,9 @@ export function registerSourcePage(scope: FastifyInstance, deps: DashboardDeps):
     const to = new Date(Math.ceil(Date.now() / BUCKET_MS) * BUCKET_MS);
     const from = new Date(to.getTime() - CHART_HOURS * 3_600_000);
     const [types, created, recorded, alerts, configuration, donations, dataQuality] = await Promise.all([
-      listTypeStatistics(pool, id, config.timeZone),
-      listRecentBuckets(pool, id, 'c', from),
-      listRecentBuckets(pool, id, 'r', from),
+      listTypeStatistics(readPool, id, config.timeZone),
+      listRecentBuckets(readPool, id, 'c', from),
+      listRecentBuckets(readPool, id, 'r', from),
       listSourceAlerts(pool, id, { limit: 50 }),
       sourceConfigurationPanel(request, pool, id, config.timeZone),
       sourceDonationsPanel(request, pool, id, config.timeZone),
@@ -74,7 +76,7 @@ export function registerSourcePage(scope: FastifyInstance, deps: DashboardDeps):
     const chosen = types.find((t) => t.generatorId === queryParam(request, 'type')) ?? types[0];
     const pages = chosen ? Math.max(1, Math.ceil(chosen.points / POINTS_PER_PAGE)) : 1;
     const page = Math.min(pageParam(request), pages);
-    const points = chosen ? await listLatestPoints(pool, id, chosen.generatorId, POINTS_PER_PAGE, (page - 1) * POINTS_PER_PAGE) : [];
+    const points = chosen ? await listLatestPoints(readPool, id, chosen.generatorId, POINTS_PER_PAGE, (page - 1) * POINTS_PER_PAGE) : [];
     const tz = config.timeZone;
     const base = `/data/source/${encodeURIComponent(id)}`;
     const typeLink = (type: string, n = 1) => `${base}?type=${encodeURIComponent(type)}${n > 1 ? `&page=${n}` : ''}#points`;

@@ -224,7 +224,7 @@ export function registerSystemHealthPage(scope: FastifyInstance, deps: Dashboard
     const since = new Date(Math.floor(now.getTime() / BUCKET_MS) * BUCKET_MS + BUCKET_MS - DAY_MS);
     const [status, snapshots, errored, retryable, latest, totals, runs, backupHealth, backupRuns, donationHealth] = await Promise.all([
       readStatus(pool, config.spoolDir),
-      listHealthSnapshots(pool, since),
+      listHealthSnapshots(deps.readPool, since), // the job's history: may lag
       listErroredBundles(pool, ERRORED_SHOWN),
       countRetryableErrored(pool),
       latestJobRuns(pool),

@@ -88,7 +88,8 @@ function toolbar(view: View): SafeHtml {
 }
 
 export function registerUserAgentsPage(scope: FastifyInstance, deps: DashboardDeps): void {
-  const { pool, config } = deps;
+  // Read-only, from what the statistics job writes: the read replica when there is one.
+  const { readPool: pool, config } = deps;
   scope.get('/user-agents', async (request, reply) => {
     const sortText = queryParam(request, 'sort');
     const sort: UserAgentSort = isUserAgentSort(sortText) ? sortText : 'points';
