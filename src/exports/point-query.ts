@@ -77,8 +77,7 @@ export function pointsSql(window: PointWindow, quote: (text: string) => string):
   // Sources in code-point order whatever the database's collation, as the original's sorted().
   // The id breaks ties, not the content digest (scale-out.md Q10): points with one `created` are
   // common (the items of a donated Amazon order all share their order's day) and the original
-  // wrote them in the order they were stored, which the golden tests hold us to. Within one
-  // source that order is the insertion order on partitioned tables too.
+  // wrote them in the order they were stored, which the golden tests hold us to.
   const order = `source COLLATE "C", ${window.order === 'newest-first' ? `${column} DESC, id DESC` : 'created, id'}`;
   // The rows are sorted by their keys and place alone, then read whole in that order: sorting
   // the points themselves wrote and read them all through temporary files (on 1 million
@@ -155,6 +154,8 @@ export function decoder(keys: readonly string[] | undefined, textKeys: readonly 
  * Sources per query. Each batch of sources is its own short query in its own transaction, so an
  * export that runs for hours never holds one snapshot that long: a snapshot held keeps VACUUM
  * from removing any row deleted after it began, the bundle queue's included (scale-out.md Q10).
+ * One source a query cost PostgreSQL ~3.5% more CPU than one query over all (1 million points of
+ * 540 sources), and batches of 25 no less (BENCHMARKS.md, 2026-12-07): the shortest snapshots.
  */
 export const SOURCES_PER_QUERY = 1;
 
