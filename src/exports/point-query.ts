@@ -181,22 +181,38 @@ export function sourceBatches(sources: readonly string[], size = SOURCES_PER_QUE
  */
 const QUERY_SETTINGS = { work_mem: '64MB', max_parallel_workers_per_gather: 0, enable_hashjoin: 'off', enable_mergejoin: 'off' };
 
-/** The window's points, in batches as PostgreSQL's chunks bring them (each valid until the next is asked for). */
+/**
+ * The window's points, in batches as PostgreSQL's chunks bring them (each valid until the next is
+ * asked for). Two connections take turns: while one source is read, the next one's query already
+ * runs on the other (PostgreSQL sorts a source's keys before its first row), so PostgreSQL and
+ * this process keep working at the same time, as they did on one query over every source.
+ */
 export async function* streamPoints(pool: Pool, window: PointWindow): AsyncGenerator<Iterable<StoredPoint>> {
-  const client = await pool.connect();
+  const clients = [await pool.connect()];
   let finished = false;
   try {
+    clients.push(await pool.connect());
     const decode = decoder(window.keys, window.textKeys);
-    const quote = (text: string) => client.escapeLiteral(text);
-    for (const sources of sourceBatches(window.sources)) {
-      const sql = pointsSql({ ...window, sources }, quote);
-      const batches = transactionStream(client, (tx) => streamBinaryRowBatches(tx, sql), { readOnly: true, settings: QUERY_SETTINGS });
-      for await (const batch of batches) yield decode(batch);
+    const quote = (text: string) => clients[0].escapeLiteral(text);
+    const batches = sourceBatches(window.sources);
+    const start = (i: number) => {
+      const sql = pointsSql({ ...window, sources: batches[i] }, quote);
+      const rows = transactionStream(clients[i % 2], (tx) => streamBinaryRowBatches(tx, sql), { readOnly: true, settings: QUERY_SETTINGS });
+      const first = rows.next();
+      // read (and its failure thrown) when its turn comes; meanwhile no unhandled rejection
+      first.catch(() => undefined);
+      return { rows, first };
+    };
+    let next = batches.length > 0 ? start(0) : undefined;
+    for (let i = 0; next; i++) {
+      const current = next;
+      next = i + 1 < batches.length ? start(i + 1) : undefined;
+      for (let result = await current.first; !result.done; result = await current.rows.next()) yield decode(result.value);
     }
     finished = true;
   } finally {
-    // A COPY abandoned half-way (the export failed) leaves the connection mid-protocol and its
-    // transaction open: close it rather than hand it back to the pool.
-    client.release(!finished);
+    // A COPY abandoned half-way (the export failed), or the next one started ahead, leaves its
+    // connection mid-protocol with its transaction open: close them rather than hand them back.
+    for (const client of clients) client.release(!finished);
   }
 }
