@@ -77,8 +77,7 @@ export function pointsSql(window: PointWindow, quote: (text: string) => string):
   // Sources in code-point order whatever the database's collation, as the original's sorted().
   // The id breaks ties, not the content digest (scale-out.md Q10): points with one `created` are
   // common (the items of a donated Amazon order all share their order's day) and the original
-  // wrote them in the order they were stored, which the golden tests hold us to. Within one
-  // source that order is the insertion order on partitioned tables too.
+  // wrote them in the order they were stored, which the golden tests hold us to.
   const order = `source COLLATE "C", ${window.order === 'newest-first' ? `${column} DESC, id DESC` : 'created, id'}`;
   // The rows are sorted by their keys and place alone, then read whole in that order: sorting
   // the points themselves wrote and read them all through temporary files (on 1 million
@@ -155,6 +154,8 @@ export function decoder(keys: readonly string[] | undefined, textKeys: readonly 
  * Sources per query. Each batch of sources is its own short query in its own transaction, so an
  * export that runs for hours never holds one snapshot that long: a snapshot held keeps VACUUM
  * from removing any row deleted after it began, the bundle queue's included (scale-out.md Q10).
+ * One source a query cost PostgreSQL ~3.5% more CPU than one query over all (1 million points of
+ * 540 sources), and batches of 25 no less (BENCHMARKS.md, 2026-12-07): the shortest snapshots.
  */
 export const SOURCES_PER_QUERY = 1;
 
@@ -180,22 +181,38 @@ export function sourceBatches(sources: readonly string[], size = SOURCES_PER_QUE
  */
 const QUERY_SETTINGS = { work_mem: '64MB', max_parallel_workers_per_gather: 0, enable_hashjoin: 'off', enable_mergejoin: 'off' };
 
-/** The window's points, in batches as PostgreSQL's chunks bring them (each valid until the next is asked for). */
+/**
+ * The window's points, in batches as PostgreSQL's chunks bring them (each valid until the next is
+ * asked for). Two connections take turns: while one source is read, the next one's query already
+ * runs on the other (PostgreSQL sorts a source's keys before its first row), so PostgreSQL and
+ * this process keep working at the same time, as they did on one query over every source.
+ */
 export async function* streamPoints(pool: Pool, window: PointWindow): AsyncGenerator<Iterable<StoredPoint>> {
-  const client = await pool.connect();
+  const clients = [await pool.connect()];
   let finished = false;
   try {
+    clients.push(await pool.connect());
     const decode = decoder(window.keys, window.textKeys);
-    const quote = (text: string) => client.escapeLiteral(text);
-    for (const sources of sourceBatches(window.sources)) {
-      const sql = pointsSql({ ...window, sources }, quote);
-      const batches = transactionStream(client, (tx) => streamBinaryRowBatches(tx, sql), { readOnly: true, settings: QUERY_SETTINGS });
-      for await (const batch of batches) yield decode(batch);
+    const quote = (text: string) => clients[0].escapeLiteral(text);
+    const batches = sourceBatches(window.sources);
+    const start = (i: number) => {
+      const sql = pointsSql({ ...window, sources: batches[i] }, quote);
+      const rows = transactionStream(clients[i % 2], (tx) => streamBinaryRowBatches(tx, sql), { readOnly: true, settings: QUERY_SETTINGS });
+      const first = rows.next();
+      // read (and its failure thrown) when its turn comes; meanwhile no unhandled rejection
+      first.catch(() => undefined);
+      return { rows, first };
+    };
+    let next = batches.length > 0 ? start(0) : undefined;
+    for (let i = 0; next; i++) {
+      const current = next;
+      next = i + 1 < batches.length ? start(i + 1) : undefined;
+      for (let result = await current.first; !result.done; result = await current.rows.next()) yield decode(result.value);
     }
     finished = true;
   } finally {
-    // A COPY abandoned half-way (the export failed) leaves the connection mid-protocol and its
-    // transaction open: close it rather than hand it back to the pool.
-    client.release(!finished);
+    // A COPY abandoned half-way (the export failed), or the next one started ahead, leaves its
+    // connection mid-protocol with its transaction open: close them rather than hand them back.
+    for (const client of clients) client.release(!finished);
   }
 }

@@ -47,13 +47,14 @@ describe('streamPoints', () => {
   });
 
   it('reads each source in a snapshot of its own: a point stored while earlier sources are read is in a later source', async () => {
-    const stream = streamPoints(server.db.pool, window(['alpha', 'beta']));
+    // the next source's query starts while one is read: the point goes to the one after
+    const stream = streamPoints(server.db.pool, window(['alpha', 'beta', '｡-halfwidth']));
     const first = await stream.next();
     expect([...(first.value as Iterable<StoredPoint>)].map((p) => p.source)).toEqual(['alpha', 'alpha']);
-    // stored and committed while the export is between its first rows and beta's
-    await uploadPoints(server, [action('beta', 1694708000, 'third')]);
+    // stored and committed while the export is between its first rows and the third source's
+    await uploadPoints(server, [action('｡-halfwidth', 1694708000, 'third')]);
     const rest = await read({ [Symbol.asyncIterator]: () => stream });
-    expect(rest.map((p) => `${p.source} ${String(p.properties.action)}`)).toEqual(['beta third', 'beta second', 'beta first']);
+    expect(rest.map((p) => `${p.source} ${String(p.properties.action)}`)).toEqual(['beta second', 'beta first', '｡-halfwidth third', '｡-halfwidth second', '｡-halfwidth first']);
   });
 
   it('leaves no transaction open and no connection checked out when the reader stops half-way', async () => {
