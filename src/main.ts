@@ -23,7 +23,7 @@ import { startScheduler, type Scheduler } from './jobs/scheduler.ts';
 export async function openRuntime(config: Config, log: Logger): Promise<Database> {
   const db = await openDatabase(config, log);
   try {
-    const applied = await migrate(db.pool);
+    const applied = await migrate(db.pool, (message) => log.info(message));
     if (applied.length > 0) log.info({ migrations: applied }, 'applied migrations');
     await syncDataTypes(db.pool);
     return db;
