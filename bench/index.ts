@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- ingest|api|dashboard|export|harvest|extract-asins|hostile|digests|backup|data-quality|scale|all]`: the default case (ingest), one case, or
+ * `npm run bench [-- ingest|api|dashboard|export|harvest|extract-asins|hostile|digests|backup|data-quality|scale|partitions|all]`: the default case (ingest), one case, or
  * every case. Figures go to BENCHMARKS.md.
  *   ingest     uploads accepted and points processed against the accept and storage limits (bench/ingest-bench.ts)
  *   dashboard  dashboard pages at 10,000 sources x 30 points, built through uploads (bench/dashboard-bench.ts)
@@ -11,6 +11,7 @@
  *   hostile    uploads built to exhaust memory: replies, peak RSS, responsiveness (bench/hostile-bench.ts)
  *   data-quality  the data-quality job on 10,000 sources after 1 M new points and 100,600 uploads (bench/data-quality-bench.ts)
  *   scale      processing points/s against 1..6 `dcs worker` processes, each CPU-capped (cgroup), on one PostgreSQL (bench/scale-bench.ts)
+ *   partitions COPY into data_points partitioned by month vs the same table unpartitioned (bench/partitions-bench.ts)
  *   backup     dcs backup run and dcs restore (processing included) on the export bench's 1.12 M points: throughput, CPU, peak RSS (bench/backup-bench.ts)
  */
 import { benchApi } from './api-bench.ts';
@@ -23,9 +24,10 @@ import { benchExtractAsins } from './extract-asins-bench.ts';
 import { benchHarvest } from './harvest-bench.ts';
 import { benchHostile } from './hostile-bench.ts';
 import { benchIngest } from './ingest-bench.ts';
+import { benchPartitions } from './partitions-bench.ts';
 import { benchScale } from './scale-bench.ts';
 
-const CASES: Record<string, () => Promise<void>> = { ingest: benchIngest, api: benchApi, dashboard: benchDashboard, export: benchExport, harvest: benchHarvest, 'extract-asins': benchExtractAsins, hostile: benchHostile, digests: benchDigests, backup: benchBackup, 'data-quality': benchDataQuality, scale: benchScale };
+const CASES: Record<string, () => Promise<void>> = { ingest: benchIngest, api: benchApi, dashboard: benchDashboard, export: benchExport, harvest: benchHarvest, 'extract-asins': benchExtractAsins, hostile: benchHostile, digests: benchDigests, backup: benchBackup, 'data-quality': benchDataQuality, scale: benchScale, partitions: benchPartitions };
 const args = process.argv.slice(2);
 const chosen = args.length === 0 ? ['ingest'] : args.includes('all') ? Object.keys(CASES) : args;
 for (const name of chosen) {

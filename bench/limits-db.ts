@@ -7,6 +7,8 @@
  *                  storage, compression, the unique key and every index; plus its reloptions,
  *                  which LIKE leaves out), so a schema change moves the yardstick with it
  *   limit_bundles  a bare `bundles`: id, receipt time, body (stored as-is, like bundles.body)
+ *   limit_points_partitioned  limit_points partitioned as data_points is (migration 0032:
+ *                  history, 12 months ahead, DEFAULT), for `npm run bench -- partitions`
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -14,6 +16,8 @@ import pg from 'pg';
 import { createPool } from '../src/db/database.ts';
 import { openEmbeddedPostgres } from '../src/db/embedded-postgres.ts';
 import { migrate } from '../src/db/migrate.ts';
+import { premakeMonthlyPartitions } from '../src/db/partitions.ts';
+import { withTransaction } from '../src/db/transaction.ts';
 import { createLogger } from '../src/log.ts';
 
 export interface LimitsDatabase {
@@ -31,7 +35,8 @@ export async function openLimitsDatabase(dataDir: string): Promise<LimitsDatabas
   const embedded = await openEmbeddedPostgres(dataDir, log);
   const pool = createPool(embedded.url, 4, log);
   await migrate(pool);
-  const { rows } = await pool.query<{ options: string[] | null }>(`SELECT reloptions AS options FROM pg_class WHERE oid = 'data_points'::regclass`);
+  // data_points is partitioned (migration 0032): its reloptions are its partitions'.
+  const { rows } = await pool.query<{ options: string[] | null }>(`SELECT reloptions AS options FROM pg_class WHERE oid = 'data_points_history'::regclass`);
   await pool.query(`
     CREATE TABLE limit_points (LIKE data_points INCLUDING ALL);
     ${rows[0].options?.length ? `ALTER TABLE limit_points SET (${rows[0].options.join(', ')});` : ''}
@@ -40,7 +45,12 @@ export async function openLimitsDatabase(dataDir: string): Promise<LimitsDatabas
       received_at timestamptz NOT NULL DEFAULT now(),
       body bytea NOT NULL
     );
-    ALTER TABLE limit_bundles ALTER COLUMN body SET STORAGE EXTERNAL;`);
+    ALTER TABLE limit_bundles ALTER COLUMN body SET STORAGE EXTERNAL;
+    -- The same table partitioned as data_points is (history, months ahead, DEFAULT).
+    CREATE TABLE limit_points_partitioned (LIKE limit_points INCLUDING ALL);
+    ${rows[0].options?.length ? `ALTER TABLE limit_points_partitioned SET (${rows[0].options.join(', ')});` : ''}
+    SELECT dcs_partition_by_month('limit_points_partitioned', 'created');`);
+  await withTransaction(pool, (tx) => premakeMonthlyPartitions(tx, 'limit_points_partitioned', 'created'));
   const postmaster = Number(fs.readFileSync(path.join(dataDir, 'postgres', 'postmaster.pid'), 'utf8').split('\n')[0]);
   return {
     url: embedded.url,

@@ -23,7 +23,9 @@ const PASSES = Number(process.env.BENCH_PASSES ?? 3);
 const CHUNK_BUNDLES = 16;
 const CONNECTIONS = 2;
 const POSTGRES_EPOCH_SECONDS = 946_684_800;
-const COPY_SQL = `COPY limit_points (source, generator_id, generator, secondary_identifier, user_agent, created, created_from,
+/** limit_points, or the partitioned limit_points_partitioned (`npm run bench -- partitions`) */
+const TABLE = process.env.BENCH_TABLE ?? 'limit_points';
+const COPY_SQL = `COPY ${TABLE} (source, generator_id, generator, secondary_identifier, user_agent, created, created_from,
   recorded, bundle_id, content_digest, properties) FROM STDIN (FORMAT binary)`;
 
 function readBodies(file: string): Buffer[] {
@@ -96,7 +98,7 @@ const clients = Array.from({ length: CONNECTIONS }, () => new pg.Client({ connec
 await Promise.all(clients.map((c) => c.connect()));
 let cpu = { user: 0, system: 0 };
 for (let i = 0; i <= PASSES; i++) {
-  await clients[0].query('TRUNCATE limit_points; CHECKPOINT');
+  await clients[0].query(`TRUNCATE ${TABLE}; CHECKPOINT`);
   console.log('start');
   const before = process.cpuUsage();
   const seconds = await pass(clients, bodies);

@@ -23,7 +23,7 @@ export interface StorageLimit {
   cpuMicrosPerPoint: { decode: number; node: number; postgres: number };
 }
 
-export async function measureStorageLimit(db: LimitsDatabase, uploads: Upload[], totalPoints: number, workDir: string): Promise<StorageLimit> {
+export async function measureStorageLimit(db: LimitsDatabase, uploads: Upload[], totalPoints: number, workDir: string, table = 'limit_points'): Promise<StorageLimit> {
   const bodiesFile = path.join(workDir, 'limit-bodies.bin');
   const parts: Buffer[] = [];
   for (const { stored } of uploads) {
@@ -34,7 +34,7 @@ export async function measureStorageLimit(db: LimitsDatabase, uploads: Upload[],
   }
   fs.writeFileSync(bodiesFile, Buffer.concat(parts));
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(HERE, 'storage-limit-run.ts')], {
-    env: { ...process.env, BENCH_DATABASE_URL: db.url, BENCH_BODIES: bodiesFile, BENCH_PASSES: String(PASSES) },
+    env: { ...process.env, BENCH_DATABASE_URL: db.url, BENCH_BODIES: bodiesFile, BENCH_PASSES: String(PASSES), BENCH_TABLE: table },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
@@ -64,7 +64,7 @@ export async function measureStorageLimit(db: LimitsDatabase, uploads: Upload[],
   fs.rmSync(bodiesFile, { force: true });
   if (code !== 0) throw new Error(`storage limit failed (${code}):\n${output}`);
   const measured = seconds.slice(1);
-  const { rows } = await db.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM limit_points');
+  const { rows } = await db.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM ${table}`);
   return {
     pointsPerSecond: totalPoints / median(measured),
     passes: measured.map((s) => Math.round(totalPoints / s)),

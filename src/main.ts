@@ -24,10 +24,11 @@ import { startScheduler, type Scheduler } from './jobs/scheduler.ts';
  * session lock, which a transaction-mode PgBouncer in front of DATABASE_URL cannot keep.
  */
 async function migrateDirectly(db: Database, log: Logger): Promise<string[]> {
-  if (db.directUrl === db.url) return migrate(db.pool);
+  const say = (message: string) => log.info(message);
+  if (db.directUrl === db.url) return migrate(db.pool, say);
   const direct = createPool(db.directUrl, 1, log);
   try {
-    return await migrate(direct);
+    return await migrate(direct, say);
   } finally {
     await direct.end();
   }

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LOCKS, lockSession, unlockSession } from './advisory-lock.ts';
 import type { Pool } from './database.ts';
+import { premakeMonthlyPartitions } from './partitions.ts';
 import { completePointDigestsIfEmpty } from './point-digests.ts';
 import { transactionOn } from './transaction.ts';
 
@@ -28,11 +29,19 @@ export async function listMigrations(): Promise<Migration[]> {
   })));
 }
 
-/** Applies every pending migration; returns the names applied. Throws on failure. */
-export async function migrate(pool: Pool): Promise<string[]> {
+/**
+ * Applies every pending migration; returns the names applied. Throws on failure. What a migration
+ * reports (its NOTICEs: e.g. 0032's rows moved) goes to `report`. Then premakes the partitions of
+ * the months ahead (docs/partitions.md), so a server started after a long stop has them.
+ */
+export async function migrate(pool: Pool, report: (message: string) => void = () => undefined): Promise<string[]> {
   const migrations = await listMigrations();
   const client = await pool.connect();
   const applied: string[] = [];
+  const onNotice = (notice: { message?: string }) => {
+    if (notice.message) report(notice.message);
+  };
+  client.on('notice', onNotice);
   try {
     await lockSession(client, LOCKS.migrations);
     await client.query(`CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -52,7 +61,14 @@ export async function migrate(pool: Pool): Promise<string[]> {
     }
     // Migration 0009's rewrite of every point (point-digests.ts) is instant on a new database.
     await completePointDigestsIfEmpty(client);
+    await transactionOn(client, async (tx) => {
+      const premade = await premakeMonthlyPartitions(tx, 'data_points', 'created');
+      if (premade.created.length > 0) {
+        report(`data_points: premade ${premade.created.join(', ')}${premade.movedFromDefault > 0 ? `; ${premade.movedFromDefault} points moved into them from data_points_default` : ''}`);
+      }
+    });
   } finally {
+    client.off('notice', onNotice);
     await unlockSession(client, LOCKS.migrations).catch(() => undefined);
     client.release();
   }

@@ -17,6 +17,7 @@
 import type { Logger } from '../log.ts';
 import { LOCKS, lockSession, tryLockSession, unlockSession } from './advisory-lock.ts';
 import type { Pool, PoolClient } from './database.ts';
+import { premakeMonthlyPartitions } from './partitions.ts';
 import { transactionOn } from './transaction.ts';
 
 const PROGRESS_MS = 15_000;
@@ -174,6 +175,13 @@ async function moveKeys(client: PoolClient, pool: Pool | undefined, report: Repo
         ADD CONSTRAINT data_points_identity UNIQUE USING INDEX data_points_digest,
         ADD CONSTRAINT data_points_digest_present CHECK (content_digest IS NOT NULL) NOT VALID;
       UPDATE point_digest_backfill SET finished_at = now();`);
+    // Migration 0032 waited for this step (it walks the plain table's heap): now the table can
+    // be partitioned, and its months premade.
+    const { rows: pending } = await client.query(`SELECT to_regproc('dcs_partition_by_month') IS NOT NULL AS installed`);
+    if (pending[0].installed) {
+      await client.query(`SELECT dcs_partition_by_month('data_points', 'created')`);
+      await premakeMonthlyPartitions(client, 'data_points', 'created');
+    }
   });
 }
 

@@ -39,6 +39,8 @@ async function identifierColumns(server: TestServer): Promise<Map<string, boolea
     `SELECT c.table_name || '.' || c.column_name AS name, c.data_type = 'ARRAY' AS is_array
        FROM information_schema.columns c JOIN information_schema.tables t USING (table_schema, table_name)
       WHERE c.table_schema = 'public' AND t.table_type = 'BASE TABLE'
+        -- partitions (data_points' months) are covered through their parent
+        AND to_regclass(c.table_name::text) NOT IN (SELECT inhrelid FROM pg_inherits)
         AND c.column_name IN ('source', 'sources', 'identifier', 'identifiers', 'participant')
         AND (c.data_type IN ('text', 'character varying') OR c.udt_name IN ('_text', '_varchar'))
       ORDER BY 1`,
