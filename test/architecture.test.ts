@@ -40,9 +40,10 @@ const ALLOWED: Record<string, readonly string[]> = {
   'donations/': ['db/', 'crypto/', 'payload/', 'config.ts', 'errors.ts', 'log.ts', 'html.ts', 'job-contract.ts'],
   'data-quality/': ['db/', 'config.ts', 'errors.ts', 'log.ts', 'job-contract.ts', 'html.ts', 'monitoring/automated-browser.ts'],
   'backup/': ['db/', 'crypto/', 'config.ts', 'errors.ts', 'log.ts', 'job-contract.ts'],
+  'archive/': ['db/', 'config.ts', 'errors.ts', 'log.ts', 'job-contract.ts', 'exports/parquet-writer.ts'],
   'pdk-import/': ['db/', 'crypto/', 'payload/', 'config.ts', 'errors.ts', 'log.ts', 'amazon/keepa-product.ts', 'amazon/keepa-client.ts'],
   'mail/': ['config.ts'],
-  'jobs/': ['db/', 'config.ts', 'errors.ts', 'log.ts', 'job-contract.ts', 'amazon/*.job.ts', 'backup/*.job.ts', 'data-quality/*.job.ts', 'donations/*.job.ts', 'exports/*.job.ts', 'monitoring/*.job.ts'],
+  'jobs/': ['db/', 'config.ts', 'errors.ts', 'log.ts', 'job-contract.ts', 'amazon/*.job.ts', 'archive/*.job.ts', 'backup/*.job.ts', 'data-quality/*.job.ts', 'donations/*.job.ts', 'exports/*.job.ts', 'monitoring/*.job.ts'],
   'dashboard/': [
     'db/', 'config.ts', 'concurrency-gate.ts', 'errors.ts', 'log.ts', 'html.ts', 'job-contract.ts', 'jobs/job-list.ts', 'jobs/job-runs.repository.ts',
     'monitoring/automated-browser.ts', 'monitoring/alerts.repository.ts', 'monitoring/status.ts', 'processing/reprocess.ts', 'ingest/form.ts',
