@@ -33,7 +33,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   'ingest/': ['db/', 'crypto/', 'payload/', 'config.ts', 'errors.ts', 'log.ts'],
   'processing/': ['db/', 'crypto/', 'payload/', 'config.ts', 'errors.ts', 'log.ts', 'threads.ts'],
   'monitoring/': ['db/', 'mail/', 'crypto/', 'config.ts', 'errors.ts', 'log.ts', 'job-contract.ts', 'jobs/job-list.ts', 'ingest/spool.ts', 'backup/backup-runs.repository.ts', 'backup/backup-status.ts', 'data-quality/exclusion-sql.ts'],
-  'exports/': ['db/', 'crypto/', 'mail/', 'config.ts', 'errors.ts', 'log.ts', 'job-contract.ts', 'app-config/served.repository.ts', 'data-quality/exclusion-rules.repository.ts', 'data-quality/exclusion-sql.ts'],
+  'exports/': ['db/', 'crypto/', 'mail/', 'config.ts', 'errors.ts', 'log.ts', 'job-contract.ts', 'app-config/served.repository.ts', 'data-quality/exclusion-rules.repository.ts', 'data-quality/exclusion-sql.ts', 'archive/archive.repository.ts'],
   'amazon/': ['db/', 'crypto/', 'config.ts', 'errors.ts', 'log.ts', 'threads.ts', 'job-contract.ts', 'data-quality/exclusion-sql.ts'],
   'api/': ['db/', 'crypto/', 'config.ts', 'errors.ts', 'log.ts', 'concurrency-gate.ts', 'dashboard/auth/staff-login.ts', 'dashboard/auth/login-gate.ts', 'data-quality/exclusion-rules.repository.ts', 'data-quality/exclusion-sql.ts'],
   'app-config/': ['db/', 'config.ts', 'errors.ts'],

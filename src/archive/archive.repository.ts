@@ -30,11 +30,11 @@ export async function getArchivedPartition(db: Db, partition: string): Promise<A
   return (await db.query<ArchivedPartition>(`SELECT ${COLUMNS} FROM archived_partitions WHERE partition = $1`, [partition])).rows[0];
 }
 
-/** The archived (not restored) partitions of `parent` whose range meets [from, to). */
+/** The archived (not restored, not empty) partitions of `parent` whose range meets [from, to). */
 export async function archivedWithin(db: Db, parent: string, from: Date | null, to: Date | null): Promise<ArchivedPartition[]> {
   return (await db.query<ArchivedPartition>(
     `SELECT ${COLUMNS} FROM archived_partitions
-     WHERE parent = $1 AND state <> 'restored' AND ($3::timestamptz IS NULL OR range_from IS NULL OR range_from < $3) AND ($2::timestamptz IS NULL OR range_to > $2)
+     WHERE parent = $1 AND state <> 'restored' AND coalesce(rows, 1) > 0 AND ($3::timestamptz IS NULL OR range_from IS NULL OR range_from < $3) AND ($2::timestamptz IS NULL OR range_to > $2)
      ORDER BY range_to`,
     [parent, from, to],
   )).rows;

@@ -16,7 +16,7 @@ import { createLogger } from '../../src/log.ts';
 import { runDcs } from '../helpers/dcs.ts';
 import { samples } from '../helpers/samples.ts';
 import { useTestServer } from '../helpers/server.ts';
-import { uploadPoints } from '../exports/support.ts';
+import { exportArchive, uploadPoints } from '../exports/support.ts';
 
 const archiveDir = fs.mkdtempSync(path.join(os.tmpdir(), 'dcs-archive-test-'));
 const server = useTestServer({ ARCHIVE_DIR: archiveDir, ARCHIVE_AFTER_MONTHS: '3' });
@@ -69,6 +69,12 @@ describe('archiving cold months of data_points', () => {
     expect(parquet.map((row) => row.source).sort()).toEqual(['archive-a', 'archive-a', 'archive-a', 'archive-a', 'archive-b', 'archive-b']);
     expect(parquet.map((row) => (row.created as Date).toISOString()).sort()[0]).toBe('2023-12-31T12:00:00.000Z');
     expect(JSON.parse(parquet[0].properties as string)).toHaveProperty('passive-data-metadata');
+
+    // An export reaching into the archived months says so; one after them does not.
+    const types = [...new Set(old.map((p) => (p as { 'passive-data-metadata': { generator: string } })['passive-data-metadata'].generator.split(':')[0]))];
+    const readme = async (from: string, to: string) => (await exportArchive(server, { types, sources: ['archive-a'], from, to, dateType: 'created' })).get('README.txt')!.data.toString();
+    expect(await readme('2024-01-01', '2024-12-31')).toMatch(/Archived months[\s\S]*created before to \d{4}-\d{2}\t6 points\tat .*manifest\.json/);
+    expect(await readme(`${now.getUTCFullYear() + 1}-01-01`, `${now.getUTCFullYear() + 1}-01-31`)).not.toContain('Archived months');
 
     const list = await runDcs(['archive', 'list'], { databaseUrl: server.db.url, env: { ARCHIVE_DIR: archiveDir } });
     expect(list.code).toBe(0);
