@@ -26,7 +26,8 @@ export const partitionsJob: JobDefinition = {
   name: 'partitions',
   description: 'Premakes the months of data_points ahead, watches its DEFAULT partition, freezes closed months, archives months older than ARCHIVE_AFTER_MONTHS',
   schedule: { dailyAt: () => '03:15' },
-  timeoutMinutes: 24 * 60,
+  // pg-boss caps a run at 24 hours; archiving a month of a large study takes hours.
+  timeoutMinutes: 12 * 60,
   run: (ctx) => maintainPartitions(ctx, new Date()),
 };
 
