@@ -250,6 +250,21 @@ export interface Config {
    * error. Unset: bundles are kept forever (the default; docs/operations.md).
    */
   readonly bundleRetentionDays: number | undefined;
+  /**
+   * ARCHIVE_AFTER_MONTHS: the job `partitions` archives each month of data_points (by `created`)
+   * that ended at least this many months ago: its points are written as Parquet with a manifest to
+   * ARCHIVE_DIR or ARCHIVE_S3_BUCKET, verified, and only then dropped from the database
+   * (docs/partitions.md, `dcs archive list|restore`). Unset: nothing is archived (the default).
+   */
+  readonly archiveAfterMonths: number | undefined;
+  /** ARCHIVE_DIR: the folder archived months are written to. */
+  readonly archiveDir: string | undefined;
+  /**
+   * ARCHIVE_S3_BUCKET, ARCHIVE_S3_PREFIX, ARCHIVE_S3_FORCE_PATH_STYLE: the S3 bucket (and key
+   * prefix, path-style URLs for MinIO and Ceph) archived months are written to when ARCHIVE_DIR is
+   * not set; region, credentials and endpoint come from the AWS SDK's own variables, as for exports.
+   */
+  readonly archiveS3: { bucket: string; prefix: string; forcePathStyle: boolean } | undefined;
   /** BACKUP_FILE_MB: a backup file holds at most about this many MiB before compression; a run holds about 3 times its compressed size in memory while it seals it. Default 16. */
   readonly backupFileMegabytes: number;
   /** EXPORT_NOTIFY_EMAIL: comma-separated addresses told when an export job finishes or fails (needs SMTP_URL). Unset: no notice. */
@@ -408,6 +423,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (!URL.canParse(publicUrl) || !/^https?:\/\//.test(publicUrl)) problems.push(`PUBLIC_URL must be an http:// or https:// address (got "${publicUrl}")`);
   const dataDir = path.resolve(text('DATA_DIR') ?? 'data');
   const backupIntervalMinutes = int('BACKUP_INTERVAL_MINUTES', 60, 5);
+  const archiveAfterMonths = text('ARCHIVE_AFTER_MONTHS') === undefined ? undefined : int('ARCHIVE_AFTER_MONTHS', 0, 1, 1200);
+  if (archiveAfterMonths !== undefined && !text('ARCHIVE_DIR') && !text('ARCHIVE_S3_BUCKET')) problems.push('ARCHIVE_AFTER_MONTHS needs ARCHIVE_DIR or ARCHIVE_S3_BUCKET: where the archived months go');
+  if (text('ARCHIVE_DIR') && text('ARCHIVE_S3_BUCKET')) problems.push('Set ARCHIVE_DIR or ARCHIVE_S3_BUCKET, not both: archived months go to one place');
   const keepaApiUrl = (text('KEEPA_API_URL') ?? 'https://api.keepa.com').replace(/\/+$/, '');
   if (!URL.canParse(keepaApiUrl)) problems.push(`KEEPA_API_URL must be a URL (got "${keepaApiUrl}")`);
   const domainText = (text('KEEPA_DOMAIN') ?? '1').toUpperCase();
@@ -519,6 +537,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     backupMaxAgeMinutes: int('BACKUP_MAX_AGE_MINUTES', 2 * backupIntervalMinutes, 5),
     backupFileMegabytes: int('BACKUP_FILE_MB', 16, 1, 1024),
     bundleRetentionDays: text('BUNDLE_RETENTION_DAYS') === undefined ? undefined : int('BUNDLE_RETENTION_DAYS', 0, 1, 100_000),
+    archiveAfterMonths,
+    archiveDir: text('ARCHIVE_DIR') === undefined ? undefined : path.resolve(text('ARCHIVE_DIR')!),
+    archiveS3: text('ARCHIVE_S3_BUCKET') === undefined ? undefined : { bucket: text('ARCHIVE_S3_BUCKET')!, prefix: text('ARCHIVE_S3_PREFIX') ?? '', forcePathStyle: bool('ARCHIVE_S3_FORCE_PATH_STYLE') },
     exportNotifyEmail: list(text('EXPORT_NOTIFY_EMAIL')),
     nightlyExport: text('NIGHTLY_EXPORT') === undefined ? true : bool('NIGHTLY_EXPORT'),
     nightlyExportTime,

@@ -12,6 +12,7 @@ import { openRuntime, startServer, stopOnSignals } from '../main.ts';
 import { readStatus } from '../monitoring/status.ts';
 import { processBatch, processUntilEmpty, type BatchResult } from '../processing/process-bundles.ts';
 import { queueReprocess } from '../processing/reprocess.ts';
+import { ARCHIVE_USAGE, archiveCommand } from './archive.command.ts';
 import { BACKUP_USAGE, backupCommand, backupOfflineCommand, restoreCommand } from './backup.command.ts';
 import { configCommand } from './config.command.ts';
 import { DONATIONS_USAGE, donationKeyLines } from './donations.command.ts';
@@ -42,6 +43,7 @@ Commands:
                             0009: brings back the points the former key dropped)
   keys generate             print a new server key pair for encrypted uploads
 ${BACKUP_USAGE}
+${ARCHIVE_USAGE}
 ${DONATIONS_USAGE}
   status [--json]           bundles, queue, points and participants
   jobs [--json]             scheduled jobs, their last runs and the run history
@@ -135,7 +137,7 @@ export async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
-  if (![...SERVER_COMMANDS, 'migrate', 'process-bundles', 'reprocess', 'status', 'jobs', 'run-job', 'users', 'tokens', 'exclusions', 'export', 'keepa', 'config', 'backup', 'restore', 'import-pdk', 'sources'].includes(command)) {
+  if (![...SERVER_COMMANDS, 'migrate', 'process-bundles', 'reprocess', 'status', 'jobs', 'run-job', 'users', 'tokens', 'exclusions', 'export', 'keepa', 'config', 'backup', 'restore', 'import-pdk', 'sources', 'archive'].includes(command)) {
     // Before the configuration and the database: a typo must not start an embedded PostgreSQL.
     console.error(`Unknown command "${command}".\n\n${USAGE}`);
     return 1;
@@ -182,7 +184,7 @@ export async function main(argv: string[]): Promise<number> {
   let values: ReturnType<typeof parseOptions>['values'] = {} as ReturnType<typeof parseOptions>['values'];
   let positionals: string[] = [];
   try {
-    if (!['export', 'tokens', 'exclusions', 'config', 'backup', 'restore', 'import-pdk', 'sources'].includes(command)) ({ values, positionals } = parseOptions(rest));
+    if (!['export', 'tokens', 'exclusions', 'config', 'backup', 'restore', 'import-pdk', 'sources', 'archive'].includes(command)) ({ values, positionals } = parseOptions(rest));
     if (positionals.length > 0 && !['run-job', 'users', 'keepa'].includes(command)) throw new Error(`Unexpected argument "${positionals[0]}"`);
   } catch (error) {
     console.error(`${(error as Error).message}\n\n${USAGE}`);
@@ -250,6 +252,8 @@ export async function main(argv: string[]): Promise<number> {
         return await backupCommand(deps, rest);
       case 'restore':
         return await restoreCommand(deps, rest);
+      case 'archive':
+        return await archiveCommand(deps, rest);
       case 'keepa':
         return await keepaCommand(db.pool, config, positionals, values.json);
       case 'import-pdk':

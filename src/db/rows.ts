@@ -139,6 +139,22 @@ export interface AppConfigurationsRow {
   updated_by: string;
 }
 
+/** table archived_partitions */
+export interface ArchivedPartitionsRow {
+  partition: string;
+  parent: string;
+  range_from: Date | null;
+  range_to: Date;
+  state: string;
+  location: string | null;
+  manifest_key: string | null;
+  rows: number | null;
+  bytes: number | null;
+  detached_at: Date;
+  archived_at: Date | null;
+  restored_at: Date | null;
+}
+
 /** table backup_queue */
 export interface BackupQueueRow {
   bundle_id: number;

@@ -4,6 +4,7 @@
  * opening an archive a year later needs nothing else to read it.
  */
 import type { ServedSummary } from '../app-config/served.repository.ts';
+import type { ArchivedPartition } from '../archive/archive.repository.ts';
 import type { AnyExporter, Column } from './exporter.ts';
 import type { ExportRequest } from './export-request.ts';
 import type { Renamed } from './file-names.ts';
@@ -22,6 +23,8 @@ interface ReadmeInput {
   serverVersion: string;
   /** the exclusion rules' section (excluded-points.ts) */
   exclusions?: readonly string[];
+  /** the archived (detached, not restored) months the request's dates reach into */
+  archived?: readonly ArchivedPartition[];
 }
 
 const FORMATS = {
@@ -39,7 +42,21 @@ function fileOf(exporter: AnyExporter, name: string, format: ExportRequest['form
 /** An identifier as written in README.txt: quoted, escaped, so it cannot break a line. */
 const quoted = (id: string) => JSON.stringify(id);
 
-export function readmeText({ request, configurations = [], counts, renamed, timeZone, serverVersion, exclusions = [] }: ReadmeInput): string {
+const monthOf = (at: Date) => at.toISOString().slice(0, 7);
+
+/** Why points may be missing: the months archived out of the database (docs/partitions.md). */
+function archivedSection(archived: readonly ArchivedPartition[]): string[] {
+  const lines = ['', 'Archived months', '---------------', ''];
+  lines.push('The points created in these months were archived (Parquet files with a manifest) and are not in the database, so');
+  lines.push('this export does not hold them. `dcs archive restore YYYY-MM` brings a month back; then export again.', '');
+  for (const a of archived) {
+    const months = `${a.rangeFrom ? monthOf(a.rangeFrom) : 'before'} to ${monthOf(new Date(a.rangeTo.getTime() - 1))}`;
+    lines.push(`  created ${months}\t${a.rows ?? 'not yet counted:'} points\t${a.state === 'archived' ? `at ${a.location}/${a.manifestKey}` : 'being archived now'}`);
+  }
+  return lines;
+}
+
+export function readmeText({ request, configurations = [], counts, renamed, timeZone, serverVersion, exclusions = [], archived = [] }: ReadmeInput): string {
   const lines: string[] = [];
   const total = [...counts.values()].reduce((sum, { perSource }) => sum + [...perSource.values()].reduce((a, b) => a + b, 0), 0);
   lines.push('Webmunk data export', '===================', '');
@@ -61,6 +78,7 @@ export function readmeText({ request, configurations = [], counts, renamed, time
     lines.push(`${type} (${exporter.label}): ${sum} ${exporter.unit ?? 'points'}`);
     for (const [source, points] of [...perSource].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) lines.push(`  ${source}\t${points}`);
   }
+  if (archived.length > 0) lines.push(...archivedSection(archived));
   if (configurations.length > 0) {
     lines.push('', 'REX configurations served', '-------------------------', '');
     lines.push('The configuration at /data/app-config.json each requested source was served last (its study arm), by name');

@@ -4,6 +4,7 @@
  * every file. Used by report jobs (dashboard, nightly) and `dcs export` alike.
  */
 import fs from 'node:fs/promises';
+import { archivedWithin } from '../archive/archive.repository.ts';
 import { summariseServed } from '../app-config/served.repository.ts';
 import type { Pool } from '../db/database.ts';
 import { ArchiveWriter, type EntryWriter } from './archive.ts';
@@ -97,7 +98,7 @@ export async function writeExport(deps: ExportDeps, request: ExportRequest, file
     const configurations = await summariseServed(deps.pool, request.sources);
     archive.addText('README.txt', readmeText({
       request, configurations, counts, renamed: names.renamed, timeZone: deps.timeZone, serverVersion: deps.serverVersion,
-      exclusions: exclusionsSection(exclusions, removed),
+      exclusions: exclusionsSection(exclusions, removed), archived: await archivedMonthsOf(deps.pool, request),
     }));
     await archive.close();
   } catch (error) {
@@ -107,6 +108,19 @@ export async function writeExport(deps: ExportDeps, request: ExportRequest, file
     await Promise.all(parquetFiles.map((file) => fs.rm(file, { force: true })));
   }
   return counts;
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The archived months the request's days may reach into. Days are in TIME_ZONE, months in UTC:
+ * a day either side covers every zone. Points recorded on a day may have been created any time
+ * before it, so a window by Date Recorded reaches every archived month before its end.
+ */
+function archivedMonthsOf(pool: Pool, request: ExportRequest) {
+  const from = request.from && request.dateType !== 'recorded' ? new Date(Date.parse(request.from) - DAY_MS) : null;
+  const to = request.to ? new Date(Date.parse(request.to) + 2 * DAY_MS) : null;
+  return archivedWithin(pool, 'data_points', from, to);
 }
 
 /** Counts points per source as they pass, and reports progress when a source is finished. */

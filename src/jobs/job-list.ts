@@ -4,6 +4,7 @@
  */
 import { asinHarvestJob } from '../amazon/asin-harvest.job.ts';
 import { keepaEnrichJob } from '../amazon/keepa-enrich.job.ts';
+import { partitionsJob } from '../archive/partitions.job.ts';
 import { backupJob } from '../backup/backup.job.ts';
 import { dataQualityJob } from '../data-quality/data-quality.job.ts';
 import { bundleRetentionJob } from '../backup/bundle-retention.job.ts';
@@ -16,7 +17,7 @@ import { sourceStatisticsJob } from '../monitoring/source-statistics.job.ts';
 import { statusChecksJob } from '../monitoring/status-checks.job.ts';
 import type { JobDefinition } from '../job-contract.ts';
 
-export const JOBS: readonly JobDefinition[] = [sourceStatisticsJob, statusChecksJob, alertDigestJob, serverHealthJob, nightlyExportJob, reportJobsJob, asinHarvestJob, keepaEnrichJob, backupJob, bundleRetentionJob, donationsJob, dataQualityJob];
+export const JOBS: readonly JobDefinition[] = [sourceStatisticsJob, statusChecksJob, alertDigestJob, serverHealthJob, nightlyExportJob, reportJobsJob, asinHarvestJob, keepaEnrichJob, backupJob, bundleRetentionJob, donationsJob, dataQualityJob, partitionsJob];
 
 export function findJob(name: string): JobDefinition | undefined {
   return JOBS.find((job) => job.name === name);
