@@ -71,7 +71,7 @@ async function startPgBouncer(url: string): Promise<{ url: string; process: Chil
       await client.end().catch(() => undefined);
       if (attempt > 100) {
         child.kill('SIGTERM');
-        throw new Error(`pgbouncer did not start: ${(error as Error).message}; ${fs.readFileSync(path.join(dir, 'pgbouncer.log'), 'utf8').slice(-2000)}`);
+        throw new Error(`pgbouncer did not start: ${(error as Error).message}; ${fs.readFileSync(path.join(dir, 'pgbouncer.log'), 'utf8').slice(-2000)}`, { cause: error });
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }

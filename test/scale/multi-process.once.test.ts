@@ -171,7 +171,11 @@ describe('two web and three worker processes on one PostgreSQL', () => {
     expect(perMarker).toHaveLength(MARKERS);
     expect(perMarker.filter((row) => row.n !== 1)).toEqual([]);
 
-    // Counters agree with the rows: the statistics, folded now, count each source's points.
+    // Counters agree with the rows: the bundle counters (appended by five processes at once) ...
+    const counters = (await direct.query(`SELECT (SELECT sum(received)::int FROM bundle_counts) AS received, (SELECT sum(pending)::int FROM bundle_counts) AS pending,
+        (SELECT sum(errored)::int FROM bundle_counts) AS errored`)).rows[0];
+    expect(counters).toEqual({ received: MARKERS * 2 + POISON, pending: 0, errored: POISON });
+    // ... and the statistics, folded now, count each source's points.
     expect((await runDcs(['run-job', 'source-statistics'], { databaseUrl: embedded.url })).code).toBe(0);
     const mismatched = (await direct.query(`
       WITH stored AS (SELECT source, count(*)::int AS n FROM data_points GROUP BY source),
