@@ -92,7 +92,7 @@ describe('dcs run-job and dcs jobs', () => {
     const jobs = await dcs(['jobs', '--json']);
     expect(jobs.code).toBe(0);
     const listing = JSON.parse(jobs.stdout);
-    expect(listing.jobs.map((j: { name: string }) => j.name)).toEqual(['source-statistics', 'status-checks', 'alert-digest', 'server-health', 'nightly-export', 'report-jobs', 'asin-harvest', 'keepa-enrich', 'backup', 'bundle-retention', 'donations', 'data-quality']);
+    expect(listing.jobs.map((j: { name: string }) => j.name)).toEqual(['source-statistics', 'status-checks', 'alert-digest', 'server-health', 'nightly-export', 'report-jobs', 'asin-harvest', 'keepa-enrich', 'backup', 'bundle-retention', 'donations', 'data-quality', 'partitions']);
     const health = listing.jobs.find((j: { name: string }) => j.name === 'server-health');
     expect(health).toMatchObject({ schedule: 'every 15 minutes', scheduled: true, lastRun: { outcome: 'succeeded', trigger: 'cli' } });
     expect(listing.jobs.find((j: { name: string }) => j.name === 'alert-digest')).toMatchObject({ scheduled: false, lastRun: null });
