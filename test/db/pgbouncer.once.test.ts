@@ -3,6 +3,7 @@
  * skipped when it is not installed). `dcs serve`'s pool goes through PgBouncer, its start-up
  * migrations and a worker's LISTEN through DATABASE_DIRECT_URL; uploads, a spool drain, the
  * dashboard login and /metrics work, and a worker on a direct connection processes every upload.
+ * Once-only (a pooler of its own): not repeated on other Node and PostgreSQL versions.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
@@ -40,7 +41,8 @@ async function startPgBouncer(url: string): Promise<{ url: string; process: Chil
   const ini = path.join(dir, 'pgbouncer.ini');
   fs.writeFileSync(ini, [
     '[databases]',
-    `* = host=${server.searchParams.get('host') ?? server.hostname} port=${server.port || 5432} user=${decodeURIComponent(server.username)} password=${decodeURIComponent(server.password)}`,
+    // password only when there is one: an empty `password=` is a syntax error to pgbouncer
+    `* = host=${server.searchParams.get('host') ?? server.hostname} port=${server.port || 5432} user=${decodeURIComponent(server.username)}${server.password ? ` password=${decodeURIComponent(server.password)}` : ''}`,
     '[pgbouncer]',
     'listen_addr = 127.0.0.1',
     `listen_port = ${port}`,
