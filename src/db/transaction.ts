@@ -54,13 +54,18 @@ export async function transactionOn<T>(client: pg.PoolClient, work: (tx: Transac
     await client.query('COMMIT');
     return result;
   } catch (error) {
-    try {
-      await client.query('ROLLBACK');
-    } catch {
-      if (error !== null && typeof error === 'object') (error as { connectionBroken?: boolean }).connectionBroken = true;
-    }
-    throw error;
+    throw await rolledBack(client, error);
   }
+}
+
+/** Rolls back after `error` and returns it, marked `connectionBroken` when the ROLLBACK fails too. */
+async function rolledBack(client: pg.PoolClient, error: unknown): Promise<unknown> {
+  try {
+    await client.query('ROLLBACK');
+  } catch {
+    if (error !== null && typeof error === 'object') (error as { connectionBroken?: boolean }).connectionBroken = true;
+  }
+  return error;
 }
 
 /**
@@ -77,12 +82,7 @@ export async function* transactionStream<T>(client: pg.PoolClient, work: (tx: Tr
     yield* work(client as Transaction);
     await client.query('COMMIT');
   } catch (error) {
-    try {
-      await client.query('ROLLBACK');
-    } catch {
-      if (error !== null && typeof error === 'object') (error as { connectionBroken?: boolean }).connectionBroken = true;
-    }
-    throw error;
+    throw await rolledBack(client, error);
   }
 }
 

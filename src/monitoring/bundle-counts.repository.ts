@@ -1,5 +1,6 @@
 /**
- * The bundle counters (migration 0031): how many bundles are stored, pending and errored, read
+ * The bundle counters (migrations 0031, 0037): how many bundles are stored, pending and errored, and
+ * how many points processing rejected, read
  * from `bundle_counts` instead of count(*) over bundles, which a multi-year study's billions of
  * rows make too slow for every /metrics scrape (scale-out.md Q17). Triggers on bundles append
  * each statement's change, so the sums stay exact; folding keeps the table a few rows long.
@@ -10,12 +11,14 @@ export interface BundleCounts {
   received: number;
   pending: number;
   errored: number;
+  /** points rejected in processing, over every bundle */
+  points_rejected: number;
 }
 
 /** The counts now (the sums of bundle_counts' rows), in the SQL form other statements embed. */
 export const BUNDLE_COUNTS_SQL = `
   SELECT coalesce(sum(received), 0)::bigint AS received, coalesce(sum(pending), 0)::bigint AS pending,
-         coalesce(sum(errored), 0)::bigint AS errored
+         coalesce(sum(errored), 0)::bigint AS errored, coalesce(sum(points_rejected), 0)::bigint AS points_rejected
   FROM bundle_counts`;
 
 export async function readBundleCounts(pool: Pool): Promise<BundleCounts> {
@@ -31,10 +34,10 @@ export async function readBundleCounts(pool: Pool): Promise<BundleCounts> {
  */
 export async function foldBundleCounts(pool: Pool): Promise<number> {
   const { rows } = await pool.query<{ folded: number }>(`
-    WITH folded AS (DELETE FROM bundle_counts RETURNING received, pending, errored),
+    WITH folded AS (DELETE FROM bundle_counts RETURNING received, pending, errored, points_rejected),
     total AS (
-      INSERT INTO bundle_counts (received, pending, errored)
-      SELECT sum(received), sum(pending), sum(errored) FROM folded HAVING count(*) > 0
+      INSERT INTO bundle_counts (received, pending, errored, points_rejected)
+      SELECT sum(received), sum(pending), sum(errored), sum(points_rejected) FROM folded HAVING count(*) > 0
     )
     SELECT count(*)::int AS folded FROM folded`);
   return rows[0].folded;

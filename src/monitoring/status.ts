@@ -25,12 +25,12 @@ export interface ServerStatus {
 }
 
 export async function readStatus(pool: Pool, spoolDir: string): Promise<ServerStatus> {
-  // Bundles from the bundle counters (bundle-counts.repository.ts), as /metrics reads them.
+  // Bundles and rejected points from the bundle counters (bundle-counts.repository.ts), as /metrics reads them.
   const [spool, lag, { rows }] = await Promise.all([spoolStats(spoolDir), readProcessingLag(pool), pool.query(`
     WITH bundle_totals AS (${BUNDLE_COUNTS_SQL})
     SELECT
       b.received AS bundles, b.pending, b.errored,
-      (SELECT coalesce(sum(points_rejected), 0) FROM bundles WHERE points_rejected > 0) AS rejected,
+      b.points_rejected AS rejected,
       (SELECT coalesce(sum(point_count), 0) FROM data_sources) AS points,
       (SELECT stored_bytes FROM errored_upload_totals) AS errored_bytes,
       (SELECT refused_uploads FROM errored_upload_totals) AS errored_not_kept,

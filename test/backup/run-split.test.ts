@@ -4,7 +4,7 @@
  */
 import { expect, it } from 'vitest';
 import { runBackupNow } from '../../src/backup/backup.job.ts';
-import { folderStore } from '../../src/backup/backup-store.ts';
+import { folderStore } from '../../src/object-store.ts';
 import { restoreBackup } from '../../src/backup/restore.ts';
 import { verifyBackups } from '../../src/backup/verify-backups.ts';
 import { createLogger } from '../../src/log.ts';

@@ -33,7 +33,7 @@ afterAll(async () => {
 async function countedByScan(pool: Pool) {
   const { rows } = await pool.query(
     `SELECT count(*)::int AS received, count(*) FILTER (WHERE status = 'pending')::int AS pending,
-            count(*) FILTER (WHERE status = 'errored')::int AS errored FROM bundles`,
+            count(*) FILTER (WHERE status = 'errored')::int AS errored, coalesce(sum(points_rejected), 0)::int AS points_rejected FROM bundles`,
   );
   return rows[0];
 }
@@ -55,32 +55,32 @@ async function postUndecodable(): Promise<void> {
 
 describe('bundle counters', () => {
   it('equal count(*) after uploads, processing, failures, reprocess, erasure and retention', async () => {
-    expect(await expectExact('empty')).toEqual({ received: 0, pending: 0, errored: 0 });
+    expect(await expectExact('empty')).toEqual({ received: 0, pending: 0, errored: 0, points_rejected: 0 });
 
     await postGzip(server, [pointAt('bc-a', hoursAgo(1)), pointAt('bc-b', hoursAgo(2))]);
     await postGzip(server, [pointAt('bc-a', hoursAgo(3))]);
-    await postGzip(server, [pointAt('bc-b', hoursAgo(1))]);
+    await postGzip(server, [pointAt('bc-b', hoursAgo(1)), 42 as never]); // 42: a point processing rejects
     await postUndecodable();
-    expect(await expectExact('uploads')).toEqual({ received: 4, pending: 3, errored: 1 });
+    expect(await expectExact('uploads')).toEqual({ received: 4, pending: 3, errored: 1, points_rejected: 0 });
 
     // A bundle that fails processing (PROCESS_MAX_ATTEMPTS=1: errored at once).
     const broken = await postGzip(server, [pointAt('bc-c', hoursAgo(1))]);
     await server.db.pool.query(`UPDATE bundles SET body = 'garbage', compression = 'gzip' WHERE id = $1`, [broken]);
     await server.process();
-    expect(await expectExact('processing and a failure')).toEqual({ received: 5, pending: 0, errored: 2 });
+    expect(await expectExact('processing and a failure')).toEqual({ received: 5, pending: 0, errored: 2, points_rejected: 1 });
 
     expect(await queueReprocess(server.db.pool, { source: 'bc-a' })).toBe(2);
-    expect(await expectExact('reprocess queued')).toEqual({ received: 5, pending: 2, errored: 2 });
+    expect(await expectExact('reprocess queued')).toMatchObject({ received: 5, pending: 2, errored: 2 });
     await server.process();
-    expect(await expectExact('reprocessed')).toEqual({ received: 5, pending: 0, errored: 2 });
+    expect(await expectExact('reprocessed')).toMatchObject({ received: 5, pending: 0, errored: 2, points_rejected: 1 });
 
     // Erasure deletes bc-b's bundles: the one with only bc-b's point goes, the mixed one stays.
     await eraseSource(server.db.pool, 'bc-b', 'test');
-    expect(await expectExact('erasure')).toEqual({ received: 4, pending: 0, errored: 2 });
+    expect(await expectExact('erasure')).toEqual({ received: 4, pending: 0, errored: 2, points_rejected: 0 });
 
     await server.db.pool.query(`UPDATE bundles SET received_at = now() - interval '30 days' WHERE status = 'processed'`);
     expect(await runOk(server.db.pool, server.config, bundleRetentionJob)).toEqual({ dropped: 2 });
-    expect(await expectExact('retention')).toEqual({ received: 2, pending: 0, errored: 2 });
+    expect(await expectExact('retention')).toEqual({ received: 2, pending: 0, errored: 2, points_rejected: 0 });
 
     // What server-health, /metrics and dcs status (the system-health page) report are those counters.
     expect(await readStatus(server.db.pool, server.config.spoolDir)).toMatchObject({ bundles: 2, bundlesPending: 0, bundlesErrored: 2, bundlesProcessed: 0 });
@@ -113,9 +113,25 @@ describe('migration 0031', () => {
         `INSERT INTO bundles (endpoint, transport, body, status) SELECT 'bundle', 'test', '\\x00', s FROM unnest(ARRAY['pending', 'pending', 'processed', 'errored', 'processed', 'processed']) AS s`,
       );
       await migrate(db.pool);
-      expect(await readBundleCounts(db.pool)).toEqual({ received: 6, pending: 2, errored: 1 });
+      expect(await readBundleCounts(db.pool)).toEqual({ received: 6, pending: 2, errored: 1, points_rejected: 0 });
       await db.pool.query(`DELETE FROM bundles WHERE status = 'pending'`);
-      expect(await readBundleCounts(db.pool)).toEqual({ received: 4, pending: 0, errored: 1 });
+      expect(await readBundleCounts(db.pool)).toEqual({ received: 4, pending: 0, errored: 1, points_rejected: 0 });
+    } finally {
+      await db.drop();
+    }
+  });
+
+  it('0037 back-fills the points rejected so far, and counts later rejections', async () => {
+    const db = await createTestDatabase({ before: 37 });
+    try {
+      await db.pool.query(
+        `INSERT INTO bundles (endpoint, transport, body, status, points_rejected) SELECT 'bundle', 'test', '\\x00', 'processed', r FROM unnest(ARRAY[3, NULL, 0, 4]) AS r`,
+      );
+      await migrate(db.pool);
+      expect(await readBundleCounts(db.pool)).toEqual({ received: 4, pending: 0, errored: 0, points_rejected: 7 });
+      await db.pool.query(`UPDATE bundles SET points_rejected = 5 WHERE points_rejected IS NULL`);
+      await db.pool.query(`DELETE FROM bundles WHERE points_rejected = 3`);
+      expect(await readBundleCounts(db.pool)).toEqual({ received: 3, pending: 0, errored: 0, points_rejected: 9 });
     } finally {
       await db.drop();
     }
