@@ -184,6 +184,7 @@ export interface BundleCountsRow {
   received: number;
   pending: number;
   errored: number;
+  points_rejected: number;
 }
 
 /** table bundle_files */
