@@ -30,7 +30,10 @@
 -- What refers to a bundle carries its received_at from now on, so that it names one partition:
 -- - bundle_files.bundle_received_at (filled here from bundles: this UPDATE writes every
 --   attachment row's tuple again; contents large enough to be stored out of line are not
---   copied), with the foreign key (bundle_received_at, bundle_id) -> bundles (received_at, id);
+--   copied), with the foreign key (bundle_received_at, bundle_id) -> bundles (received_at, id).
+--   Measured: this whole migration on 100,000 bundles with 100,000 attachment rows took 2.2 s
+--   (1.8 s of PostgreSQL CPU) with 4 KB attachments, 2.6 s (2.3 s CPU) with 1 KB ones kept inline
+--   (112 MB of heap rewritten), on 2 cores at load average 4-5;
 --   data_point_files still refers to bundle_files (id), which is not partitioned;
 -- - backup_queue.bundle_received_at, filled by the trigger that queues each new bundle.
 --
