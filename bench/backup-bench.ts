@@ -45,7 +45,7 @@ export async function benchBackup(): Promise<void> {
   const server = await startBenchServer(ROOT, DATA_DIR, { BACKUP_KEY: key, BACKUP_DIR }, { keep: true, startTimeoutMs: 600_000 });
   try {
     // A first backup of every bundle, as a server that ran without backups makes when they are set up.
-    await server.db.query('INSERT INTO backup_queue (bundle_id) SELECT id FROM bundles ON CONFLICT DO NOTHING');
+    await server.db.query('INSERT INTO backup_queue (bundle_id, bundle_received_at) SELECT id, received_at FROM bundles ON CONFLICT DO NOTHING');
     await server.db.query('DROP DATABASE IF EXISTS dcs_restored WITH (FORCE)');
     await server.db.query('CHECKPOINT');
     const { rows: [study] } = await server.db.query('SELECT (SELECT count(*) FROM bundles)::int AS bundles, (SELECT sum(points_added) FROM bundles)::int AS points');

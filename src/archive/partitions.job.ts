@@ -1,7 +1,7 @@
 /**
  * The job `partitions` (issue 22 M2, docs/partitions.md), daily:
- * - premakes the months of data_points up to 12 ahead, by the clock, never by the dates points
- *   carry (db/partitions.ts);
+ * - premakes the months of data_points and of bundles up to 12 ahead, by the clock, never by the
+ *   dates points carry (db/partitions.ts);
  * - counts the points in the DEFAULT partition (dated past the premade months, or late for an
  *   archived month) and warns when there are any: they are stored and exported, but worth a look;
  * - freezes the closed months once (VACUUM FREEZE), so that they are never rewritten by an
@@ -11,7 +11,7 @@
  *   ARCHIVE_S3_BUCKET, verify, drop (archive-partition.ts). A month detached by a run that
  *   stopped is archived by the next.
  */
-import { defaultPartitionRows, monthStart, premakeMonthlyPartitions } from '../db/partitions.ts';
+import { defaultPartitionRows, monthStart, premakeAllMonthlyPartitions } from '../db/partitions.ts';
 import { withTransaction } from '../db/transaction.ts';
 import type { JobContext, JobCounts, JobDefinition } from '../job-contract.ts';
 import { archiveDetached, detachPartition } from './archive-partition.ts';
@@ -24,7 +24,7 @@ const FREEZE_AFTER_XIDS = 10_000_000;
 
 export const partitionsJob: JobDefinition = {
   name: 'partitions',
-  description: 'Premakes the months of data_points ahead, watches its DEFAULT partition, freezes closed months, archives months older than ARCHIVE_AFTER_MONTHS',
+  description: 'Premakes the months of data_points and bundles ahead, watches the DEFAULT partition of data_points, freezes closed months, archives months older than ARCHIVE_AFTER_MONTHS',
   schedule: { dailyAt: () => '03:15' },
   // pg-boss caps a run at 24 hours; archiving a month of a large study takes hours.
   timeoutMinutes: 12 * 60,
@@ -33,7 +33,7 @@ export const partitionsJob: JobDefinition = {
 
 /** What the job does, with the clock given: `now` decides which months are premade and archived. */
 export async function maintainPartitions({ pool, config, log }: JobContext, now: Date): Promise<JobCounts> {
-  const premade = await withTransaction(pool, (tx) => premakeMonthlyPartitions(tx, PARENT, 'created', { now }));
+  const premade = [...(await withTransaction(pool, (tx) => premakeAllMonthlyPartitions(tx, { now }))).values()];
   const defaultRows = await defaultPartitionRows(pool, PARENT);
   if (defaultRows > 0) {
     log.warn({ rows: defaultRows }, `${defaultRows} point(s) in ${PARENT}_default: dated past the premade months or late for an archived month (docs/partitions.md)`);
@@ -66,5 +66,8 @@ export async function maintainPartitions({ pool, config, log }: JobContext, now:
       archivedRows += manifest.rows;
     }
   }
-  return { premade: premade.created.length, movedFromDefault: premade.movedFromDefault, defaultRows, frozen, archived, archivedRows };
+  return {
+    premade: premade.reduce((n, made) => n + made.created.length, 0), movedFromDefault: premade.reduce((n, made) => n + made.movedFromDefault, 0),
+    defaultRows, frozen, archived, archivedRows,
+  };
 }

@@ -84,18 +84,23 @@ export async function readBackupHealth(pool: Pool): Promise<BackupHealth> {
   return { lastSuccess: revive(rows[0].success), failuresSince: rows[0].failures, lastFailure: revive(rows[0].failure), queued: rows[0].queued };
 }
 
-/** Queued bundles (oldest first) with the bytes each adds to a backup file (body and files). */
+/**
+ * Queued bundles (oldest first) with the bytes each adds to a backup file (body and files). The
+ * queue holds each bundle's received_at too, so each is read from its own partition.
+ */
 export async function queuedBundles(pool: Pool): Promise<{ id: number; bytes: number }[]> {
   const { rows } = await pool.query(
-    `SELECT q.bundle_id::float8 AS id, (octet_length(b.body) + coalesce((SELECT sum(f.size) FROM bundle_files f WHERE f.bundle_id = b.id), 0))::float8 AS bytes
-     FROM backup_queue q JOIN bundles b ON b.id = q.bundle_id ORDER BY q.bundle_id`,
+    `SELECT q.bundle_id::float8 AS id,
+            (octet_length(b.body) + coalesce((SELECT sum(f.size) FROM bundle_files f WHERE f.bundle_id = b.id AND f.bundle_received_at = b.received_at), 0))::float8 AS bytes
+     FROM backup_queue q JOIN bundles b ON b.received_at = q.bundle_received_at AND b.id = q.bundle_id ORDER BY q.bundle_id`,
   );
   return rows;
 }
 
 /**
- * Bundles as backup lines (one JSON object each): the row as stored, its files, and the `recorded`
- * time its points were given (processing time, or the one it kept), so a restore gives them the same.
+ * Queued bundles as backup lines (one JSON object each): the row as stored, its files, and the
+ * `recorded` time its points were given (processing time, or the one it kept), so a restore gives
+ * them the same. Read through the queue, by each bundle's key (received_at, id).
  */
 export async function bundleLines(pool: Pool, ids: number[]): Promise<{ id: number; receivedAt: string; line: string }[]> {
   const { rows } = await pool.query(
@@ -107,15 +112,20 @@ export async function bundleLines(pool: Pool, ids: number[]): Promise<{ id: numb
        'points_recorded_at', coalesce(b.points_recorded_at, CASE WHEN b.status = 'processed' THEN b.processed_at END),
        'files', (SELECT json_agg(json_build_object('field_name', f.field_name, 'filename', f.filename, 'content_type', f.content_type,
                    'size', f.size, 'content', translate(encode(f.content, 'base64'), E'\\n', '')) ORDER BY f.id)
-                 FROM bundle_files f WHERE f.bundle_id = b.id)
+                 FROM bundle_files f WHERE f.bundle_id = b.id AND f.bundle_received_at = b.received_at)
      )::text AS line
-     FROM bundles b WHERE b.id = ANY($1::bigint[]) ORDER BY b.id`,
+     FROM backup_queue q JOIN bundles b ON b.received_at = q.bundle_received_at AND b.id = q.bundle_id
+     WHERE q.bundle_id = ANY($1::bigint[]) ORDER BY b.id`,
     [ids],
   );
   return rows;
 }
 
-/** The bundles now held by a finished run leave the queue; so do queued ids whose bundle is gone. */
+/**
+ * The bundles now held by a finished run leave the queue; so do queued ids whose bundle is gone.
+ * "Gone" is by id (each partition's index): a bundle whose received_at was changed by hand after
+ * it was queued stays queued, counted in the backup's health, rather than dropped unsaved.
+ */
 export async function dequeue(pool: Pool, ids: number[]): Promise<void> {
   await pool.query('DELETE FROM backup_queue WHERE bundle_id = ANY($1::bigint[])', [ids]);
   await pool.query('DELETE FROM backup_queue q WHERE NOT EXISTS (SELECT 1 FROM bundles b WHERE b.id = q.bundle_id)');

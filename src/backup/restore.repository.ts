@@ -43,7 +43,8 @@ function receiptOf(bundle: BackedUpBundle, body: Buffer): string {
 
 /**
  * Inserts the bundles not already here, as pending (processing rebuilds their points): matched by
- * receipt, or by receipt time and identical body (a bundle this database holds without a receipt).
+ * receipt time and receipt (the unique key: a backup keeps both to the microsecond), or by receipt
+ * time and identical body (a bundle this database holds without a receipt).
  * Their points keep the `recorded` time they had. Returns how many were new. Run it in a
  * transaction: processing must not claim a bundle before its files are in.
  */
@@ -57,8 +58,8 @@ export async function insertBundles(pool: PoolClient, bundles: BackedUpBundle[])
        WITH ORDINALITY AS r (receipt, received_at, endpoint, transport, content_type, compression, compressed_at_rest, encrypted, nonce, body, identifier, points_recorded_at, i)
      WHERE NOT EXISTS (SELECT 1 FROM bundles b WHERE b.received_at = r.received_at AND b.body = r.body)
      ORDER BY r.i
-     ON CONFLICT (receipt) WHERE receipt IS NOT NULL DO NOTHING
-     RETURNING id, receipt`,
+     ON CONFLICT (received_at, receipt) DO NOTHING
+     RETURNING id, receipt, received_at::text`,
     [
       receipts, bundles.map((b) => b.received_at), bundles.map((b) => b.endpoint), bundles.map((b) => b.transport),
       bundles.map((b) => b.content_type), bundles.map((b) => b.compression), bundles.map((b) => b.compressed_at_rest),
@@ -70,8 +71,8 @@ export async function insertBundles(pool: PoolClient, bundles: BackedUpBundle[])
   for (const row of rows) {
     for (const file of byReceipt.get(row.receipt)?.files ?? []) {
       await pool.query(
-        'INSERT INTO bundle_files (bundle_id, field_name, filename, content_type, size, content) VALUES ($1, $2, $3, $4, $5, $6)',
-        [row.id, file.field_name, file.filename, file.content_type, file.size, Buffer.from(file.content, 'base64')],
+        'INSERT INTO bundle_files (bundle_id, bundle_received_at, field_name, filename, content_type, size, content) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+        [row.id, row.received_at, file.field_name, file.filename, file.content_type, file.size, Buffer.from(file.content, 'base64')],
       );
     }
   }

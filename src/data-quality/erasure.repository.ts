@@ -56,17 +56,31 @@ export async function holdProcessing(client: PoolClient): Promise<void> {
 }
 
 /**
+ * A bundle's key (bundles is partitioned by received_at, migration 0034): received_at as
+ * PostgreSQL's text, which gives back the same microsecond (a Date would lose it).
+ */
+interface BundleRef {
+  id: number;
+  receivedAt: string;
+}
+
+/** `received_at = ANY AND id = ANY` of `bundles`: the keys exactly (ids are unique), each read in its partition. */
+const keyParams = (bundles: readonly BundleRef[]) => [bundles.map((b) => b.receivedAt), bundles.map((b) => b.id)];
+
+/**
  * The bundles that name `identifier` (its X-PDK-IDENTIFIER header, or the sources of its points),
  * locked: `own` hold nothing but its points (or none yet: pending, errored); `mixed` hold other
- * participants' points too (old clients batching several identifiers).
+ * participants' points too (old clients batching several identifiers). Found in every partition:
+ * nothing tells in which months a participant uploaded.
  */
-export async function lockBundlesOf(client: PoolClient, identifier: string): Promise<{ own: number[]; mixed: number[] }> {
-  const { rows } = await client.query<{ id: string; own: boolean }>(
-    `SELECT id, coalesce(sources, '{}') <@ ARRAY[$1::text] AS own FROM bundles
+export async function lockBundlesOf(client: PoolClient, identifier: string): Promise<{ own: BundleRef[]; mixed: BundleRef[] }> {
+  const { rows } = await client.query<{ id: string; received_at: string; own: boolean }>(
+    `SELECT id, received_at::text AS received_at, coalesce(sources, '{}') <@ ARRAY[$1::text] AS own FROM bundles
       WHERE identifier = $1 OR sources @> ARRAY[$1::text] ORDER BY id FOR UPDATE`,
     [identifier],
   );
-  return { own: rows.filter((r) => r.own).map((r) => Number(r.id)), mixed: rows.filter((r) => !r.own).map((r) => Number(r.id)) };
+  const ref = (r: (typeof rows)[number]): BundleRef => ({ id: Number(r.id), receivedAt: r.received_at });
+  return { own: rows.filter((r) => r.own).map(ref), mixed: rows.filter((r) => !r.own).map(ref) };
 }
 
 /** Deletes the source's points and what is keyed by them; returns rows per table. */
@@ -81,10 +95,11 @@ export async function deletePointsOf(client: PoolClient, identifier: string): Pr
 }
 
 /** Deletes whole bundles (their files and backup-queue rows with them); returns rows per table. */
-export async function deleteBundles(client: PoolClient, ids: number[]): Promise<Record<string, number>> {
-  const files = await client.query('DELETE FROM bundle_files WHERE bundle_id = ANY($1::bigint[])', [ids]);
+export async function deleteBundles(client: PoolClient, refs: BundleRef[]): Promise<Record<string, number>> {
+  const ids = refs.map((b) => b.id);
+  const files = await client.query('DELETE FROM bundle_files WHERE bundle_received_at = ANY($1::timestamptz[]) AND bundle_id = ANY($2::bigint[])', keyParams(refs));
   const queued = await client.query('DELETE FROM backup_queue WHERE bundle_id = ANY($1::bigint[])', [ids]);
-  const bundles = await client.query('DELETE FROM bundles WHERE id = ANY($1::bigint[])', [ids]);
+  const bundles = await client.query('DELETE FROM bundles WHERE received_at = ANY($1::timestamptz[]) AND id = ANY($2::bigint[])', keyParams(refs));
   return { bundle_files: files.rowCount ?? 0, backup_queue: queued.rowCount ?? 0, bundles: bundles.rowCount ?? 0 };
 }
 
@@ -92,10 +107,11 @@ export async function deleteBundles(client: PoolClient, ids: number[]): Promise<
  * Keeps a mixed bundle (other participants' raw data) but takes the identifier off its metadata;
  * processing drops its points of an erased source if it is ever processed again.
  */
-export async function detachMixedBundles(client: PoolClient, identifier: string, ids: number[]): Promise<number> {
+export async function detachMixedBundles(client: PoolClient, identifier: string, refs: BundleRef[]): Promise<number> {
   const { rowCount } = await client.query(
-    `UPDATE bundles SET sources = array_remove(sources, $1::text), identifier = nullif(identifier, $1::text) WHERE id = ANY($2::bigint[])`,
-    [identifier, ids],
+    `UPDATE bundles SET sources = array_remove(sources, $1::text), identifier = nullif(identifier, $1::text)
+      WHERE received_at = ANY($2::timestamptz[]) AND id = ANY($3::bigint[])`,
+    [identifier, ...keyParams(refs)],
   );
   return rowCount ?? 0;
 }

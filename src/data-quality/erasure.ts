@@ -47,8 +47,9 @@ export async function eraseSource(pool: Pool, identifier: string, by: string): P
       ...(await deleteSourceRows(client, identifier)),
     };
     const backupsBefore = await backupsWritten(client);
-    const audit = await recordAudit(client, { identifier, action: 'erase', doneBy: by, counts, mixedBundles: bundles.mixed, backupsBefore });
-    return { identifier, auditId: audit.id, doneAt: audit.doneAt, counts, mixedBundles: bundles.mixed, backupsBefore };
+    const mixedBundles = bundles.mixed.map((b) => b.id);
+    const audit = await recordAudit(client, { identifier, action: 'erase', doneBy: by, counts, mixedBundles, backupsBefore });
+    return { identifier, auditId: audit.id, doneAt: audit.doneAt, counts, mixedBundles, backupsBefore };
   });
 }
 

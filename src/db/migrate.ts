@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LOCKS, lockSession, unlockSession } from './advisory-lock.ts';
 import type { Pool } from './database.ts';
-import { premakeMonthlyPartitions } from './partitions.ts';
+import { premakeAllMonthlyPartitions } from './partitions.ts';
 import { completePointDigestsIfEmpty } from './point-digests.ts';
 import { transactionOn } from './transaction.ts';
 
@@ -32,7 +32,8 @@ export async function listMigrations(): Promise<Migration[]> {
 /**
  * Applies every pending migration; returns the names applied. Throws on failure. What a migration
  * reports (its NOTICEs: e.g. 0032's rows moved) goes to `report`. Then premakes the partitions of
- * the months ahead (docs/partitions.md), so a server started after a long stop has them.
+ * the months ahead, of data_points and bundles (docs/partitions.md), so a server started after a
+ * long stop has them.
  */
 export async function migrate(pool: Pool, report: (message: string) => void = () => undefined): Promise<string[]> {
   const migrations = await listMigrations();
@@ -62,9 +63,10 @@ export async function migrate(pool: Pool, report: (message: string) => void = ()
     // Migration 0009's rewrite of every point (point-digests.ts) is instant on a new database.
     await completePointDigestsIfEmpty(client);
     await transactionOn(client, async (tx) => {
-      const premade = await premakeMonthlyPartitions(tx, 'data_points', 'created');
-      if (premade.created.length > 0) {
-        report(`data_points: premade ${premade.created.join(', ')}${premade.movedFromDefault > 0 ? `; ${premade.movedFromDefault} points moved into them from data_points_default` : ''}`);
+      for (const [table, premade] of await premakeAllMonthlyPartitions(tx)) {
+        if (premade.created.length === 0) continue;
+        // (only data_points has a DEFAULT partition to move rows from)
+        report(`${table}: premade ${premade.created.join(', ')}${premade.movedFromDefault > 0 ? `; ${premade.movedFromDefault} points moved into them from ${table}_default` : ''}`);
       }
     });
   } finally {

@@ -1,5 +1,6 @@
 /**
- * Monthly range partitions (migration 0032, docs/partitions.md): premaking the months ahead.
+ * Monthly range partitions (migrations 0032 and 0034, docs/partitions.md): premaking the months
+ * ahead, of data_points (by `created`) and of bundles (by `received_at`), the same UTC months.
  * Which months exist is decided by the clock and the catalog, never by row values, so a point
  * dated year 52217 creates nothing (pg_partman #316): it waits in `<table>_default`.
  *
@@ -12,6 +13,15 @@ import type pg from 'pg';
 
 /** Months premade beyond the current one. */
 export const MONTHS_AHEAD = 12;
+
+/**
+ * The tables partitioned by month, and their partition keys. bundles has no DEFAULT partition
+ * (received_at is this server's clock, premade ahead by the same clock: migration 0034).
+ */
+const MONTHLY_PARTITIONED = [
+  { table: 'data_points', column: 'created' },
+  { table: 'bundles', column: 'received_at' },
+] as const;
 
 export interface PremakeResult {
   /** partitions created, oldest first */
@@ -106,6 +116,16 @@ export async function premakeMonthlyPartitions(
     result.created.push(name);
   }
   return result;
+}
+
+/**
+ * premakeMonthlyPartitions for every table of MONTHLY_PARTITIONED (those not partitioned yet, such
+ * as data_points before migration 0009's step is complete, make nothing), in the caller's transaction.
+ */
+export async function premakeAllMonthlyPartitions(db: pg.ClientBase, options: { now?: Date; monthsAhead?: number } = {}): Promise<Map<string, PremakeResult>> {
+  const results = new Map<string, PremakeResult>();
+  for (const { table, column } of MONTHLY_PARTITIONED) results.set(table, await premakeMonthlyPartitions(db, table, column, options));
+  return results;
 }
 
 /** Rows in `table`'s DEFAULT partition (points dated past the premade months); 0 without one. */

@@ -159,6 +159,7 @@ export interface ArchivedPartitionsRow {
 export interface BackupQueueRow {
   bundle_id: number;
   queued_at: Date;
+  bundle_received_at: Date;
 }
 
 /** table backup_runs */
@@ -196,6 +197,7 @@ export interface BundleFilesRow {
   content_type: string | null;
   size: number;
   content: Buffer;
+  bundle_received_at: Date;
 }
 
 /** table bundles */

@@ -31,7 +31,9 @@ export function storedPoint(point: DonationPoint, identifier: string): Record<st
 
 /**
  * Inserts the points as bundles (in the caller's transaction) and returns the first bundle's id.
- * A receipt per file and part makes a repeated confirmation store nothing twice.
+ * A repeated confirmation stores nothing twice because the file's row is locked and leaves
+ * `awaiting-confirmation` in the same transaction (participant.routes.ts); the receipt per file and
+ * part is unique only with received_at (now(): migration 0034), so it no longer catches a repeat.
  */
 export async function insertDonationBundles(db: PoolClient, fileId: number, identifier: string, points: readonly DonationPoint[]): Promise<number | undefined> {
   let first: number | undefined;
@@ -40,7 +42,7 @@ export async function insertDonationBundles(db: PoolClient, fileId: number, iden
     const { rows } = await db.query(
       `INSERT INTO bundles (receipt, endpoint, transport, content_type, compression, body, identifier)
        VALUES ($1, 'bundle', '${DONATION_TRANSPORT}', 'application/json', 'gzip', $2, $3)
-       ON CONFLICT (receipt) WHERE receipt IS NOT NULL DO NOTHING RETURNING id::int`,
+       ON CONFLICT (received_at, receipt) DO NOTHING RETURNING id::int`,
       [derivedReceipt(`donation\n${fileId}\n${part}`), await gzipAsync(JSON.stringify(slice)), identifier],
     );
     first ??= rows[0]?.id;

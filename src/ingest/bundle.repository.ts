@@ -49,13 +49,15 @@ export function erroredBundle(upload: { endpoint: Endpoint; transport: Transport
 
 // Nothing is stored for an identifier on the erased list (data-quality/erasure.ts). The check is
 // in the insert itself, so an erasure that waits for the inserts in flight after listing the
-// identifier leaves no bundle of it behind.
+// identifier leaves no bundle of it behind. The receipt is unique with the arrival time
+// (bundles is partitioned by it, migration 0034): an upload tried again, from the spool after an
+// insert whose outcome was unknown, carries the same receivedAt (spool-file.ts), so it conflicts.
 const INSERT = `INSERT INTO bundles (receipt, received_at, endpoint, transport, content_type, compression, encrypted, nonce, body, identifier,
                                      compressed_at_rest, status, error, processed_at)
                 SELECT $1::uuid, $2::timestamptz, $3::text, $4::text, $5::text, $6::text, $7::boolean, $8::bytea, $9::bytea, $10::text,
                        $11::boolean, $12::text, $13::text, CASE WHEN $12::text = 'errored' THEN now() END
                  WHERE $10::text IS NULL OR NOT EXISTS (SELECT 1 FROM erased_sources WHERE identifier = $10::text)
-                ON CONFLICT (receipt) WHERE receipt IS NOT NULL DO NOTHING
+                ON CONFLICT (received_at, receipt) DO NOTHING
                 RETURNING id`;
 
 /**
@@ -99,9 +101,10 @@ export async function insertUpload(client: PoolClient, upload: ReceivedUpload, e
     return 'stored-before';
   }
   for (const file of bundle.files) {
+    // the same Date as the bundle's received_at, so the same microsecond (the foreign key)
     await client.query(
-      `INSERT INTO bundle_files (bundle_id, field_name, filename, content_type, size, content) VALUES ($1, $2, $3, $4, $5, $6)`,
-      [id, file.fieldName, file.filename ?? null, file.contentType ?? null, file.content.length, file.content],
+      `INSERT INTO bundle_files (bundle_id, bundle_received_at, field_name, filename, content_type, size, content) VALUES ($1, $2, $3, $4, $5, $6, $7)`,
+      [id, upload.receivedAt, file.fieldName, file.filename ?? null, file.contentType ?? null, file.content.length, file.content],
     );
   }
   return id;

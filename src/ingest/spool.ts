@@ -7,9 +7,10 @@
  *   and it is there before the reply goes out. Names start with the arrival time, so name order
  *   is arrival order.
  * - Draining inserts the files into `bundles` in name order, in batches, each batch in one
- *   transaction, and removes them after the commit. The upload's receipt is unique in `bundles`,
- *   so a crash between the commit and the removal only means the next drain finds the bundle
- *   stored and removes the file: nothing is lost, nothing is inserted twice.
+ *   transaction, and removes them after the commit. The upload's receipt, with the arrival time
+ *   the file keeps, is unique in `bundles`, so a crash between the commit and the removal only
+ *   means the next drain finds the bundle stored and removes the file: nothing is lost, nothing
+ *   is inserted twice.
  * - Several processes may share one spool directory (the web processes of one machine with one
  *   DATA_DIR): names are unique per process, and a transaction-level advisory lock taken by each
  *   batch lets one of them drain at a time (safe behind a transaction-mode PgBouncer).

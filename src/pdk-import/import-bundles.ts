@@ -64,10 +64,11 @@ export function createImportBundleWriter(pool: Pool | PoolClient, origin: string
     group = [];
     bytes = 0;
     const body = await gzipAsync(`[${points.map((p) => p.properties).join(',')}]`);
+    // received_at is the first point's original `recorded` (the same every run), so the key (received_at, receipt) finds it again
     const { rowCount } = await pool.query(
       `INSERT INTO bundles (receipt, received_at, points_recorded_at, endpoint, transport, compression, body)
        VALUES ($1, $2, $2, 'bundle', '${IMPORT_TRANSPORT}', 'gzip', $3)
-       ON CONFLICT (receipt) WHERE receipt IS NOT NULL DO NOTHING`,
+       ON CONFLICT (received_at, receipt) DO NOTHING`,
       [receiptOf(origin, points[0].key, points.at(-1)!.key, points.length), points[0].recorded, body],
     );
     counts.bundles += 1;

@@ -122,6 +122,8 @@ export interface ImportedBundle {
   /** The original's bundle id. */
   originalId: number;
   receipt: string;
+  /** Our received_at: the original's `recorded`, as text (exact to the microsecond). */
+  receivedAt: string;
   /** The original had given up on it (DataBundle.errored). */
   erroredThere: boolean;
 }
@@ -148,15 +150,16 @@ export async function importPendingBundles(
     for (const bundle of page) {
       const mapped = await mapBundle(bundle);
       const receipt = receiptOf(origin, bundle.id);
+      // received_at is the original's (the same every run), so the key (received_at, receipt) finds a bundle imported before
       const { rowCount } = await pool.query(
         `INSERT INTO bundles (receipt, received_at, endpoint, transport, compression, encrypted, nonce, body, compressed_at_rest, status, error, processed_at)
          VALUES ($1, $2, 'bundle', '${TRANSPORT}', $3, $4, $5, $6, $7, $8, $9, CASE WHEN $8 = 'errored' THEN now() END)
-         ON CONFLICT (receipt) WHERE receipt IS NOT NULL DO NOTHING`,
+         ON CONFLICT (received_at, receipt) DO NOTHING`,
         [receipt, bundle.recorded, mapped.compression, mapped.encrypted, mapped.nonce, mapped.body, mapped.compressedAtRest,
           mapped.error ? 'errored' : 'pending', mapped.error ?? null],
       );
       if (rowCount === 0) alreadyStored += 1;
-      bundles.push({ originalId: bundle.id, receipt, erroredThere: bundle.errored });
+      bundles.push({ originalId: bundle.id, receipt, receivedAt: bundle.recorded, erroredThere: bundle.errored });
       countPoints(report, mapped, keys);
       if (bundle.files > 0) {
         files += bundle.files;
@@ -178,8 +181,9 @@ export async function reportBundleOutcomes(pool: Pool, bundles: readonly Importe
   const byReceipt = new Map(bundles.map((b) => [b.receipt, b]));
   for (let i = 0; i < bundles.length; i += 1000) {
     const { rows } = await pool.query<Pick<BundlesRow, 'status' | 'error'> & { receipt: string; rejections: Record<string, number> | null }>(
-      `SELECT receipt::text, status, error, rejections FROM bundles WHERE receipt = ANY($1::uuid[]) AND (status <> 'processed' OR points_rejected > 0)`,
-      [bundles.slice(i, i + 1000).map((b) => b.receipt)],
+      `SELECT receipt::text, status, error, rejections FROM bundles
+        WHERE received_at = ANY($1::timestamptz[]) AND receipt = ANY($2::uuid[]) AND (status <> 'processed' OR points_rejected > 0)`,
+      [bundles.slice(i, i + 1000).map((b) => b.receivedAt), bundles.slice(i, i + 1000).map((b) => b.receipt)],
     );
     for (const row of rows) {
       const bundle = byReceipt.get(row.receipt)!;

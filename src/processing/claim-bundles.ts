@@ -4,12 +4,25 @@
  */
 import { copyBinaryRows } from '../db/copy-binary.ts';
 import type { Pool, PoolClient } from '../db/database.ts';
-import { POSTGRES_EPOCH_SECONDS } from './micros.ts';
+import { POSTGRES_EPOCH_SECONDS, timestampTextFromMicros } from './micros.ts';
 
-export interface ClaimedBundle {
+/**
+ * A bundle's key: bundles is partitioned by received_at (migration 0034), so a statement that
+ * names both reads one partition; by id alone it probes every partition's index.
+ */
+export interface BundleKey {
   id: number;
-  /** received_at, in microseconds since 2000 (micros.ts): the last fallback for `created`. */
+  /** received_at, in microseconds since 2000 (micros.ts): exact, unlike a Date; also the last fallback for a point's `created`. */
   receivedMicros: number;
+}
+
+/** `(received_at, id) IN (...)` for `keys`, as SQL (made of numbers only, so safe to inline). */
+function bundleKeysIn(keys: readonly BundleKey[]): string {
+  const rows = keys.map((k) => `(timestamptz '${timestampTextFromMicros(Math.trunc(k.receivedMicros))}', ${Math.trunc(k.id)})`);
+  return `(received_at, id) IN (${rows.join(', ')})`;
+}
+
+export interface ClaimedBundle extends BundleKey {
   /** points_recorded_at (a restored or imported bundle's original `recorded`), in microseconds; null: the processing time. */
   pointsRecordedMicros: number | null;
   /**
@@ -46,26 +59,28 @@ const IMPORT_TRANSPORT = 'pdk-import';
 const int8 = (field: Buffer | null) => Number(field!.readBigInt64BE(0));
 
 /**
- * Locks and reads the pending bundles of lowest id (or those of `onlyIds`), up to
+ * Locks and reads the pending bundles of lowest id (or those of `only`), up to
  * MAX_BATCH_JSON_BYTES of JSON, in one statement: a binary COPY, so bodies come as bytes, not hex
- * text (src/db/copy-binary.ts), and receipt times as exact microseconds.
+ * text (src/db/copy-binary.ts), and receipt times as exact microseconds. The queue is taken
+ * across every partition (a spooled or reprocessed bundle may be pending in an old month); the
+ * rows locked are then read by their key, one partition each.
  */
-export async function claimBundles(client: PoolClient, limit: number, onlyIds?: number[]): Promise<ClaimedBundle[]> {
-  const lock = onlyIds ? onlyIds.length : Math.min(limit, Math.ceil(MAX_BATCH_JSON_BYTES / averageBundleBytes) + 1);
+export async function claimBundles(client: PoolClient, limit: number, only?: readonly BundleKey[]): Promise<ClaimedBundle[]> {
+  const lock = only ? only.length : Math.min(limit, Math.ceil(MAX_BATCH_JSON_BYTES / averageBundleBytes) + 1);
   const rows = await copyBinaryRows(client, `
     WITH locked AS MATERIALIZED (
-      SELECT id, octet_length(body) * CASE WHEN compression = 'gzip' THEN ${GZIP_RATIO_ESTIMATE} ELSE 1 END AS size FROM bundles
-      WHERE status = 'pending' ${onlyIds ? `AND id IN (${onlyIds.map(Number).join(',')})` : ''}
+      SELECT received_at, id, octet_length(body) * CASE WHEN compression = 'gzip' THEN ${GZIP_RATIO_ESTIMATE} ELSE 1 END AS size FROM bundles
+      WHERE status = 'pending' ${only ? `AND ${bundleKeysIn(only)}` : ''}
       ORDER BY id LIMIT ${Number(lock)} FOR UPDATE SKIP LOCKED
     ),
     chosen AS (
-      SELECT id, size FROM (SELECT id, size, sum(size) OVER (ORDER BY id) AS upto, row_number() OVER (ORDER BY id) AS n FROM locked) s
+      SELECT received_at, id, size FROM (SELECT received_at, id, size, sum(size) OVER (ORDER BY id) AS upto, row_number() OVER (ORDER BY id) AS n FROM locked) s
       WHERE n = 1 OR upto <= ${MAX_BATCH_JSON_BYTES}
     )
     SELECT b.id, (extract(epoch FROM b.received_at) * 1000000 - ${POSTGRES_EPOCH_SECONDS}000000)::int8, b.compression, b.encrypted,
-           b.nonce, b.body, EXISTS (SELECT 1 FROM bundle_files f WHERE f.bundle_id = b.id), c.size::int8,
+           b.nonce, b.body, EXISTS (SELECT 1 FROM bundle_files f WHERE f.bundle_id = b.id AND f.bundle_received_at = b.received_at), c.size::int8,
            (extract(epoch FROM b.points_recorded_at) * 1000000 - ${POSTGRES_EPOCH_SECONDS}000000)::int8, b.transport = '${IMPORT_TRANSPORT}'
-    FROM bundles b JOIN chosen c USING (id) ORDER BY b.id`);
+    FROM bundles b JOIN chosen c USING (received_at, id) ORDER BY b.id`);
   if (rows.length === 0) return [];
   averageBundleBytes = Math.max(1, rows.reduce((sum, row) => sum + int8(row[7]), 0) / rows.length);
   return rows.map(([id, received, compression, encrypted, nonce, body, hasFiles, , pointsRecorded, imported]) => ({
@@ -82,12 +97,12 @@ export async function claimBundles(client: PoolClient, limit: number, onlyIds?: 
 }
 
 /** Records a failed attempt; the bundle is errored once it has failed `maxAttempts` times. */
-export async function recordFailure(db: Pool | PoolClient, id: number, message: string, maxAttempts: number): Promise<void> {
+export async function recordFailure(db: Pool | PoolClient, bundle: BundleKey, message: string, maxAttempts: number): Promise<void> {
   await db.query(
     `UPDATE bundles SET attempts = attempts + 1, error = $2,
        status = CASE WHEN attempts + 1 >= $3 THEN 'errored' ELSE 'pending' END,
        processed_at = CASE WHEN attempts + 1 >= $3 THEN now() END
-     WHERE id = $1`,
-    [id, message.slice(0, 2000), maxAttempts],
+     WHERE received_at = $4::timestamptz AND id = $1`,
+    [bundle.id, message.slice(0, 2000), maxAttempts, timestampTextFromMicros(bundle.receivedMicros)],
   );
 }

@@ -28,6 +28,17 @@ export function epochSecondsToMicros(seconds: number): number {
  */
 export const timestampFromMicros = (int8: string) => `(timestamptz '2000-01-01 00:00:00+00' + ${int8} * interval '1 microsecond')`;
 
+/**
+ * The timestamptz text of `micros` (microseconds since 2000), exact to the microsecond: for a
+ * parameter compared with a partition key (bundles.received_at), since PostgreSQL prunes
+ * partitions with a value given as such, not with timestampFromMicros's arithmetic.
+ */
+export function timestampTextFromMicros(micros: number): string {
+  const ms = Math.floor(micros / 1000);
+  const iso = new Date(ms + POSTGRES_EPOCH_SECONDS * 1000).toISOString();
+  return `${iso.slice(0, -1)}${String(micros - ms * 1000).padStart(3, '0')}Z`;
+}
+
 /** An int8[] (or int4[]) parameter as one array literal: cheaper than an array of many values. */
 export function integerArray(values: number[]): string {
   return `{${values.join(',')}}`;

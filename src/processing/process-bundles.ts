@@ -14,7 +14,7 @@ import { completePointDigests, pointDigestsReady } from '../db/point-digests.ts'
 import { isDatabaseUnavailable } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { decodePayload, parseJson, PayloadError } from '../payload/bundle-codec.ts';
-import { claimBundles, recordFailure, type ClaimedBundle } from './claim-bundles.ts';
+import { claimBundles, recordFailure, type BundleKey, type ClaimedBundle } from './claim-bundles.ts';
 import { digestsMatch } from './digest-check.ts';
 import { LARGE_BUNDLE_BYTES, storeLargeBundle } from './large-bundle.ts';
 import { POSTGRES_EPOCH_SECONDS } from './micros.ts';
@@ -86,7 +86,7 @@ async function begin(deps: ProcessingDeps, client: Transaction): Promise<BatchCo
 
 interface Decoded {
   plan: BatchPlan;
-  undecodable: { id: number; message: string }[];
+  undecodable: { bundle: BundleKey; message: string }[];
   /** The batch's first bundle, too large to parse whole: it is stored alone, as a stream (large-bundle.ts). */
   large?: ClaimedBundle;
 }
@@ -99,7 +99,7 @@ interface Decoded {
  */
 function decodeAndPlan(bundles: ClaimedBundle[], config: Config, context: BatchContext): Decoded {
   const plan = emptyPlan();
-  const undecodable: { id: number; message: string }[] = [];
+  const undecodable: { bundle: BundleKey; message: string }[] = [];
   const keys = boxKeys(config);
   let room = LARGE_BUNDLE_BYTES;
   for (const [i, bundle] of bundles.entries()) {
@@ -116,7 +116,7 @@ function decodeAndPlan(bundles: ClaimedBundle[], config: Config, context: BatchC
       if (!Array.isArray(points)) throw new PayloadError('payload is not a JSON array of data points');
     } catch (error) {
       if (!(error instanceof PayloadError)) throw error;
-      undecodable.push({ id: bundle.id, message: error.message });
+      undecodable.push({ bundle, message: error.message });
       continue;
     }
     room -= text.length;
@@ -136,30 +136,30 @@ async function store(client: PoolClient, plan: BatchPlan, context: BatchContext)
   }), { bundles: 0, points: 0, added: 0, rejected: 0 });
 }
 
-async function runBatch(deps: ProcessingDeps, limit: number, onlyIds?: number[]): Promise<{ result: BatchResult; ids: number[] }> {
+async function runBatch(deps: ProcessingDeps, limit: number, only?: BundleKey[]): Promise<{ result: BatchResult; claimed: BundleKey[] }> {
   const { pool, config } = deps;
-  let ids: number[] = [];
+  let claimed: BundleKey[] = [];
   try {
     return await withTransaction(pool, async (client) => {
       const context = await begin(deps, client);
-      const bundles = await claimBundles(client, limit, onlyIds);
-      ids = bundles.map((b) => b.id);
-      if (bundles.length === 0) return { result: EMPTY, ids };
+      const bundles = await claimBundles(client, limit, only);
+      claimed = bundles.map(({ id, receivedMicros }) => ({ id, receivedMicros }));
+      if (bundles.length === 0) return { result: EMPTY, claimed };
       const { plan, undecodable, large } = decodeAndPlan(bundles, config, context);
       if (large) {
         const result = await storeLargeBundle(client, large, boxKeys(config), config, context);
-        if (!result.stored) await recordFailure(client, large.id, result.error, config.processMaxAttempts);
+        if (!result.stored) await recordFailure(client, large, result.error, config.processMaxAttempts);
         return {
           result: result.stored ? { bundles: 1, points: result.points, added: result.added, rejected: result.rejected, failed: 0 } : { ...EMPTY, failed: 1 },
-          ids,
+          claimed,
         };
       }
       // Failures are recorded while the claim still locks the bundles: recorded after the commit,
       // another loop could claim and fail the same bundle meanwhile (attempts past the maximum).
-      for (const { id, message } of undecodable) await recordFailure(client, id, message, config.processMaxAttempts);
+      for (const { bundle, message } of undecodable) await recordFailure(client, bundle, message, config.processMaxAttempts);
       let counts = { bundles: 0, points: 0, added: 0, rejected: 0 };
       let failed = undecodable.length;
-      if (plan.decoded.length > 0 && !onlyIds) {
+      if (plan.decoded.length > 0 && !only) {
         counts = await store(client, plan, context);
       } else if (plan.decoded.length > 0) {
         // Isolating bundles after a failed batch: a failure is recorded in this same transaction.
@@ -170,23 +170,23 @@ async function runBatch(deps: ProcessingDeps, limit: number, onlyIds?: number[])
           if (isDatabaseUnavailable(error) || isUniqueViolation(error)) throw error;
           await client.query('ROLLBACK TO SAVEPOINT store');
           deps.log.error({ err: error, bundleIds: plan.decoded.map((d) => d.bundle.id) }, 'bundle failed to process');
-          for (const { bundle } of plan.decoded) await recordFailure(client, bundle.id, (error as Error).message, config.processMaxAttempts);
+          for (const { bundle } of plan.decoded) await recordFailure(client, bundle, (error as Error).message, config.processMaxAttempts);
           failed += plan.decoded.length;
         }
       }
-      return { result: { ...counts, failed }, ids };
+      return { result: { ...counts, failed }, claimed };
     }, BATCH_TRANSACTION);
   } catch (error) {
-    (error as { claimedIds?: number[] }).claimedIds = ids;
+    (error as { claimed?: BundleKey[] }).claimed = claimed;
     throw error;
   }
 }
 
 /** runBatch, run again while it loses races on the unique key (store-points.ts). */
-async function runBatchRetrying(deps: ProcessingDeps, limit: number, onlyIds?: number[]): Promise<{ result: BatchResult; ids: number[] }> {
+async function runBatchRetrying(deps: ProcessingDeps, limit: number, only?: BundleKey[]): Promise<{ result: BatchResult; claimed: BundleKey[] }> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await runBatch(deps, limit, onlyIds);
+      return await runBatch(deps, limit, only);
     } catch (error) {
       if (!isUniqueViolation(error) || attempt >= RACE_RETRIES) throw error;
       deps.log.debug({ attempt }, 'another transaction stored one of the batch\'s points first; running the batch again');
@@ -206,19 +206,19 @@ export async function processBatch(deps: ProcessingDeps): Promise<BatchResult> {
   try {
     return (await runBatchRetrying(deps, deps.config.processBatchBundles)).result;
   } catch (error) {
-    const claimed = (error as { claimedIds?: number[] }).claimedIds ?? [];
+    const claimed = (error as { claimed?: BundleKey[] }).claimed ?? [];
     if (isDatabaseUnavailable(error) || claimed.length === 0) throw error;
     deps.log.warn({ err: error, bundles: claimed.length }, 'batch failed; processing its bundles one by one');
     // Isolate the bad bundle(s): each bundle alone, in its own transaction.
     const total: BatchResult = { ...EMPTY };
-    for (const id of claimed) {
+    for (const key of claimed) {
       try {
-        const { result } = await runBatchRetrying(deps, 1, [id]);
+        const { result } = await runBatchRetrying(deps, 1, [key]);
         for (const key of Object.keys(total) as (keyof BatchResult)[]) total[key] += result[key];
       } catch (single) {
         if (isDatabaseUnavailable(single)) throw single;
-        deps.log.error({ err: single, bundleId: id }, 'bundle failed to process');
-        await recordFailure(deps.pool, id, (single as Error).message, deps.config.processMaxAttempts);
+        deps.log.error({ err: single, bundleId: key.id }, 'bundle failed to process');
+        await recordFailure(deps.pool, key, (single as Error).message, deps.config.processMaxAttempts);
         total.failed += 1;
       }
     }

@@ -24,6 +24,9 @@
  *   $17 text[]         ... distinct accepted sources as a JSON array, or NULL if none
  *   $18 int8[]         per source with new points (as $1): latest `recorded` among them (microseconds;
  *                      the processing time, or a restored or imported bundle's points_recorded_at)
+ *   $19 timestamptz[]  per bundle (as $12): its received_at (exact text, micros.ts): bundles is
+ *                      partitioned by it (migration 0034), so the update reads only the partitions
+ *                      of the batch's bundles, whichever join PostgreSQL picks
  * Returns one row per bundle.
  */
 import { timestampFromMicros as t } from './micros.ts';
@@ -57,8 +60,8 @@ UPDATE bundles t SET
   point_count = u.total, points_added = u.added, points_rejected = u.rejected,
   rejections = u.rejections::jsonb,
   sources = CASE WHEN u.sources IS NOT NULL THEN ARRAY(SELECT jsonb_array_elements_text(u.sources::jsonb)) END
-FROM unnest($12::bigint[], $13::int[], $14::int[], $15::int[], $16::text[], $17::text[])
-  AS u (id, total, added, rejected, rejections, sources)
-WHERE t.id = u.id
+FROM unnest($12::bigint[], $13::int[], $14::int[], $15::int[], $16::text[], $17::text[], $19::timestamptz[])
+  AS u (id, total, added, rejected, rejections, sources, received_at)
+WHERE t.received_at = ANY ($19::timestamptz[]) AND t.received_at = u.received_at AND t.id = u.id
 RETURNING t.id
 `;

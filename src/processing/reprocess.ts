@@ -27,7 +27,7 @@ export async function queueReprocess(pool: Pool, filter: ReprocessFilter): Promi
   return withTransaction(pool, async (tx) => {
     const { rowCount } = await tx.query(
       `WITH chosen AS (
-         SELECT id FROM bundles
+         SELECT received_at, id FROM bundles
          WHERE NOT (status = 'errored' AND attempts = 0)
            AND ($1::text IS NULL OR sources @> ARRAY[$1::text] OR identifier = $1)
            AND ($2::timestamptz IS NULL OR received_at >= $2)
@@ -49,7 +49,7 @@ export async function queueReprocess(pool: Pool, filter: ReprocessFilter): Promi
        touched AS (
          SELECT source FROM removed
          UNION
-         SELECT unnest(b.sources) FROM bundles b WHERE b.id IN (SELECT id FROM chosen)
+         SELECT unnest(b.sources) FROM bundles b WHERE (b.received_at, b.id) IN (SELECT received_at, id FROM chosen)
        ),
        -- Every CTE sees the table as it was before the DELETE: actual is the real count then.
        tally AS (
@@ -69,7 +69,7 @@ export async function queueReprocess(pool: Pool, filter: ReprocessFilter): Promi
        )
        UPDATE bundles b SET status = 'pending', attempts = 0, error = NULL, processed_at = NULL,
          point_count = NULL, points_added = NULL, points_rejected = NULL, rejections = NULL
-       FROM chosen c WHERE b.id = c.id`,
+       FROM chosen c WHERE b.received_at = c.received_at AND b.id = c.id`,
       [filter.source ?? null, filter.since ?? null, filter.until ?? null, filter.duplicates ?? false],
     );
     return rowCount ?? 0;
@@ -86,6 +86,8 @@ export async function queueReprocess(pool: Pool, filter: ReprocessFilter): Promi
  */
 export async function queueReprocessBundles(pool: Pool, bundleIds: number[]): Promise<number> {
   if (bundleIds.length === 0) return 0;
+  // By id alone (the page's form names bundles by id): each partition's index of errored bundles
+  // (bundles_errored) is probed, and those are few.
   const { rowCount } = await pool.query(
     `UPDATE bundles SET status = 'pending', attempts = 0, error = NULL, processed_at = NULL
      WHERE id = ANY($1::bigint[]) AND status = 'errored' AND attempts > 0`,

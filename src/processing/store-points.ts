@@ -16,7 +16,7 @@ import type { PoolClient } from '../db/database.ts';
 import { copyIn } from './copy-in.ts';
 import { BinaryCopyWriter } from './copy-writer.ts';
 import { digestFromUuid } from './content-digest.ts';
-import { integerArray, POSTGRES_EPOCH_SECONDS, timestampFromMicros } from './micros.ts';
+import { integerArray, POSTGRES_EPOCH_SECONDS, timestampFromMicros, timestampTextFromMicros } from './micros.ts';
 import type { BatchPlan, PlannedPoint } from './plan-points.ts';
 import { recordLatestStatus } from './latest-status.ts';
 import { RECORD_BATCH_SQL } from './record-batch.sql.ts';
@@ -230,6 +230,7 @@ async function recordBatch(client: PoolClient, plan: BatchPlan, recordedPgMicros
     b.map((i) => (plan.bundles[i].rejected > 0 ? JSON.stringify(plan.bundles[i].rejections) : null)),
     b.map((i) => (plan.bundles[i].sources.size > 0 ? JSON.stringify([...plan.bundles[i].sources].sort()) : null)),
     integerArray(s.map(([, v]) => v.recorded)),
+    b.map((i) => timestampTextFromMicros(plan.decoded[i].bundle.receivedMicros)),
   ] });
   return plan.decoded.map((x, i) => ({ id: x.bundle.id, total: plan.bundles[i].total, added: added[i], rejected: plan.bundles[i].rejected }));
 }

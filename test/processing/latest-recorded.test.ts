@@ -16,7 +16,7 @@ afterAll(async () => {
 });
 
 /** The statement of one batch that added `n` points of `source` recorded at `recorded` (microseconds since 2000; no bundles, no deltas). */
-const batch = (source: string, n: number, recorded: string) => [[source], ['850000000000000'], ['UA'], [String(n)], [], [], [], [], [], [], [], [], [], [], [], [], [], [recorded]];
+const batch = (source: string, n: number, recorded: string) => [[source], ['850000000000000'], ['UA'], [String(n)], [], [], [], [], [], [], [], [], [], [], [], [], [], [recorded], []];
 const NOW = `SELECT now() AS at, (extract(epoch FROM now()) * 1000000 - 946684800000000)::int8::text AS micros`;
 
 it('keeps the newest recorded time when an older transaction commits last', async () => {
