@@ -47,7 +47,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   'jobs/': ['db/', 'config.ts', 'errors.ts', 'log.ts', 'job-contract.ts', 'amazon/*.job.ts', 'archive/*.job.ts', 'backup/*.job.ts', 'data-quality/*.job.ts', 'donations/*.job.ts', 'exports/*.job.ts', 'monitoring/*.job.ts'],
   'dashboard/': [
     'db/', 'config.ts', 'concurrency-gate.ts', 'errors.ts', 'log.ts', 'html.ts', 'job-contract.ts', 'jobs/job-list.ts', 'jobs/job-runs.repository.ts',
-    'monitoring/automated-browser.ts', 'monitoring/alerts.repository.ts', 'monitoring/status.ts', 'processing/reprocess.ts', 'ingest/form.ts',
+    'monitoring/automated-browser.ts', 'monitoring/alerts.repository.ts', 'monitoring/status.ts', 'monitoring/default-partition.ts', 'processing/reprocess.ts', 'ingest/form.ts',
     'exports/export-catalog.repository.ts', 'exports/report-jobs.repository.ts', 'exports/request-export.ts', 'exports/rerun-export.ts', 'exports/asin-details.ts', 'exports/columns/index.ts',
     'amazon/support.routes.ts', 'amazon/keepa-product.ts', 'api/tokens.repository.ts', 'api/api-tokens.ts',
     'app-config/*.repository.ts', 'app-config/configuration.ts', 'app-config/save-configuration.ts', 'app-config/transfer.ts',

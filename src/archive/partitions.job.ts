@@ -31,8 +31,11 @@ export const partitionsJob: JobDefinition = {
   run: (ctx) => maintainPartitions(ctx, new Date()),
 };
 
-/** What the job does, with the clock given: `now` decides which months are premade and archived. */
-export async function maintainPartitions({ pool, config, log }: JobContext, now: Date): Promise<JobCounts> {
+/**
+ * What the job does, with the clock given: `now` decides which months are premade and archived.
+ * `freezeAfterXids` lowers the freeze threshold (a test freezes months that are seconds old).
+ */
+export async function maintainPartitions({ pool, config, log }: JobContext, now: Date, { freezeAfterXids = FREEZE_AFTER_XIDS } = {}): Promise<JobCounts> {
   const premade = [...(await withTransaction(pool, (tx) => premakeAllMonthlyPartitions(tx, { now }))).values()];
   const defaultRows = await defaultPartitionRows(pool, PARENT);
   if (defaultRows > 0) {
@@ -44,7 +47,7 @@ export async function maintainPartitions({ pool, config, log }: JobContext, now:
   for (const partition of await partitionRanges(pool, PARENT)) {
     if (partition.isDefault || !partition.to || partition.to > current) continue;
     const { rows } = await pool.query<{ age: number }>(`SELECT age(relfrozenxid) AS age FROM pg_class WHERE oid = to_regclass($1)`, [partition.name]);
-    if ((rows[0]?.age ?? 0) < FREEZE_AFTER_XIDS) continue;
+    if ((rows[0]?.age ?? 0) < freezeAfterXids) continue;
     await pool.query(`VACUUM (FREEZE) ${quoteIdent(partition.name)}`);
     frozen += 1;
   }

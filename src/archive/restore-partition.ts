@@ -3,6 +3,8 @@
  * files. In one transaction: the rows are copied into a new table of the parent's shape; the
  * points that arrived for its range after it was archived (they waited in the DEFAULT partition)
  * move in with them, a point the archive already holds once only; the table is attached again.
+ * Uploads go on meanwhile: only points bound for DEFAULT wait, and only for the move and the
+ * ATTACH at the end.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -75,10 +77,17 @@ export async function restorePartition(deps: { pool: pg.Pool; store: ArchiveStor
       }
       const restored = Number((await tx.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${table}`)).rows[0].n);
       if (restored !== manifest.rows) throw new Error(`${partition}: the archive holds ${manifest.rows} rows, ${restored} were read back`);
+      // The range as a constraint (one scan, before any lock below): the ATTACH need not scan again.
+      const bounded = quoteIdent(`${partition}_bound`);
+      await tx.query(`ALTER TABLE ${table} ADD CONSTRAINT ${bounded} CHECK (${within})`);
       let moved = 0;
       if (fallback) {
         // The key's index first, so that a late point the archive already holds is kept once.
         if (key) await tx.query(`CREATE UNIQUE INDEX ON ${table} (${key})`);
+        // From here to the commit no point reaches DEFAULT (processing waits; reads do not): one
+        // committed between the move and the ATTACH would make PostgreSQL refuse the ATTACH
+        // ("updated partition constraint for default partition would be violated by some row").
+        await tx.query(`LOCK TABLE ${quoteIdent(fallback.name)} IN SHARE ROW EXCLUSIVE MODE`);
         const late = await tx.query(
           `WITH late AS (DELETE FROM ${quoteIdent(fallback.name)} WHERE ${within} RETURNING *)
            INSERT INTO ${table} SELECT * FROM late ${key ? 'ON CONFLICT DO NOTHING' : ''}`,
@@ -86,6 +95,7 @@ export async function restorePartition(deps: { pool: pg.Pool; store: ArchiveStor
         moved = late.rowCount ?? 0;
       }
       await tx.query(`ALTER TABLE ${parent} ATTACH PARTITION ${table} FOR VALUES FROM (${from}) TO (${to})`);
+      await tx.query(`ALTER TABLE ${table} DROP CONSTRAINT ${bounded}`);
       await recordRestored(tx, partition);
       return { partition, rows: restored, movedFromDefault: moved };
     });

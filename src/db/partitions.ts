@@ -103,6 +103,9 @@ export async function premakeMonthlyPartitions(
     const to = monthStart(month, 1).toISOString();
     await db.query(`CREATE TABLE ${name} (LIKE ${t} INCLUDING DEFAULTS INCLUDING CONSTRAINTS INCLUDING STORAGE INCLUDING COMPRESSION INCLUDING GENERATED)${options_}`);
     if (fallback) {
+      // From here to the commit no row reaches DEFAULT (writers wait; readers do not): one committed
+      // between the move and the ATTACH would make PostgreSQL refuse the ATTACH.
+      await db.query(`LOCK TABLE ${identifier(fallback.name)} IN SHARE ROW EXCLUSIVE MODE`);
       const moved = await db.query(
         `WITH moved AS (DELETE FROM ${identifier(fallback.name)} WHERE ${c} >= $1 AND ${c} < $2 RETURNING *) INSERT INTO ${name} SELECT * FROM moved`,
         [from, to],

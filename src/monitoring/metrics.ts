@@ -11,6 +11,7 @@ import { spoolStats } from '../ingest/spool.ts';
 import { JOBS } from '../jobs/job-list.ts';
 import { BUNDLE_COUNTS_SQL } from './bundle-counts.repository.ts';
 import { readDeadTuples } from './dead-tuples.ts';
+import { COUNT_LIMIT, countDefaultPartitionRows } from './default-partition.ts';
 import { readProcessingLag } from './processing-lag.ts';
 
 interface JobValues {
@@ -35,6 +36,8 @@ export interface MetricValues {
   backup: BackupHealth;
   /** dead rows of the queue (bundles) and of data_points, per table */
   deadTuples: { table: string; dead: number }[];
+  /** rows in each partitioned table's DEFAULT partition, counted up to COUNT_LIMIT + 1 */
+  defaultPartitionRows: { table: string; rows: number }[];
 }
 
 /** This process's upload admission (ingest/admission.ts): bytes in flight and uploads refused. */
@@ -72,7 +75,9 @@ export async function readMetricValues(pool: Pool): Promise<MetricValues> {
      ORDER BY n.job`,
     [JOBS.map((job) => job.name)],
   );
-  const [{ rows: [t] }, { rows: jobRows }, lag, backup, deadTuples] = await Promise.all([totals, jobs, readProcessingLag(pool), readBackupHealth(pool), readDeadTuples(pool)]);
+  const [{ rows: [t] }, { rows: jobRows }, lag, backup, deadTuples, defaultPartitionRows] = await Promise.all([
+    totals, jobs, readProcessingLag(pool), readBackupHealth(pool), readDeadTuples(pool), countDefaultPartitionRows(pool),
+  ]);
   return {
     bundlesReceived: t.received,
     bundlesPending: t.pending,
@@ -84,6 +89,7 @@ export async function readMetricValues(pool: Pool): Promise<MetricValues> {
     jobs: jobRows.map((r) => ({ job: r.job, runs: r.runs, failures: r.failures, seconds: r.seconds, lastSeconds: r.last_seconds, lastSuccess: r.last_success })),
     backup,
     deadTuples,
+    defaultPartitionRows,
   };
 }
 
@@ -136,6 +142,11 @@ export function createMetricsRegistry(pool: Pool, config: Config): Registry {
     const v = await read();
     this.reset();
     for (const { table, dead } of v.deadTuples) this.set({ table }, dead);
+  } });
+  new Gauge({ name: 'dcs_partition_default_rows', help: `Rows in the DEFAULT partition (dated past the premade months, or late for an archived month): any is an alert (docs/partitions.md). Counted up to ${COUNT_LIMIT + 1}.`, labelNames: ['table'], registers: [registry], async collect() {
+    const v = await read();
+    this.reset();
+    for (const { table, rows } of v.defaultPartitionRows) this.set({ table }, rows);
   } });
   return registry;
 }

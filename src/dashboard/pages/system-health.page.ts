@@ -1,6 +1,6 @@
 /**
  * /data/system-health: is the server keeping up? The queue's key figures, 24 hours of server-health
- * snapshots as charts, the backups, the donations line, the errored bundles (with Reprocess for administrators) and the run history
+ * snapshots as charts, the backups, the donations line, the points in the DEFAULT partition, the errored bundles (with Reprocess for administrators) and the run history
  * of every scheduled job. Plain HTML and inline SVG, no script.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -10,6 +10,7 @@ import type { Config } from '../../config.ts';
 import { describeSchedule, type JobDefinition } from '../../job-contract.ts';
 import { JOBS } from '../../jobs/job-list.ts';
 import { latestJobRuns, listJobRuns, listJobTotals, type JobRun, type JobTotals } from '../../jobs/job-runs.repository.ts';
+import { describeDefaultPartition, readDefaultPartition } from '../../monitoring/default-partition.ts';
 import { readStatus, type ServerStatus } from '../../monitoring/status.ts';
 import { csrfField } from '../auth/csrf.ts';
 import { barChart, type Bar } from '../charts.ts';
@@ -21,6 +22,7 @@ import { countRetryableErrored, listErroredBundles, listHealthSnapshots, type Er
 import { queryParam, sendPage } from './page.ts';
 import { registerSystemHealthActions } from './system-health.actions.ts';
 import { donationsHealthSection } from './system-health.donations.ts';
+import { partitionsHealthSection } from './system-health.partitions.ts';
 
 const BUCKET_MS = 15 * 60_000;
 const DAY_MS = 24 * 3_600_000;
@@ -222,7 +224,7 @@ export function registerSystemHealthPage(scope: FastifyInstance, deps: Dashboard
   scope.get('/system-health', async (request, reply) => {
     const now = new Date();
     const since = new Date(Math.floor(now.getTime() / BUCKET_MS) * BUCKET_MS + BUCKET_MS - DAY_MS);
-    const [status, snapshots, errored, retryable, latest, totals, runs, backupHealth, backupRuns, donationHealth] = await Promise.all([
+    const [status, snapshots, errored, retryable, latest, totals, runs, backupHealth, backupRuns, donationHealth, defaultRows] = await Promise.all([
       readStatus(pool, config.spoolDir),
       listHealthSnapshots(deps.readPool, since), // the job's history: may lag
       listErroredBundles(pool, ERRORED_SHOWN),
@@ -233,12 +235,14 @@ export function registerSystemHealthPage(scope: FastifyInstance, deps: Dashboard
       readBackupHealth(pool),
       listRuns(pool, BACKUP_RUNS_SHOWN),
       readDonationHealth(pool),
+      readDefaultPartition(pool),
     ]);
     const body = html`<h1>System health</h1>
       ${reprocessedNotice(request)}
       ${figures(status, config.erroredUploadsMaxBytes)}
       ${backupsSection(describeBackups(backupHealth, config, now), backupRuns, config, now)}
       ${donationsHealthSection(donationHealth, config, now)}
+      ${partitionsHealthSection(defaultRows, describeDefaultPartition(defaultRows))}
       ${charts(snapshots, now, config.timeZone)}
       ${erroredSection(request, errored, status.bundlesErrored, retryable, config.timeZone)}
       <section class="panel"><h2>Scheduled jobs</h2>${jobsTable(JOBS, latest, totals, config, now)}
