@@ -67,6 +67,9 @@ export function windowConditions(window: Pick<PointWindow, 'generators' | 'sourc
 export function pointsSql(window: PointWindow, quote: (text: string) => string): string {
   const column = window.dateType === 'recorded' ? 'recorded' : 'created';
   const conditions = windowConditions(window, quote);
+  // the window's bounds on `created` (its first two conditions are the types and sources), so the
+  // read-back below plans only the window's months, not every partition
+  const createdBounds = column === 'created' ? conditions.slice(2).map((c) => ` AND ${c}`).join('') : '';
   if (window.exclusions && window.exclusions.length > 0) conditions.push(notExcluded(window.exclusions, quote));
   const keys = window.keys ?? [];
   const properties = window.keys
@@ -92,7 +95,7 @@ export function pointsSql(window: PointWindow, quote: (text: string) => string):
     FROM (SELECT source, ${column === 'created' ? 'created' : 'recorded, created'}, id, ctid AS place FROM data_points
           WHERE ${conditions.join(' AND ')} ORDER BY ${order}) sorted
     CROSS JOIN LATERAL (SELECT generator_id, generator, ${column === 'created' ? 'recorded, ' : ''}properties${values} FROM data_points
-                        WHERE source = sorted.source AND created = sorted.created AND ctid = sorted.place OFFSET 0) point
+                        WHERE source = sorted.source AND created = sorted.created AND ctid = sorted.place${createdBounds} OFFSET 0) point
     ORDER BY ${order}`;
 }
 

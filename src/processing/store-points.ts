@@ -91,18 +91,41 @@ function firstCopies(plan: BatchPlan): PlannedPoint[] {
  * The points of $1 (sources), $2 (`created`, microseconds since 2000) and $3 (digests) that
  * data_points holds, by their place in the lists: one lookup of the unique key each. Each lookup
  * carries its source, so it reads one month's partition of one source (scale-out.md Q4), and the
- * correlation is on the source (what Citus requires of a correlated subquery).
+ * correlation is on the source (what Citus requires of a correlated subquery). $4 and $5 bound
+ * the batch's `created` (timestamptz, so the planner prunes with them): only the partitions of
+ * its months are planned, not every month's (with 1,000 partitions, 0.2-0.8 s a batch).
  */
 export const STORED_POINTS_SQL = `SELECT k.i FROM unnest($1::text[], $2::int8[], $3::uuid[]) WITH ORDINALITY AS k (source, created, digest, i)
-  WHERE EXISTS (SELECT 1 FROM data_points p WHERE p.source = k.source AND p.created = ${timestampFromMicros('k.created')} AND p.content_digest = k.digest)`;
+  WHERE EXISTS (SELECT 1 FROM data_points p WHERE p.source = k.source AND p.created = ${timestampFromMicros('k.created')} AND p.content_digest = k.digest
+                AND p.created >= $4::timestamptz AND p.created <= $5::timestamptz)`;
+
+/**
+ * An instant at or before (`notAfter`) or at or after (`notBefore`) `micros` (microseconds since
+ * 2000), as ISO text to the millisecond; outside the years 1-9999 (which ISO text would write with
+ * a sign) the open end, -infinity or infinity.
+ */
+const MS_2000 = POSTGRES_EPOCH_SECONDS * 1000;
+function isoWithin(ms: number, outside: string): string {
+  const at = new Date(ms);
+  const year = at.getUTCFullYear();
+  return Number.isFinite(year) && year >= 1 && year <= 9999 ? at.toISOString() : outside;
+}
+const notAfter = (micros: number) => isoWithin(MS_2000 + Math.floor(micros / 1000), '-infinity');
+const notBefore = (micros: number) => isoWithin(MS_2000 + Math.ceil(micros / 1000), 'infinity');
 
 /** Step 2: marks `isNew` on the first copy of each point that data_points does not hold. */
 async function markNew(client: PoolClient, plan: BatchPlan): Promise<void> {
   const unique = firstCopies(plan);
   if (unique.length === 0) return;
+  let first = unique[0].created!;
+  let last = first;
+  for (const p of unique) {
+    if (p.created! < first) first = p.created!;
+    else if (p.created! > last) last = p.created!;
+  }
   const { rows } = await client.query<{ i: string }>(
     STORED_POINTS_SQL,
-    [unique.map((p) => p.source), integerArray(unique.map((p) => p.created!)), `{${unique.map((p) => p.digest).join(',')}}`],
+    [unique.map((p) => p.source), integerArray(unique.map((p) => p.created!)), `{${unique.map((p) => p.digest).join(',')}}`, notAfter(first), notBefore(last)],
   );
   for (const p of unique) p.isNew = true;
   for (const row of rows) unique[Number(row.i) - 1].isNew = false;
