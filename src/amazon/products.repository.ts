@@ -8,6 +8,16 @@ import type { KeepaProductFields } from './keepa-product.ts';
 import type { PointSightings, SightingGroup } from './sighting-totals.ts';
 
 /**
+ * Adds the points ($1 sources, $2 `created`, $3 digests) to amazon_harvested_points and returns
+ * the places in the lists of those it held already.
+ */
+const RECORD_HARVESTED_SQL = `WITH p AS MATERIALIZED (SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::uuid[]) WITH ORDINALITY AS p (source, created, digest, i)),
+  added AS (INSERT INTO amazon_harvested_points (source, created, content_digest) SELECT source, created, digest FROM p
+            ON CONFLICT (source, created, content_digest) DO NOTHING
+            RETURNING source, created, content_digest)
+  SELECT p.i FROM p WHERE NOT EXISTS (SELECT 1 FROM added a WHERE a.source = p.source AND a.created = p.created AND a.content_digest = p.digest)`;
+
+/**
  * Records `points` in `amazon_harvested_points` and returns those it did not hold: a point counted
  * before (read again after `dcs reprocess` re-stored it) moves no count. Only the points counted
  * before come back from PostgreSQL (usually none), by their place in the list.
@@ -16,11 +26,8 @@ export async function recordHarvestedPoints(client: PoolClient, points: readonly
   const withAsins = points.filter((p) => p.asins.size > 0);
   if (withAsins.length === 0) return [];
   const { rows: before } = await client.query<{ i: string }>(
-    `WITH p AS MATERIALIZED (SELECT * FROM unnest($1::timestamptz[], $2::uuid[]) WITH ORDINALITY AS p (created, digest, i)),
-     added AS (INSERT INTO amazon_harvested_points (created, content_digest) SELECT created, digest FROM p ON CONFLICT DO NOTHING
-               RETURNING created, content_digest)
-     SELECT p.i FROM p WHERE NOT EXISTS (SELECT 1 FROM added a WHERE a.created = p.created AND a.content_digest = p.digest)`,
-    [withAsins.map((p) => p.created), withAsins.map((p) => p.contentDigest)],
+    RECORD_HARVESTED_SQL,
+    [withAsins.map((p) => p.source), withAsins.map((p) => p.created), withAsins.map((p) => p.contentDigest)],
   );
   if (before.length === 0) return withAsins;
   const counted = new Set(before.map((r) => Number(r.i) - 1));

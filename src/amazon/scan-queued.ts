@@ -20,6 +20,29 @@ export interface Scanned {
   rejected: number;
 }
 
+/**
+ * The query (a COPY's, so without parameters) of the points the queue rows `queueIds` name, with
+ * the fields extract-asins.ts reads. Each point is read by its whole unique key, source included.
+ */
+export function queuedPointsSql(queueIds: readonly number[], quote: (text: string) => string): string {
+  // COPY takes no parameters: the ids inline, as numbers only
+  const ids = `'{${queueIds.map((id) => Number(id)).join(',')}}'::int8[]`;
+  // Only the fields extract-asins.ts reads, the text ones unescaped by PostgreSQL: a click's
+  // page-content* is a whole page, and JSON-parsing it here was the harvest's largest cost.
+  // `properties || '{}'` (behind OFFSET 0) fetches a large point from TOAST storage once rather
+  // than once per field: half PostgreSQL's work for the scan (4.4 s -> 2.7 s of CPU on 300,000
+  // points), though not the harvest's time, which this process sets.
+  const fields = TEXT_FIELDS.map((key) => `p->>${quote(key)}`).join(', ');
+  return `SELECT source, generator_id, created::text, created_us, content_digest,
+        ${fields}, p->'pattern-matches', p->'items', p#>>'{passive-data-metadata,generated-key}'
+      FROM (SELECT d.source, d.generator_id, d.created, (extract(epoch FROM d.created) * 1000000)::int8 AS created_us, d.content_digest,
+                   d.properties || '{}'::jsonb AS p
+            -- DISTINCT: a point queued twice (re-stored by \`dcs reprocess\` before it was read) is read once
+            FROM (SELECT DISTINCT source, created, content_digest FROM harvest_queue WHERE id = ANY (${ids})) q
+            JOIN data_points d ON d.source = q.source AND d.created = q.created AND d.content_digest = q.content_digest
+            OFFSET 0) points`;
+}
+
 /** Reads and scans the points of the queue rows `queueIds` (a point erased or reprocessed since it was queued is not there). */
 export async function scanQueued(pool: Pool, config: Pick<Config, 'serverSecretKey'>, queueIds: readonly number[]): Promise<Scanned> {
   const found: PointSightings[] = [];
@@ -28,22 +51,7 @@ export async function scanQueued(pool: Pool, config: Pick<Config, 'serverSecretK
   const client = await pool.connect();
   let finished = false;
   try {
-    // COPY takes no parameters: the ids inline, as numbers only
-    const ids = `'{${queueIds.map((id) => Number(id)).join(',')}}'::int8[]`;
-    // Only the fields extract-asins.ts reads, the text ones unescaped by PostgreSQL: a click's
-    // page-content* is a whole page, and JSON-parsing it here was the harvest's largest cost.
-    // `properties || '{}'` (behind OFFSET 0) fetches a large point from TOAST storage once rather
-    // than once per field: half PostgreSQL's work for the scan (4.4 s -> 2.7 s of CPU on 300,000
-    // points), though not the harvest's time, which this process sets.
-    const fields = TEXT_FIELDS.map((key) => `p->>${client.escapeLiteral(key)}`).join(', ');
-    const sql = `SELECT source, generator_id, created::text, created_us, content_digest,
-        ${fields}, p->'pattern-matches', p->'items', p#>>'{passive-data-metadata,generated-key}'
-      FROM (SELECT d.source, d.generator_id, d.created, (extract(epoch FROM d.created) * 1000000)::int8 AS created_us, d.content_digest,
-                   d.properties || '{}'::jsonb AS p
-            -- DISTINCT: a point queued twice (re-stored by \`dcs reprocess\` before it was read) is read once
-            FROM (SELECT DISTINCT source, created, content_digest FROM harvest_queue WHERE id = ANY (${ids})) q
-            JOIN data_points d ON d.created = q.created AND d.content_digest = q.content_digest AND d.source = q.source
-            OFFSET 0) points`;
+    const sql = queuedPointsSql(queueIds, (text) => client.escapeLiteral(text));
     for await (const row of streamBinaryRows(client, sql)) {
       const [source, generatorId, created, createdMicros, digest] = row;
       points += 1;

@@ -82,11 +82,17 @@ export async function listRecentBuckets(db: Pool, source: string, kind: 'c' | 'r
 
 export type StoredPoint = Pick<DataPointsRow, 'created' | 'recorded' | 'properties'>;
 
+/**
+ * $1 source, $2 data type, $3 limit, $4 offset. The id breaks ties as the exports' order does
+ * (point-query.ts): the points of one donated order share their `created`.
+ */
+export const LATEST_POINTS_SQL = `SELECT created, recorded, properties FROM data_points
+  WHERE source = $1 AND generator_id = $2 ORDER BY created DESC, id DESC LIMIT $3 OFFSET $4`;
+
 /** The latest points of one data type, newest first, `limit` from `offset`. */
 export async function listLatestPoints(db: Pool, source: string, generatorId: string, limit: number, offset: number): Promise<StoredPoint[]> {
   const { rows } = await db.query<Pick<DataPointsRow, 'created' | 'recorded' | 'properties'>>(
-    `SELECT created, recorded, properties FROM data_points
-     WHERE source = $1 AND generator_id = $2 ORDER BY created DESC, id DESC LIMIT $3 OFFSET $4`,
+    LATEST_POINTS_SQL,
     [source, generatorId, limit, offset],
   );
   return rows;

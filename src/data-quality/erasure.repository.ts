@@ -83,15 +83,10 @@ export async function lockBundlesOf(client: PoolClient, identifier: string): Pro
   return { own: rows.filter((r) => r.own).map(ref), mixed: rows.filter((r) => !r.own).map(ref) };
 }
 
-/** Deletes the source's points and what is keyed by them; returns rows per table. */
+/** Deletes the source's points; returns rows per table. */
 export async function deletePointsOf(client: PoolClient, identifier: string): Promise<Record<string, number>> {
-  const harvested = await client.query(
-    `DELETE FROM amazon_harvested_points h USING data_points p
-      WHERE p.source = $1 AND h.created = p.created AND h.content_digest = p.content_digest`,
-    [identifier],
-  );
   const points = await client.query('DELETE FROM data_points WHERE source = $1', [identifier]);
-  return { amazon_harvested_points: harvested.rowCount ?? 0, data_points: points.rowCount ?? 0 };
+  return { data_points: points.rowCount ?? 0 };
 }
 
 /** Deletes whole bundles (their files and backup-queue rows with them); returns rows per table. */
@@ -133,6 +128,8 @@ export const SOURCE_TABLES: readonly { table: string; column: string }[] = [
   // the data-quality job's evidence quotes the source's points (user agents, times)
   { table: 'data_quality_flags', column: 'source' },
   { table: 'amazon_product_sightings', column: 'source' },
+  // the points the ASIN harvest has counted (keyed by source since migration 0035)
+  { table: 'amazon_harvested_points', column: 'source' },
   // points not read by the ASIN harvest yet (its outbox)
   { table: 'harvest_queue', column: 'source' },
   { table: 'app_config_assignments', column: 'identifier' },

@@ -144,7 +144,14 @@ async function moveKeys(client: PoolClient, pool: Pool | undefined, report: Repo
     await client.query(`LOCK TABLE data_points IN SHARE MODE; SET LOCAL maintenance_work_mem = '256MB'`);
     await client.query('UPDATE data_points SET content_digest = dcs_point_digest(properties) WHERE id > $1 AND content_digest IS NULL', [rows[0].max_id ?? 0]);
     const pid = (await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
-    const building = client.query('CREATE UNIQUE INDEX data_points_digest ON data_points (created, content_digest)');
+    // Migrations 0035 and 0032 waited for this step: the keys take the points' source (the key
+    // is built with it at once), then the table can be partitioned (it walks the plain table's
+    // heap), and its months premade.
+    const { rows: pending } = await client.query(
+      `SELECT to_regproc('dcs_key_points_by_source') IS NOT NULL AS keyed, to_regproc('dcs_partition_by_month') IS NOT NULL AS installed`,
+    );
+    const key = pending[0].keyed ? 'source, created, content_digest' : 'created, content_digest';
+    const building = client.query(`CREATE UNIQUE INDEX data_points_digest ON data_points (${key})`);
     await reporting(building, async () => {
       const progress = await pool?.query(
         'SELECT phase, blocks_done, blocks_total, tuples_done, tuples_total FROM pg_stat_progress_create_index WHERE pid = $1',
@@ -154,7 +161,7 @@ async function moveKeys(client: PoolClient, pool: Pool | undefined, report: Repo
       if (!p) return;
       const [doneOf, totalOf] = Number(p.tuples_total) > 0 ? [p.tuples_done, p.tuples_total] : [p.blocks_done, p.blocks_total];
       const phase = String(p.phase).replace(/^building index: /, '');
-      report(`content digests: building the unique index on (created, content_digest): ${phase}${Number(totalOf) > 0 ? `, ${((100 * doneOf) / totalOf).toFixed(0)}%` : ''}`);
+      report(`content digests: building the unique index on (${key}): ${phase}${Number(totalOf) > 0 ? `, ${((100 * doneOf) / totalOf).toFixed(0)}%` : ''}`);
     });
     await client.query(`
       UPDATE data_point_files f SET point_digest = p.content_digest FROM data_points p
@@ -175,9 +182,7 @@ async function moveKeys(client: PoolClient, pool: Pool | undefined, report: Repo
         ADD CONSTRAINT data_points_identity UNIQUE USING INDEX data_points_digest,
         ADD CONSTRAINT data_points_digest_present CHECK (content_digest IS NOT NULL) NOT VALID;
       UPDATE point_digest_backfill SET finished_at = now();`);
-    // Migration 0032 waited for this step (it walks the plain table's heap): now the table can
-    // be partitioned, and its months premade.
-    const { rows: pending } = await client.query(`SELECT to_regproc('dcs_partition_by_month') IS NOT NULL AS installed`);
+    if (pending[0].keyed) await client.query('SELECT dcs_key_points_by_source()');
     if (pending[0].installed) {
       await client.query(`SELECT dcs_partition_by_month('data_points', 'created')`);
       await premakeMonthlyPartitions(client, 'data_points', 'created');
@@ -209,7 +214,7 @@ export async function completePointDigests(pool: Pool, log: Logger, options: Com
       if (!(await backfill(client, report, options.signal))) return false;
       await moveKeys(client, pool, report);
       ready.add(pool);
-      report(`content digests: done in ${duration((performance.now() - started) / 1000)}; every point is identified by (created, content_digest)`);
+      report(`content digests: done in ${duration((performance.now() - started) / 1000)}; every point is identified by (source, created, content_digest)`);
       return true;
     } catch (error) {
       if (options.signal?.aborted) return false; // canceled: the next run resumes

@@ -29,6 +29,7 @@ export interface AmazonHarvestStateRow {
 export interface AmazonHarvestedPointsRow {
   created: Date;
   content_digest: string;
+  source: string;
 }
 
 /** table amazon_product_sightings */
@@ -232,6 +233,7 @@ export interface DataPointFilesRow {
   file_id: number;
   key: string;
   point_digest: string;
+  point_source: string;
 }
 
 /** table data_points */

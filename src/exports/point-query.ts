@@ -67,6 +67,9 @@ export function windowConditions(window: Pick<PointWindow, 'generators' | 'sourc
 export function pointsSql(window: PointWindow, quote: (text: string) => string): string {
   const column = window.dateType === 'recorded' ? 'recorded' : 'created';
   const conditions = windowConditions(window, quote);
+  // the window's bounds on `created` (its first two conditions are the types and sources), so the
+  // read-back below plans only the window's months, not every partition
+  const createdBounds = column === 'created' ? conditions.slice(2).map((c) => ` AND ${c}`).join('') : '';
   if (window.exclusions && window.exclusions.length > 0) conditions.push(notExcluded(window.exclusions, quote));
   const keys = window.keys ?? [];
   const properties = window.keys
@@ -84,13 +87,15 @@ export function pointsSql(window: PointWindow, quote: (text: string) => string):
   // element-show points, 13.1-14.1 s of PostgreSQL's CPU against 10.9-11.9 s this way). The
   // times go as they are stored (binary: microseconds since 2000), not through numeric
   // arithmetic (0.6 s of PostgreSQL's CPU on those points). A place is unique only within a
-  // partition of data_points (migration 0032): `created` picks the partition (pruned at run time),
+  // partition of data_points (migration 0032): `created` and `source` pick the partition (pruned
+  // at run time; the source too once partitions are per source, as shards are on Citus: with
+  // `created` alone the place could name a row of another source's partition of that month),
   // the place the row in it.
   return `SELECT source, generator_id, generator, created, recorded, ${properties}
     FROM (SELECT source, ${column === 'created' ? 'created' : 'recorded, created'}, id, ctid AS place FROM data_points
           WHERE ${conditions.join(' AND ')} ORDER BY ${order}) sorted
     CROSS JOIN LATERAL (SELECT generator_id, generator, ${column === 'created' ? 'recorded, ' : ''}properties${values} FROM data_points
-                        WHERE created = sorted.created AND ctid = sorted.place OFFSET 0) point
+                        WHERE source = sorted.source AND created = sorted.created AND ctid = sorted.place${createdBounds} OFFSET 0) point
     ORDER BY ${order}`;
 }
 

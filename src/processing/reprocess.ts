@@ -22,56 +22,77 @@ export interface ReprocessFilter {
   duplicates?: boolean;
 }
 
+/**
+ * The bundles a reprocess takes: $1 source (or NULL), $2 and $3 the receipt-time range (or NULL),
+ * $4 only those with points found stored already.
+ */
+const CHOSEN_BUNDLES_SQL = `SELECT received_at, id FROM bundles
+  WHERE NOT (status = 'errored' AND attempts = 0)
+    AND ($1::text IS NULL OR sources @> ARRAY[$1::text] OR identifier = $1)
+    AND ($2::timestamptz IS NULL OR received_at >= $2)
+    AND ($3::timestamptz IS NULL OR received_at < $3)
+    AND (NOT $4 OR point_count - points_rejected > points_added)`;
+
+/**
+ * Where the chosen bundles' points are: their sources and the range of their `created` ($1-$4 as
+ * above). It reads the bundle index of every partition; the DELETE that follows then plans and
+ * locks only the partitions of those sources and months (scale-out.md Q13).
+ */
+export const REPROCESS_SPANS_SQL = `SELECT coalesce(array_agg(DISTINCT source), '{}') AS sources, min(created)::text AS first, max(created)::text AS last
+  FROM data_points WHERE bundle_id IN (SELECT id FROM (${CHOSEN_BUNDLES_SQL}) c)`;
+
+/**
+ * Deletes the chosen bundles' points and queues the bundles ($1-$4 as above; $5 the sources, $6
+ * and $7 the first and last `created` of their points, from REPROCESS_SPANS_SQL).
+ */
+export const REPROCESS_SQL = `WITH chosen AS (${CHOSEN_BUNDLES_SQL} FOR UPDATE),
+  removed AS (
+    DELETE FROM data_points p USING chosen c
+    WHERE p.bundle_id = c.id AND p.source = ANY ($5::text[]) AND p.created >= $6::timestamptz AND p.created <= $7::timestamptz
+    RETURNING p.source, p.generator_id, p.user_agent, p.created
+  ),
+  -- Negative counts for the source-statistics job: the rebuilt points are counted again.
+  uncounted AS (
+    INSERT INTO source_point_deltas (source, generator_id, user_agent, bucket, points, first_created, last_created)
+    SELECT source, generator_id, user_agent, date_bin('10 minutes', created, timestamptz '2000-01-01 00:00:00+00'),
+           -count(*), min(created), max(created)
+    FROM removed GROUP BY 1, 2, 3, 4
+  ),
+  touched AS (
+    SELECT source FROM removed
+    UNION
+    SELECT unnest(b.sources) FROM bundles b WHERE (b.received_at, b.id) IN (SELECT received_at, id FROM chosen)
+  ),
+  -- Every CTE sees the table as it was before the DELETE: actual is the real count then.
+  tally AS (
+    SELECT t.source, d.point_count AS counted, coalesce(r.n, 0) AS removed,
+           (SELECT count(*) FROM data_points p WHERE p.source = t.source) AS actual
+    FROM touched t
+    JOIN data_sources d ON d.source = t.source
+    LEFT JOIN (SELECT source, count(*) AS n FROM removed GROUP BY source) r ON r.source = t.source
+  ),
+  -- Recount, not just subtract: points deleted by hand are rebuilt by the reprocessing, so a
+  -- counter that still included them would count them twice. The drift (counted - actual) is
+  -- applied to the current value, which keeps increments committed by workers meanwhile.
+  adjusted AS (
+    UPDATE data_sources s SET point_count = greatest(0, s.point_count - (t.counted - t.actual) - t.removed)
+    FROM tally t
+    WHERE s.source = t.source
+  )
+  UPDATE bundles b SET status = 'pending', attempts = 0, error = NULL, processed_at = NULL,
+    point_count = NULL, points_added = NULL, points_rejected = NULL, rejections = NULL
+  FROM chosen c WHERE b.received_at = c.received_at AND b.id = c.id`;
+
 /** Queues the selected bundles for processing again. Returns how many were queued. */
 export async function queueReprocess(pool: Pool, filter: ReprocessFilter): Promise<number> {
   return withTransaction(pool, async (tx) => {
-    const { rowCount } = await tx.query(
-      `WITH chosen AS (
-         SELECT received_at, id FROM bundles
-         WHERE NOT (status = 'errored' AND attempts = 0)
-           AND ($1::text IS NULL OR sources @> ARRAY[$1::text] OR identifier = $1)
-           AND ($2::timestamptz IS NULL OR received_at >= $2)
-           AND ($3::timestamptz IS NULL OR received_at < $3)
-           AND (NOT $4 OR point_count - points_rejected > points_added)
-         FOR UPDATE
-       ),
-       removed AS (
-         DELETE FROM data_points p USING chosen c WHERE p.bundle_id = c.id
-         RETURNING p.source, p.generator_id, p.user_agent, p.created
-       ),
-       -- Negative counts for the source-statistics job: the rebuilt points are counted again.
-       uncounted AS (
-         INSERT INTO source_point_deltas (source, generator_id, user_agent, bucket, points, first_created, last_created)
-         SELECT source, generator_id, user_agent, date_bin('10 minutes', created, timestamptz '2000-01-01 00:00:00+00'),
-                -count(*), min(created), max(created)
-         FROM removed GROUP BY 1, 2, 3, 4
-       ),
-       touched AS (
-         SELECT source FROM removed
-         UNION
-         SELECT unnest(b.sources) FROM bundles b WHERE (b.received_at, b.id) IN (SELECT received_at, id FROM chosen)
-       ),
-       -- Every CTE sees the table as it was before the DELETE: actual is the real count then.
-       tally AS (
-         SELECT t.source, d.point_count AS counted, coalesce(r.n, 0) AS removed,
-                (SELECT count(*) FROM data_points p WHERE p.source = t.source) AS actual
-         FROM touched t
-         JOIN data_sources d ON d.source = t.source
-         LEFT JOIN (SELECT source, count(*) AS n FROM removed GROUP BY source) r ON r.source = t.source
-       ),
-       -- Recount, not just subtract: points deleted by hand are rebuilt by the reprocessing, so a
-       -- counter that still included them would count them twice. The drift (counted - actual) is
-       -- applied to the current value, which keeps increments committed by workers meanwhile.
-       adjusted AS (
-         UPDATE data_sources s SET point_count = greatest(0, s.point_count - (t.counted - t.actual) - t.removed)
-         FROM tally t
-         WHERE s.source = t.source
-       )
-       UPDATE bundles b SET status = 'pending', attempts = 0, error = NULL, processed_at = NULL,
-         point_count = NULL, points_added = NULL, points_rejected = NULL, rejections = NULL
-       FROM chosen c WHERE b.received_at = c.received_at AND b.id = c.id`,
-      [filter.source ?? null, filter.since ?? null, filter.until ?? null, filter.duplicates ?? false],
-    );
+    const chosen = [filter.source ?? null, filter.since ?? null, filter.until ?? null, filter.duplicates ?? false];
+    // Locked first, in a statement of their own: a batch processing one of them commits before
+    // the lock is granted, so the spans read next (a later snapshot) include its points.
+    await tx.query(`SELECT count(*) FROM (${CHOSEN_BUNDLES_SQL} FOR UPDATE) c`, chosen);
+    // (the times as text: to the microsecond, which a Date would cut to the millisecond)
+    const { rows } = await tx.query<{ sources: string[]; first: string | null; last: string | null }>(REPROCESS_SPANS_SQL, chosen);
+    const { rowCount } = await tx.query(REPROCESS_SQL, [...chosen, rows[0].sources, rows[0].first, rows[0].last]);
     return rowCount ?? 0;
   });
 }
@@ -86,8 +107,6 @@ export async function queueReprocess(pool: Pool, filter: ReprocessFilter): Promi
  */
 export async function queueReprocessBundles(pool: Pool, bundleIds: number[]): Promise<number> {
   if (bundleIds.length === 0) return 0;
-  // By id alone (the page's form names bundles by id): each partition's index of errored bundles
-  // (bundles_errored) is probed, and those are few.
   const { rowCount } = await pool.query(
     `UPDATE bundles SET status = 'pending', attempts = 0, error = NULL, processed_at = NULL
      WHERE id = ANY($1::bigint[]) AND status = 'errored' AND attempts > 0`,

@@ -84,6 +84,7 @@ async function populate(server: TestServer, source: string, from: number): Promi
   await pool.query(`INSERT INTO source_latest_status VALUES ($1, now(), gen_random_uuid(), '{"pending-points": 3}')`, [source]);
   await pool.query(`INSERT INTO amazon_product_sightings VALUES ('B000000001', $1, 'webmunk-page-visit', now(), now(), 2, false)`, [source]);
   await pool.query(`INSERT INTO harvest_queue (source, created, content_digest) VALUES ($1, now(), gen_random_uuid())`, [source]);
+  await pool.query(`INSERT INTO amazon_harvested_points (source, created, content_digest) VALUES ($1, now(), gen_random_uuid())`, [source]);
   const request = await pool.query(`INSERT INTO donation_requests (identifier) VALUES ($1) RETURNING id`, [source]);
   await pool.query(`INSERT INTO donation_request_sources VALUES ($1, 'amazon')`, [request.rows[0].id]);
   const file = await pool.query(`INSERT INTO donation_files (request_id, source, name) VALUES ($1, 'amazon', 'orders.zip') RETURNING id`, [request.rows[0].id]);

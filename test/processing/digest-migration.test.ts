@@ -151,13 +151,13 @@ describe('migration 0009 on points stored with the former key', () => {
     const lines: string[] = [];
     expect(await completePointDigests(db.pool, log, { report: (line) => lines.push(line) })).toBe(true);
     expect(lines[0]).toMatch(/^content digests \(migration 0009\): computing them for the ~\d+ stored points; processing waits/);
-    expect(lines.at(-1)).toMatch(/^content digests: done in \d+ s; every point is identified by \(created, content_digest\)$/);
+    expect(lines.at(-1)).toMatch(/^content digests: done in \d+ s; every point is identified by \(source, created, content_digest\)$/);
     const stored = await identities();
     expect(stored.map((r) => r.digest)).toEqual([positive, other, withFile].map(nodeDigest));
     const { rows: bySql } = await db.pool.query(`SELECT count(*)::int AS n FROM data_points WHERE content_digest = dcs_point_digest(properties)`);
     expect(bySql[0].n).toBe(3);
     const { rows: key } = await db.pool.query(`SELECT pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE conname = 'data_points_identity'`);
-    expect(key).toEqual([{ def: 'UNIQUE (created, content_digest)' }]);
+    expect(key).toEqual([{ def: 'UNIQUE (source, created, content_digest)' }]); // migration 0035's key, made in the same step
     const { rows: columns } = await db.pool.query(
       `SELECT table_name FROM information_schema.columns WHERE column_name IN ('content_hash', 'point_hash') AND table_schema = 'public'`,
     );
@@ -214,7 +214,7 @@ describe('dcs migrate, then dcs reprocess --duplicates', () => {
       const result = await runDcs(['migrate'], { databaseUrl: old.url });
       expect(result.code, result.stderr).toBe(0);
       expect(result.stdout).toBe('database is up to date\n');
-      expect(result.stderr).toMatch(/^content digests \(migration 0009\): computing them for the ~\d+ stored points; processing waits until this is done, uploads are stored meanwhile\ncontent digests: done in \d+ s; every point is identified by \(created, content_digest\)\n$/);
+      expect(result.stderr).toMatch(/^content digests \(migration 0009\): computing them for the ~\d+ stored points; processing waits until this is done, uploads are stored meanwhile\ncontent digests: done in \d+ s; every point is identified by \(source, created, content_digest\)\n$/);
       expect(await pointDigestsReady(old.pool)).toBe(true);
       expect((await old.pool.query('SELECT count(*)::int AS n FROM data_points WHERE content_digest = dcs_point_digest(properties)')).rows[0].n).toBe(3);
 
