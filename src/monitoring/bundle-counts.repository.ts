@@ -1,5 +1,5 @@
 /**
- * The bundle counters (migrations 0031, 0037): how many bundles are stored, pending and errored, and
+ * The bundle counters (migrations 0031, 0036): how many bundles are stored, pending and errored, and
  * how many points processing rejected, read
  * from `bundle_counts` instead of count(*) over bundles, which a multi-year study's billions of
  * rows make too slow for every /metrics scrape (scale-out.md Q17). Triggers on bundles append

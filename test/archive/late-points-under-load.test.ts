@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { folderArchiveStore } from '../../src/archive/archive-store.ts';
+import { folderStore } from '../../src/object-store.ts';
 import { maintainPartitions } from '../../src/archive/partitions.job.ts';
 import { restorePartition } from '../../src/archive/restore-partition.ts';
 import { loadConfig } from '../../src/config.ts';
@@ -86,7 +86,7 @@ describe('a point committed into DEFAULT while its month is attached', () => {
     expect(await whereIs('archived')).toEqual([]);
 
     const restored = await attachWhilePointInFlight(new Date(first.getTime() + 2 * 86_400_000), 'late',
-      () => restorePartition({ pool: db.pool, store: folderArchiveStore(archiveDir), log }, cold));
+      () => restorePartition({ pool: db.pool, store: folderStore(archiveDir), log }, cold));
     expect(restored).toEqual({ partition: cold, rows: 1, movedFromDefault: 1 });
     expect(await whereIs('archived')).toEqual([cold]);
     expect(await whereIs('late')).toEqual([cold]);

@@ -20,7 +20,7 @@ import pg from 'pg';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ArchiveManifest } from '../../src/archive/archive-partition.ts';
-import { folderArchiveStore } from '../../src/archive/archive-store.ts';
+import { folderStore } from '../../src/object-store.ts';
 import { maintainPartitions } from '../../src/archive/partitions.job.ts';
 import { restorePartition } from '../../src/archive/restore-partition.ts';
 import { loadConfig } from '../../src/config.ts';
@@ -240,7 +240,7 @@ describe('the partitions job under an upload and processing load', () => {
     });
 
     // The cold month comes back while the load goes on.
-    const store = folderArchiveStore(archiveDir);
+    const store = folderStore(archiveDir);
     const restored = await restorePartition({ pool: db.pool, store, log: createLogger('silent') }, cold);
     expect(restored.movedFromDefault).toBeGreaterThanOrEqual(10);
     const afterRestore = await processed();

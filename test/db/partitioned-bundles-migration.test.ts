@@ -11,7 +11,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runBackupNow } from '../../src/backup/backup.job.ts';
-import { folderStore } from '../../src/backup/backup-store.ts';
+import { folderStore } from '../../src/object-store.ts';
 import { bundleRetentionJob } from '../../src/backup/bundle-retention.job.ts';
 import { restoreBackup } from '../../src/backup/restore.ts';
 import { loadConfig } from '../../src/config.ts';

@@ -121,8 +121,8 @@ describe('migration 0031', () => {
     }
   });
 
-  it('0037 back-fills the points rejected so far, and counts later rejections', async () => {
-    const db = await createTestDatabase({ before: 37 });
+  it('0036 back-fills the points rejected so far, and counts later rejections', async () => {
+    const db = await createTestDatabase({ before: 36 });
     try {
       await db.pool.query(
         `INSERT INTO bundles (endpoint, transport, body, status, points_rejected) SELECT 'bundle', 'test', '\\x00', 'processed', r FROM unnest(ARRAY[3, NULL, 0, 4]) AS r`,
