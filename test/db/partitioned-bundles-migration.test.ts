@@ -94,7 +94,8 @@ async function scalar<T = number>(sql: string, params: unknown[] = []): Promise<
 
 async function countedByScan() {
   const { rows } = await db.pool.query(
-    `SELECT count(*)::int AS received, count(*) FILTER (WHERE status = 'pending')::int AS pending, count(*) FILTER (WHERE status = 'errored')::int AS errored FROM bundles`,
+    `SELECT count(*)::int AS received, count(*) FILTER (WHERE status = 'pending')::int AS pending, count(*) FILTER (WHERE status = 'errored')::int AS errored,
+            coalesce(sum(points_rejected), 0)::int AS points_rejected FROM bundles`,
   );
   return rows[0];
 }
